@@ -1,0 +1,50 @@
+# sluice — make targets. `make demo` and `make test` work on a fresh machine:
+# they fetch Go modules, the pinned ONNX Runtime library and (for tests, as
+# root) redis-server before they run.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/sluice
+ORT_LIB = $(shell scripts/fetch-onnxruntime.sh)
+GOFLAGS_TEST ?= -race -count=1
+TEST_TIMEOUT ?= 20m
+
+.PHONY: all build deps ort test test-short fuzz demo dev bench vet fmt clean
+
+all: build
+
+deps:
+	@scripts/check-toolchain.sh
+	$(GO) mod download
+
+ort:
+	@scripts/fetch-onnxruntime.sh >/dev/null
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/sluice
+
+vet:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+
+test: deps ort
+	@scripts/ensure-redis.sh
+	$(MAKE) --no-print-directory vet
+	ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test $(GOFLAGS_TEST) -timeout $(TEST_TIMEOUT) ./...
+
+test-short: deps ort
+	ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test -count=1 -short ./...
+
+fuzz: ort
+	scripts/fuzz.sh $(FUZZTIME)
+
+demo: build ort
+	ONNXRUNTIME_LIB=$(ORT_LIB) $(BIN) demo
+
+dev: build ort
+	ONNXRUNTIME_LIB=$(ORT_LIB) $(BIN) dev
+
+bench: build ort
+	ONNXRUNTIME_LIB=$(ORT_LIB) $(BIN) bench $(BENCHFLAGS)
+
+clean:
+	rm -rf bin .sluice

@@ -1,0 +1,100 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config is the admin server's configuration.
+type Config struct {
+	// Addr is where the server listens; it binds to localhost by default.
+	Addr string `yaml:"addr"`
+}
+
+// DefaultAddr is the admin server's default listen address.
+const DefaultAddr = "127.0.0.1:8080"
+
+// Validate checks that Addr is host:port.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("admin.addr: %w", err)
+	}
+	return nil
+}
+
+// Server serves the admin endpoints. Handle adds more (the status page, the
+// inference protocol). Safe for concurrent use once Run has started.
+type Server struct {
+	mux   *http.ServeMux
+	addr  string
+	ready func() error
+	ln    net.Listener
+}
+
+// New returns a server exposing gatherer's metrics; ready says whether the
+// worker can take traffic (nil error = ready).
+func New(cfg Config, gatherer prometheus.Gatherer, ready func() error) *Server {
+	s := &Server{mux: http.NewServeMux(), addr: cfg.Addr, ready: ready}
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintln(w, "ok")
+	})
+	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		if err := s.ready(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not ready: %v\n", err)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return s
+}
+
+// Handle registers an extra handler on the server's mux.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Listen binds the address, so that callers learn a port chosen by the
+// kernel (":0") before Run. Run calls it when it was not called.
+func (s *Server) Listen() (net.Addr, error) {
+	if s.ln == nil {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			return nil, fmt.Errorf("admin: listening on %s: %w", s.addr, err)
+		}
+		s.ln = ln
+	}
+	return s.ln.Addr(), nil
+}
+
+// Run serves until ctx ends, then shuts down within five seconds.
+func (s *Server) Run(ctx context.Context) error {
+	if _, err := s.Listen(); err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("admin: serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("admin: shutting down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+// Command sluice is the streaming model server: one binary with
+// subcommands for the dev stack, production workers, the demo, and tools to
+// publish and read events.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `sluice — a streaming model server for Kafka
+
+Usage:
+  sluice dev      [flags]   run the whole stack on embedded defaults
+  sluice run      [flags]   run a production worker (--config sluice.yaml)
+  sluice demo     [flags]   run the loop end to end and print a summary
+  sluice produce  [flags]   publish synthetic demo events
+  sluice tail     [flags] TOPIC   print decoded records of a topic as JSON lines
+  sluice config   [flags]   print every configuration key, its value and env var
+
+Run 'sluice COMMAND -h' for a command's flags.
+`
+
+var commands = map[string]func(ctx context.Context, args []string, log *slog.Logger) error{
+	"dev":     cmdDev,
+	"run":     cmdRun,
+	"demo":    cmdDemo,
+	"produce": cmdProduce,
+	"tail":    cmdTail,
+	"config":  cmdConfig,
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "sluice:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Print(usage)
+		return nil
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	err := cmd(ctx, args[1:], log)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sluice-ml/sluice/loadgen"
+)
+
+func cmdProduce(ctx context.Context, args []string, _ *slog.Logger) error {
+	fs := flag.NewFlagSet("produce", flag.ContinueOnError)
+	brokers := fs.String("brokers", "127.0.0.1:9092", "comma-separated broker addresses")
+	registry := fs.String("registry-url", "http://127.0.0.1:8081", "schema registry URL")
+	topic := fs.String("topic", "features", "topic to publish to")
+	count := fs.Int("count", 1000, "events to publish (0 = until interrupted)")
+	rate := fs.Float64("rate", 0, "events per second (0 = as fast as possible)")
+	seed := fs.Int64("seed", time.Now().UnixNano(), "generator seed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	last := time.Now()
+	res, err := loadgen.Run(ctx, loadgen.Config{
+		Brokers: strings.Split(*brokers, ","), RegistryURL: *registry, Topic: *topic,
+		Count: *count, Rate: *rate, Seed: *seed,
+		Progress: func(n int) {
+			if time.Since(last) > time.Second {
+				last = time.Now()
+				fmt.Fprintf(os.Stderr, "\rpublished %d", n)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "\rpublished %d events to %s in %s (%.0f/s, schema id %d)\n",
+		res.Sent, *topic, res.Elapsed.Round(time.Millisecond), float64(res.Sent)/res.Elapsed.Seconds(), res.SchemaID)
+	return nil
+}

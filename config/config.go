@@ -1,0 +1,151 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sluice-ml/sluice/admin"
+	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/pipeline"
+)
+
+// Config is the whole of sluice.yaml.
+type Config struct {
+	Kafka     Kafka           `yaml:"kafka"`
+	Redis     Redis           `yaml:"redis"`
+	Registry  Registry        `yaml:"registry"`
+	Model     Model           `yaml:"model"`
+	Inference Inference       `yaml:"inference"`
+	Pipeline  pipeline.Config `yaml:"pipeline"`
+	Admin     admin.Config    `yaml:"admin"`
+	Log       Log             `yaml:"log"`
+}
+
+// Kafka says where the brokers are.
+type Kafka struct {
+	Brokers []string `yaml:"brokers"`
+}
+
+// Redis says where Redis is: redis://[user:password@]host:port/db or rediss:// for TLS.
+type Redis struct {
+	URL string `yaml:"url"`
+}
+
+// Registry is the Confluent-compatible schema registry's base URL.
+type Registry struct {
+	URL string `yaml:"url"`
+}
+
+// Model names the model to serve and where its files are.
+type Model struct {
+	Name    string `yaml:"name"`
+	Version string `yaml:"version"`
+	// Dir holds model.onnx and signature.yaml.
+	Dir string `yaml:"dir"`
+}
+
+// Inference configures ONNX Runtime sessions.
+type Inference struct {
+	Provider       inference.Provider `yaml:"provider"`
+	DeviceID       int                `yaml:"device_id"`
+	GPUMemLimit    uint64             `yaml:"gpu_mem_limit_bytes"`
+	TensorRT       bool               `yaml:"tensorrt"`
+	IntraOpThreads int                `yaml:"intra_op_threads"`
+	Sessions       int                `yaml:"sessions"`
+}
+
+// SessionConfig converts to the inference package's type.
+func (i Inference) SessionConfig() inference.SessionConfig {
+	return inference.SessionConfig{
+		Provider: i.Provider, DeviceID: i.DeviceID, GPUMemLimitBytes: i.GPUMemLimit,
+		TensorRT: i.TensorRT, IntraOpThreads: i.IntraOpThreads, Sessions: i.Sessions,
+	}
+}
+
+// Log configures the process's structured log.
+type Log struct {
+	Level  string `yaml:"level"`  // debug | info | warn | error
+	Format string `yaml:"format"` // text | json
+}
+
+// Default is the configuration every unset key takes.
+func Default() Config {
+	return Config{
+		Kafka:     Kafka{Brokers: []string{"127.0.0.1:9092"}},
+		Redis:     Redis{URL: "redis://127.0.0.1:6379/0"},
+		Registry:  Registry{URL: "http://127.0.0.1:8081"},
+		Model:     Model{Name: "fraud", Version: "1", Dir: "models/fraud"},
+		Inference: Inference{Provider: "auto", Sessions: 1},
+		Pipeline:  pipeline.DefaultConfig(),
+		Admin:     admin.Config{Addr: admin.DefaultAddr},
+		Log:       Log{Level: "info", Format: "text"},
+	}
+}
+
+// Parse reads YAML over the defaults; an unknown key is an error naming it.
+func Parse(b []byte) (Config, error) {
+	c := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// Load reads path (if not empty) and applies env overrides from environ
+// (os.Environ() form). Flags are applied by the caller between the two with
+// ApplyFlags.
+func Load(path string) (Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: reading %s: %w", path, err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Validate reports every bad value, each naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Kafka.Brokers) == 0 {
+		errs = append(errs, errors.New("kafka.brokers: at least one broker is needed"))
+	}
+	if c.Model.Name == "" {
+		errs = append(errs, errors.New("model.name: must not be empty"))
+	}
+	switch c.Inference.Provider {
+	case "auto", "cpu", "cuda":
+	default:
+		errs = append(errs, fmt.Errorf("inference.provider: %q is not one of auto, cpu, cuda", c.Inference.Provider))
+	}
+	if c.Inference.Sessions < 1 {
+		errs = append(errs, fmt.Errorf("inference.sessions: must be at least 1, got %d", c.Inference.Sessions))
+	}
+	if c.Inference.IntraOpThreads < 0 {
+		errs = append(errs, fmt.Errorf("inference.intra_op_threads: must not be negative, got %d", c.Inference.IntraOpThreads))
+	}
+	if err := c.Pipeline.WithDefaults().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Admin.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level))
+	}
+	return errors.Join(errs...)
+}

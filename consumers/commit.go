@@ -1,0 +1,108 @@
+package consumers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+const (
+	// commitTimeout bounds one periodic commit: long enough to ride out a
+	// slow broker, short enough that a stuck one is retried with a newer
+	// position.
+	commitTimeout = 10 * time.Second
+	// finalCommitTimeout bounds the commit RunCommitter makes on its way out.
+	finalCommitTimeout = 5 * time.Second
+)
+
+type commitMark struct {
+	p     *partState
+	epoch uint64
+	off   int64
+}
+
+// Commit commits, for every partition whose contiguous acknowledged prefix
+// moved since the last successful commit, the offset after that prefix. On
+// failure nothing is marked committed, so the next call retries with the
+// then-latest prefix; failures are expected and transient (a broker restart,
+// a rebalance in progress) and the caller should simply call again later.
+// Safe for concurrent use, though one committer (RunCommitter) is the norm.
+func (t *Tracker) Commit(ctx context.Context, r *Reader) error {
+	t.mu.Lock()
+	var msgs []kafka.Message
+	var marks []commitMark
+	for _, p := range t.parts {
+		if p.done > p.committed {
+			// kafka-go commits Offset+1: the next offset to read.
+			msgs = append(msgs, kafka.Message{Topic: p.topic, Partition: p.partition, Offset: p.done})
+			marks = append(marks, commitMark{p: p, epoch: p.epoch, off: p.done})
+		}
+	}
+	t.mu.Unlock()
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := r.Commit(ctx, msgs...); err != nil {
+		t.m.commitErrors.Inc()
+		return err
+	}
+	t.m.commits.Inc()
+	t.mu.Lock()
+	for _, mk := range marks {
+		if mk.p.epoch == mk.epoch && mk.off > mk.p.committed {
+			mk.p.committed = mk.off
+			mk.p.gauge.Set(float64(mk.off + 1))
+		}
+	}
+	t.mu.Unlock()
+	return nil
+}
+
+// RunCommitter commits every interval until ctx ends, then commits once
+// more under a fresh deadline of a few seconds, so that what was
+// acknowledged during shutdown is not redelivered. Failed periodic commits
+// are counted (sluice_commit_errors_total), logged once per run of failures
+// with slog's default logger, and retried on the next tick; they never end
+// the loop. It returns nil, or the final commit's error.
+//
+// To lose as little as possible on shutdown, stop fetching, wait for
+// InFlight to drain, then cancel ctx, and close the Reader after
+// RunCommitter returned.
+func (t *Tracker) RunCommitter(ctx context.Context, r *Reader, every time.Duration) error {
+	if every <= 0 {
+		return fmt.Errorf("running committer: interval %v is not positive", every)
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	failing := 0
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), finalCommitTimeout)
+			defer cancel()
+			if err := t.Commit(fctx, r); err != nil {
+				return fmt.Errorf("final commit: %w", err)
+			}
+			return nil
+		case <-tick.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, commitTimeout)
+		err := t.Commit(cctx, r)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			// Shutting down: the final commit retries.
+		case err != nil:
+			if failing == 0 {
+				slog.Warn("offset commit failed; retrying", "topic", r.Topic(), "group", r.GroupID(), "err", err)
+			}
+			failing++
+		case failing > 0:
+			slog.Info("offset commits recovered", "topic", r.Topic(), "group", r.GroupID(), "failed", failing)
+			failing = 0
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package consumers
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the consumer-side Prometheus metrics. One Metrics may be
+// shared by several Trackers; it is safe for concurrent use.
+type Metrics struct {
+	consumed     prometheus.Counter
+	inFlight     prometheus.Gauge
+	commits      prometheus.Counter
+	commitErrors prometheus.Counter
+	committed    *prometheus.GaugeVec
+}
+
+// NewMetrics creates the metrics and registers them with reg (nil: not
+// registered, for tests and tools). Registering twice with one registry
+// reuses the collectors already there.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	return &Metrics{
+		consumed: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_events_consumed_total",
+			Help: "Events fetched from Kafka and tracked for commit.",
+		})),
+		inFlight: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sluice_in_flight_events",
+			Help: "Events fetched whose offsets cannot be committed yet (not acknowledged, or behind one that is not).",
+		})),
+		commits: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_commits_total",
+			Help: "Successful offset commits.",
+		})),
+		commitErrors: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_commit_errors_total",
+			Help: "Failed offset commits (retried with the latest position).",
+		})),
+		committed: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sluice_committed_offset",
+			Help: "Last offset committed per partition: the next offset the group reads.",
+		}, []string{"topic", "partition"})),
+	}
+}
+
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if reg == nil {
+		return c
+	}
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(err)
+	}
+	return c
+}

@@ -1,0 +1,178 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/loadgen"
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// DemoConfig is what `sluice demo` runs.
+type DemoConfig struct {
+	Events int     // default 20000
+	Rate   float64 // events per second (default 10000)
+	Seed   int64
+	Out    io.Writer // progress and summary (default stdout)
+}
+
+// Summary is what the demo measured.
+type Summary struct {
+	EventsIn       int
+	PredictionsOut int
+	Unique         int
+	Duplicates     int
+	Lost           int
+	DeadLetters    int
+	P50, P99       time.Duration
+	MeanBatch      float64
+	Model, Version string
+	Provider       string
+	Elapsed        time.Duration
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("events in %d, predictions out %d (lost %d, duplicates %d), end-to-end p50 %s p99 %s, mean batch %.1f, model %s version %s on %s",
+		s.EventsIn, s.PredictionsOut, s.Lost, s.Duplicates, ms(s.P50), ms(s.P99), s.MeanBatch, s.Model, s.Version, s.Provider)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
+
+// Demo runs the whole loop on embedded defaults in a temporary data
+// directory on free ports: it starts the stack, publishes synthetic events,
+// reads every prediction back, and returns what it measured.
+func Demo(ctx context.Context, dc DemoConfig, log *slog.Logger) (Summary, error) {
+	if dc.Events <= 0 {
+		dc.Events = 20000
+	}
+	if dc.Rate == 0 {
+		dc.Rate = 10000
+	}
+	if dc.Out == nil {
+		dc.Out = os.Stdout
+	}
+	dir, err := os.MkdirTemp("", "sluice-demo-")
+	if err != nil {
+		return Summary{}, err
+	}
+	defer os.RemoveAll(dir)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var sum Summary
+	var demoErr error
+	cfg := Config{DataDir: dir, KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Worker: defaultWorker()}
+	err = Run(ctx, cfg, log, func(a Addrs) {
+		go func() {
+			defer cancel()
+			sum, demoErr = drive(ctx, dc, a)
+		}()
+	})
+	if demoErr != nil {
+		return sum, demoErr
+	}
+	if err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+func drive(ctx context.Context, dc DemoConfig, a Addrs) (Summary, error) {
+	sum := Summary{EventsIn: dc.Events, Model: a.Ready.Model.Name(), Version: a.Ready.Model.Version(), Provider: string(a.Ready.Model.Provider())}
+	fmt.Fprintf(dc.Out, "sluice demo: broker %s, registry %s, admin %s\n", a.Kafka, a.RegistryURL, a.AdminURL)
+	fmt.Fprintf(dc.Out, "sluice demo: publishing %d events at %.0f/s to features ...\n", dc.Events, dc.Rate)
+	start := time.Now()
+	got := make(chan Summary, 1)
+	errc := make(chan error, 2)
+	go func() {
+		s, err := collect(ctx, a, dc.Events)
+		if err != nil {
+			errc <- err
+			return
+		}
+		got <- s
+	}()
+	if _, err := loadgen.Run(ctx, loadgen.Config{
+		Brokers: []string{a.Kafka}, RegistryURL: a.RegistryURL, Topic: "features",
+		Count: dc.Events, Rate: dc.Rate, Seed: dc.Seed,
+	}); err != nil {
+		return sum, err
+	}
+	select {
+	case s := <-got:
+		s.EventsIn, s.Model, s.Version, s.Provider = sum.EventsIn, sum.Model, sum.Version, sum.Provider
+		s.Elapsed = time.Since(start)
+		s.Lost = s.EventsIn - s.Unique
+		s.MeanBatch = meanBatch(a)
+		return s, nil
+	case err := <-errc:
+		return sum, err
+	case <-ctx.Done():
+		return sum, ctx.Err()
+	}
+}
+
+// collect reads predictions until every one of n events has one (or 60 s
+// pass without progress).
+func collect(ctx context.Context, a Addrs, n int) (Summary, error) {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: []string{a.Kafka}, Topic: "predictions", GroupID: fmt.Sprintf("sluice-demo-%d", time.Now().UnixNano()),
+		StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 20 * time.Millisecond,
+	})
+	defer r.Close()
+	dec := schemas.NewDecoder(schemas.NewClient(a.RegistryURL, nil), 1<<20)
+	seen := make(map[string]int, n)
+	var lat []time.Duration
+	var s Summary
+	for len(seen) < n {
+		fctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		msg, err := r.FetchMessage(fctx)
+		cancel()
+		if err != nil {
+			return s, fmt.Errorf("reading predictions (%d of %d so far): %w", len(seen), n, err)
+		}
+		now := time.Now()
+		rec, _, err := dec.Decode(ctx, msg.Value)
+		if err != nil {
+			return s, fmt.Errorf("decoding a prediction: %w", err)
+		}
+		s.PredictionsOut++
+		id, _ := rec["event_id"].(string)
+		seen[id]++
+		if t, ok := rec["event_time"].(time.Time); ok {
+			lat = append(lat, now.Sub(t))
+		}
+	}
+	s.Unique = len(seen)
+	s.Duplicates = s.PredictionsOut - s.Unique
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		s.P50 = lat[len(lat)*50/100]
+		s.P99 = lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	return s, nil
+}
+
+func meanBatch(a Addrs) float64 {
+	mfs, err := a.Ready.Registry.Gather()
+	if err != nil {
+		return 0
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "sluice_batch_size" && mf.GetType() == dto.MetricType_HISTOGRAM && len(mf.GetMetric()) > 0 {
+			h := mf.GetMetric()[0].GetHistogram()
+			if h.GetSampleCount() > 0 {
+				return h.GetSampleSum() / float64(h.GetSampleCount())
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,7 @@
+// Package devstack runs the whole sluice stack in one process on embedded
+// defaults: an in-process Kafka-protocol broker (franz-go's kfake) with its
+// log under the data directory, Redis (a redis-server child process, or an
+// in-process stand-in when none is installed), the Confluent-compatible
+// schema registry, the demo model and one worker. `sluice dev` and
+// `sluice demo` use it.
+package devstack

@@ -1,0 +1,188 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/sluice-ml/sluice/config"
+	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/server"
+)
+
+// Config is the dev stack's configuration (the flags of `sluice dev`).
+type Config struct {
+	DataDir      string // default .sluice
+	KafkaAddr    string // default 127.0.0.1:9092
+	RegistryAddr string // default 127.0.0.1:8081
+	HTTPAddr     string // default 127.0.0.1:8080
+	RedisURL     string // empty: run redis-server as a child
+	Partitions   int32  // partitions of the topics it creates (default 4)
+	// Worker is the worker's configuration; the stack fills in the
+	// addresses of the parts it runs.
+	Worker config.Config
+}
+
+// Addrs is where a running stack listens.
+type Addrs struct {
+	Kafka       string
+	RegistryURL string
+	RedisURL    string
+	AdminURL    string
+	DataDir     string
+	ModelDir    string
+	Ready       server.Ready
+}
+
+// Topics the stack creates at start.
+var Topics = []string{"features", "predictions", "features.dlq"}
+
+// Run starts the stack and blocks until ctx ends, then stops every part.
+// onReady (may be nil) is called once everything listens and the worker runs.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs)) error {
+	if cfg.DataDir == "" {
+		cfg.DataDir = ".sluice"
+	}
+	if cfg.Partitions == 0 {
+		cfg.Partitions = 4
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("creating data dir: %w", err)
+	}
+
+	broker, err := startKafka(cfg.KafkaAddr, filepath.Join(cfg.DataDir, "kafka"), cfg.Partitions)
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
+	kafkaAddr := broker.ListenAddrs()[0]
+
+	redisURL := cfg.RedisURL
+	if redisURL == "" {
+		rc, err := startRedis(ctx, filepath.Join(cfg.DataDir, "redis"), log)
+		if err != nil {
+			return err
+		}
+		defer rc.stop()
+		redisURL = rc.URL
+	}
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return fmt.Errorf("--redis-url: %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+
+	regLn, err := net.Listen("tcp", cfg.RegistryAddr)
+	if err != nil {
+		return fmt.Errorf("schema registry: listening on %s: %w", cfg.RegistryAddr, err)
+	}
+	regSrv := &http.Server{Handler: schemas.NewServer(rdb), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = regSrv.Serve(regLn) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = regSrv.Shutdown(sctx)
+	}()
+	registryURL := "http://" + regLn.Addr().String()
+
+	client := schemas.NewClient(registryURL, nil)
+	for topic, schema := range map[string]string{"features": schemas.TransactionSchema(), "predictions": schemas.PredictionSchema()} {
+		if _, err := client.Register(ctx, schemas.Subject(topic), schema); err != nil {
+			return fmt.Errorf("registering %s: %w", schemas.Subject(topic), err)
+		}
+	}
+
+	modelDir := filepath.Join(cfg.DataDir, "models", "fraud", "1")
+	if err := ensureDemoModel(modelDir, log); err != nil {
+		return err
+	}
+
+	wc := cfg.Worker
+	wc.Kafka.Brokers = []string{kafkaAddr}
+	wc.Registry.URL = registryURL
+	wc.Redis.URL = redisURL
+	wc.Model = config.Model{Name: "fraud", Version: "1", Dir: modelDir}
+	wc.Admin.Addr = cfg.HTTPAddr
+	return server.Run(ctx, wc, log, func(r server.Ready) {
+		if onReady != nil {
+			onReady(Addrs{
+				Kafka: kafkaAddr, RegistryURL: registryURL, RedisURL: redisURL,
+				AdminURL: "http://" + r.AdminAddr.String(), DataDir: cfg.DataDir, ModelDir: modelDir, Ready: r,
+			})
+		}
+	})
+}
+
+// startKafka starts a one-broker kfake cluster on addr with its log in dir,
+// and creates the stack's topics if they do not exist yet.
+func startKafka(addr, dir string, partitions int32) (*kfake.Cluster, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--kafka-addr: %w", err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("--kafka-addr: bad port %q", portStr)
+	}
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	c, err := kfake.NewCluster(
+		kfake.NumBrokers(1),
+		kfake.Ports(port),
+		kfake.DataDir(dir),
+		kfake.DefaultNumPartitions(int(partitions)),
+		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
+			return net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("starting the in-process Kafka broker on %s: %w", addr, err)
+	}
+	for _, t := range Topics {
+		if c.TopicInfo(t) != nil {
+			continue
+		}
+		if err := c.CreateTopic(t, partitions, nil); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("creating topic %s: %w", t, err)
+		}
+	}
+	return c, nil
+}
+
+// ensureDemoModel trains and writes the demo model into dir unless it is
+// there already.
+func ensureDemoModel(dir string, log *slog.Logger) error {
+	if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err == nil {
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	start := time.Now()
+	m, sig, rep, err := retrain.TrainDemoModel(1, 40000)
+	if err != nil {
+		return fmt.Errorf("training the demo model: %w", err)
+	}
+	if err := retrain.WriteModelDir(dir, m, sig); err != nil {
+		return fmt.Errorf("writing the demo model: %w", err)
+	}
+	log.Info("trained the demo model", "dir", dir, "took", time.Since(start).Round(time.Millisecond), "holdout", rep)
+	return nil
+}
+
+func defaultWorker() config.Config { return config.Default() }

@@ -1,0 +1,17 @@
+// Package inference turns decoded events into model predictions.
+//
+// It owns:
+//   - the ONNX Runtime environment: finding the shared library (FindLibrary)
+//     and loading it once per process (InitRuntime);
+//   - the Signature, the contract between Avro fields and the model's input
+//     tensor (ParseSignature, Validate, MapRow) and how its output is read
+//     (ReadOutput);
+//   - models: sessions on an execution provider (cuda when the library and a
+//     device have it, cpu otherwise), a session pool with reused tensors, and
+//     warm-up before a model is handed out (LoadModel, Model.Infer);
+//   - the batcher that groups rows by size and delay (Policy, Batcher);
+//   - the metrics of all of the above (NewMetrics).
+//
+// It does not know about Kafka: callers hand it records as maps and get
+// float32 outputs back.
+package inference

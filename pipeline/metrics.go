@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DeadLetterReasons is the fixed set of values the reason label of
+// sluice_dead_letters_total takes.
+var DeadLetterReasons = []string{
+	"empty", "short_frame", "bad_magic", "unknown_schema", "decode", "too_large",
+	"missing_field", "wrong_type", "non_finite", "unknown_category", "bad_length", "inference",
+}
+
+// Metrics are the worker's own series. They are registered on the registry
+// passed to NewMetrics; all methods are safe for concurrent use.
+type Metrics struct {
+	predictions   prometheus.Counter
+	deadLetters   *prometheus.CounterVec
+	endToEnd      prometheus.Histogram
+	processing    prometheus.Histogram
+	produceRetry  prometheus.Counter
+	decodeRetries prometheus.Counter
+	inferRetries  prometheus.Counter
+	modelInfo     *prometheus.GaugeVec
+	reg           prometheus.Registerer
+}
+
+// NewMetrics registers the worker's series on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	latencyBuckets := prometheus.ExponentialBucketsRange(0.0005, 60, 24)
+	m := &Metrics{
+		reg: reg,
+		predictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_predictions_produced_total",
+			Help: "Predictions acknowledged by the broker on the output topic.",
+		}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_dead_letters_total",
+			Help: "Input events acknowledged on the dead-letter topic, by reason.",
+		}, []string{"reason"}),
+		endToEnd: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "sluice_end_to_end_latency_seconds",
+			Help:    "From an event's event_time to the broker's acknowledgement of its prediction.",
+			Buckets: latencyBuckets,
+		}),
+		processing: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "sluice_processing_latency_seconds",
+			Help:    "From fetching an event to the broker's acknowledgement of its prediction.",
+			Buckets: latencyBuckets,
+		}),
+		produceRetry: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_produce_retries_total",
+			Help: "Output messages written again after the writer gave up on them.",
+		}),
+		decodeRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_decode_retries_total",
+			Help: "Decodes retried because the schema registry was unavailable.",
+		}),
+		inferRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_inference_retries_total",
+			Help: "Batches retried or split after ONNX Runtime failed on them.",
+		}),
+		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sluice_model_info",
+			Help: "1 for the model version this worker serves.",
+		}, []string{"model", "version"}),
+	}
+	for _, r := range DeadLetterReasons {
+		m.deadLetters.WithLabelValues(r)
+	}
+	reg.MustRegister(m.predictions, m.deadLetters, m.endToEnd, m.processing,
+		m.produceRetry, m.decodeRetries, m.inferRetries, m.modelInfo)
+	return m
+}
+
+// queueDepth registers sluice_queue_depth{stage} read from fn at scrape time.
+func (m *Metrics) queueDepth(stage string, fn func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "sluice_queue_depth",
+		Help:        "Events waiting in front of a pipeline stage.",
+		ConstLabels: prometheus.Labels{"stage": stage},
+	}, fn))
+}
+
+func reasonLabel(class string) string {
+	for _, r := range DeadLetterReasons {
+		if r == class {
+			return r
+		}
+	}
+	return "decode"
+}

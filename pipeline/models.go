@@ -1,0 +1,37 @@
+package pipeline
+
+import (
+	"sync/atomic"
+
+	"github.com/sluice-ml/sluice/inference"
+)
+
+// Models gives the worker the model version to score a batch with. Acquire
+// returns the current model and a release func the worker calls when the
+// batch is done; an implementation that hot-swaps versions closes an old
+// version only after every batch that acquired it has released it.
+// Implementations must be safe for concurrent use.
+type Models interface {
+	Acquire() (*inference.Model, func())
+}
+
+// StaticModel serves one model for the life of the worker.
+type StaticModel struct {
+	m atomic.Pointer[inference.Model]
+}
+
+// NewStaticModel returns a Models that always serves m.
+func NewStaticModel(m *inference.Model) *StaticModel {
+	s := &StaticModel{}
+	s.m.Store(m)
+	return s
+}
+
+// Acquire returns the model; release is a no-op.
+func (s *StaticModel) Acquire() (*inference.Model, func()) { return s.m.Load(), func() {} }
+
+// Observer sees every scored event; the drift monitor implements it.
+// Observe must be cheap and safe for concurrent use.
+type Observer interface {
+	Observe(rec map[string]any, score float32)
+}

@@ -1,0 +1,189 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/producers"
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// Deps are the parts a Worker is built from. Reader and Writer configs are
+// used to create the worker's own group reader and asynchronous writer; the
+// worker owns and closes them.
+type Deps struct {
+	Reader   consumers.ReaderConfig
+	Writer   producers.WriterConfig
+	Decoder  *schemas.Decoder
+	Encoder  *schemas.Encoder // Prediction encoder, registered under <output topic>-value
+	Models   Models
+	Observer Observer // optional (drift)
+	Logger   *slog.Logger
+	Metrics  *Metrics
+	Consumer *consumers.Metrics
+	Producer *producers.Metrics
+}
+
+// Worker is one sluice worker. Create it with New and start it with Run.
+type Worker struct {
+	cfg  Config
+	deps Deps
+	log  *slog.Logger
+
+	reader  *consumers.Reader
+	writer  *producers.AsyncWriter
+	tracker *consumers.Tracker
+
+	decodeIn []chan *event
+	batchIn  chan *event
+	batchOut chan []*event
+	emitIn   chan []*event
+	retries  chan []kafka.Message
+
+	ready atomic.Bool
+}
+
+// New checks cfg and builds a worker; nothing is started until Run.
+func New(cfg Config, deps Deps) (*Worker, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Decoder == nil || deps.Encoder == nil || deps.Models == nil || deps.Metrics == nil {
+		return nil, errors.New("pipeline: Decoder, Encoder, Models and Metrics are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	w := &Worker{cfg: cfg, deps: deps, log: deps.Logger}
+	rc := deps.Reader
+	rc.Topic, rc.GroupID = cfg.InputTopic, cfg.Group
+	reader, err := consumers.NewReader(rc)
+	if err != nil {
+		return nil, fmt.Errorf("creating reader: %w", err)
+	}
+	wc := deps.Writer
+	wc.Topic = "" // per-message topic: predictions and dead letters share the writer
+	writer, err := producers.NewAsyncWriter(wc, deps.Producer, w.completed)
+	if err != nil {
+		reader.Close()
+		return nil, fmt.Errorf("creating writer: %w", err)
+	}
+	w.reader, w.writer = reader, writer
+	w.tracker = consumers.NewTracker(cfg.MaxInFlight, deps.Consumer)
+	w.decodeIn = make([]chan *event, cfg.DecodeWorkers)
+	per := max(cfg.Batch.MaxBatchSize, cfg.MaxInFlight/cfg.DecodeWorkers/4)
+	for i := range w.decodeIn {
+		w.decodeIn[i] = make(chan *event, per)
+	}
+	w.batchIn = make(chan *event, cfg.Batch.MaxBatchSize*2)
+	w.batchOut = make(chan []*event, 2)
+	w.emitIn = make(chan []*event, 2)
+	w.retries = make(chan []kafka.Message, cfg.MaxInFlight)
+	m := deps.Metrics
+	m.queueDepth("decode", func() float64 {
+		n := 0
+		for _, c := range w.decodeIn {
+			n += len(c)
+		}
+		return float64(n)
+	})
+	m.queueDepth("batch", func() float64 { return float64(len(w.batchIn)) })
+	m.queueDepth("infer", func() float64 { return float64(len(w.batchOut)) })
+	m.queueDepth("emit", func() float64 { return float64(len(w.emitIn)) })
+	return w, nil
+}
+
+// Ready reports whether the worker has joined its group and has a model;
+// the admin server's /readyz asks it. Safe for concurrent use.
+func (w *Worker) Ready() bool {
+	m, release := w.deps.Models.Acquire()
+	defer release()
+	return m != nil && w.reader.Joined()
+}
+
+// Run consumes until ctx ends, then drains (see the package doc) and returns
+// nil, or the first error that stopped a stage.
+func (w *Worker) Run(ctx context.Context) error {
+	// hard ends everything once the grace period after ctx has passed.
+	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHard()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(w.cfg.ShutdownGrace, cancelHard)
+		context.AfterFunc(hard, func() { t.Stop() })
+	})
+	defer stopGrace()
+
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	defer stopFetch()
+	g := group{onErr: stopFetch}
+	g.go_(func() error { return w.fetch(fetchCtx) })
+	var decoders sync.WaitGroup
+	for i := range w.decodeIn {
+		decoders.Add(1)
+		g.go_(func() error { defer decoders.Done(); return w.decode(hard, w.decodeIn[i]) })
+	}
+	g.go_(func() error { decoders.Wait(); close(w.batchIn); return nil })
+	batcher := inference.NewBatcher(w.cfg.Batch, w.batchIn, w.batchOut)
+	g.go_(func() error { return batcher.Run(hard) }) // closes batchOut
+	g.go_(func() error { defer close(w.emitIn); return w.infer(hard) })
+	emitted := make(chan struct{})
+	g.go_(func() error { defer close(emitted); return w.emit(hard) })
+	retryCtx, stopRetries := context.WithCancel(hard)
+	g.go_(func() error { return w.retry(retryCtx) })
+	commitCtx, stopCommitter := context.WithCancel(hard)
+	committed := make(chan error, 1)
+	go func() { committed <- w.tracker.RunCommitter(commitCtx, w.reader, w.cfg.CommitInterval) }()
+
+	// Wait for the pipeline to drain (or fail), then flush the writer so every
+	// completion has run, then commit once more and leave the group.
+	<-emitted
+	stopRetries()
+	err := g.wait()
+	if cerr := w.writer.Close(); cerr != nil {
+		w.log.Warn("closing writer", "err", cerr)
+	}
+	stopCommitter()
+	if cerr := <-committed; cerr != nil && !errors.Is(cerr, context.Canceled) {
+		w.log.Warn("final commit", "err", cerr)
+	}
+	if cerr := w.reader.Close(); cerr != nil {
+		w.log.Warn("closing reader", "err", cerr)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if hard.Err() != nil && ctx.Err() != nil {
+		w.log.Warn("shutdown grace period ran out; undelivered events will be redelivered", "grace", w.cfg.ShutdownGrace)
+	}
+	return nil
+}
+
+// group runs goroutines and keeps the first error.
+type group struct {
+	wg    sync.WaitGroup
+	once  sync.Once
+	err   error
+	onErr func()
+}
+
+func (g *group) go_(fn func() error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := fn(); err != nil {
+			g.once.Do(func() { g.err = err; g.onErr() })
+		}
+	}()
+}
+
+func (g *group) wait() error { g.wg.Wait(); return g.err }

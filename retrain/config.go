@@ -1,0 +1,76 @@
+package retrain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// TrainConfig says how Train fits a model. Zero fields take the defaults
+// listed beside them. It is a plain value.
+type TrainConfig struct {
+	// Seed makes training deterministic: the same data, config and seed
+	// give the same weights.
+	Seed int64 `yaml:"seed"`
+	// Hidden lists the widths of the relu hidden layers; none trains
+	// logistic regression (a softmax over the classes).
+	Hidden []int `yaml:"hidden"`
+	// Classes is the number of classes; 0 means 1 + the largest label,
+	// and at least 2.
+	Classes int `yaml:"classes"`
+	// Epochs is the number of passes over the training split (default 8).
+	Epochs int `yaml:"epochs"`
+	// BatchSize is the mini-batch size (default 64).
+	BatchSize int `yaml:"batch_size"`
+	// LearningRate is Adam's initial step size (default 0.005); it decays
+	// linearly to a tenth of that over training.
+	LearningRate float64 `yaml:"learning_rate"`
+	// L2 is the weight decay on weights, not biases (default 1e-4).
+	L2 float64 `yaml:"l2"`
+	// Holdout is the share of rows held out for the report (default 0.2).
+	Holdout float64 `yaml:"holdout"`
+}
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c TrainConfig) withDefaults() TrainConfig {
+	if c.Epochs == 0 {
+		c.Epochs = 8
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 64
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = 0.005
+	}
+	if c.L2 == 0 {
+		c.L2 = 1e-4
+	}
+	if c.Holdout == 0 {
+		c.Holdout = 0.2
+	}
+	return c
+}
+
+// Validate reports the first field of c (after defaults) that cannot work.
+func (c TrainConfig) Validate() error {
+	c = c.withDefaults()
+	for i, h := range c.Hidden {
+		if h <= 0 {
+			return fmt.Errorf("retrain: hidden layer %d has width %d", i, h)
+		}
+	}
+	switch {
+	case c.Classes == 1 || c.Classes < 0:
+		return fmt.Errorf("retrain: classes %d: need at least 2", c.Classes)
+	case c.Epochs < 0:
+		return errors.New("retrain: epochs must be positive")
+	case c.BatchSize < 0:
+		return errors.New("retrain: batch_size must be positive")
+	case !(c.LearningRate > 0):
+		return errors.New("retrain: learning_rate must be positive")
+	case !(c.L2 >= 0):
+		return errors.New("retrain: l2 must not be negative")
+	case !(c.Holdout > 0 && c.Holdout < 1):
+		return errors.New("retrain: holdout must be between 0 and 1")
+	}
+	return nil
+}

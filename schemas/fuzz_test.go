@@ -1,0 +1,93 @@
+package schemas
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// richSchema has every kind of Avro type whose values take at least one
+// byte, so goavro alone cannot be made to allocate much and the guard can be
+// compared with it.
+const richSchema = `{"type":"record","name":"Rich","namespace":"f","fields":[
+	{"name":"tags","type":{"type":"array","items":"string"}},
+	{"name":"counts","type":{"type":"map","values":"long"}},
+	{"name":"parts","type":{"type":"array","items":{"type":"record","name":"Part","fields":[
+		{"name":"id","type":"int"},{"name":"w","type":["null","double"]}]}}},
+	{"name":"kind","type":{"type":"enum","name":"Kind","symbols":["A","B","C"]}},
+	{"name":"hash","type":{"type":"fixed","name":"Hash","size":4}},
+	{"name":"nested","type":{"type":"map","values":{"type":"array","items":"boolean"}}},
+	{"name":"raw","type":"bytes"},
+	{"name":"f","type":"float"}
+]}`
+
+func fuzzDecoder(t testing.TB) *Decoder {
+	d := NewDecoder(nil, 1<<16)
+	mustPreload(t, d, 1, TransactionSchema())
+	mustPreload(t, d, 2, PredictionSchema())
+	mustPreload(t, d, 3, richSchema)
+	mustPreload(t, d, 4, `{"type":"record","name":"Z","fields":[{"name":"a","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"l","type":["null","Z"]}]}`)
+	return d
+}
+
+// FuzzDecode decodes arbitrary bodies with the demo schemas and with
+// schemas built to stress the allocation guard. It must never panic, every
+// failure must be a decode-class DecodeError, and for schemas whose items
+// all take bytes, the guard must not reject what goavro alone reads.
+func FuzzDecode(f *testing.F) {
+	f.Add(uint8(1), []byte{})
+	f.Add(uint8(2), []byte{2, 'e', 2, 'c', 2, 'm', 2, 'v', 0x80, 0x80, 0x80, 0x80, 0x08})
+	f.Add(uint8(3), []byte{2, 2, 'x', 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add(uint8(3), []byte{1, 2, 'x', 0})
+	f.Add(uint8(4), []byte{0x80, 0x80, 0x40, 0})
+	f.Add(uint8(4), []byte{2, 0xfe, 0xff, 0x7f, 0, 0})
+	d := fuzzDecoder(f)
+	if rec, err := richSample(); err == nil {
+		f.Add(uint8(3), rec)
+	} else {
+		f.Fatal(err)
+	}
+	enc := mustCodec(f, TransactionSchema())
+	body, err := enc.BinaryFromNative(nil, map[string]any{
+		"event_id": "e", "entity_id": "c", "event_time": int64(1), "card_present": false, "channel": "pos",
+		"customer_income": map[string]any{"double": 1.0}, "amount": 1.0, "amount_zscore_30d": 1.0,
+		"hour_of_day": 1.0, "day_of_week": 1.0, "merchant_risk": 1.0, "distance_from_home_km": 1.0,
+		"distance_from_last_km": 1.0, "seconds_since_last_txn": 1.0, "txn_count_1h": 1.0,
+		"txn_count_24h": 1.0, "amount_sum_24h": 1.0, "avg_amount_30d": 1.0, "card_age_days": 1.0,
+		"account_age_days": 1.0, "failed_logins_24h": 1.0, "ip_risk_score": 1.0, "device_trust": 1.0,
+		"velocity_score": 1.0, "chargebacks_180d": 1.0, "mcc_risk": 1.0,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint8(1), body)
+
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		id := int32(which%4) + 1
+		start := time.Now()
+		_, gotID, err := d.Decode(t.Context(), AppendFrame(nil, id, body))
+		if el := time.Since(start); el > 2*time.Second {
+			t.Fatalf("decode took %v", el)
+		}
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) || (de.Class != ClassDecode && de.Class != ClassTooLarge) {
+				t.Fatalf("error %v is not a decode-class DecodeError", err)
+			}
+		} else if gotID != id {
+			t.Fatalf("id %d, want %d", gotID, id)
+		}
+		if id == 2 || id == 3 {
+			e, _ := d.codecs.Load(id)
+			ce := e.(*codecEntry)
+			start = time.Now()
+			_, rest, gerr := ce.codec.NativeFromBinary(body)
+			if el := time.Since(start); el > 2*time.Second {
+				t.Fatalf("goavro alone took %v", el)
+			}
+			if gerr == nil && len(rest) == 0 && guardBody(ce.root, body) != nil {
+				t.Fatalf("guard rejects a body goavro reads: %v", guardBody(ce.root, body))
+			}
+		}
+	})
+}

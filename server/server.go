@@ -1,0 +1,117 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/sluice-ml/sluice/admin"
+	"github.com/sluice-ml/sluice/config"
+	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/pipeline"
+	"github.com/sluice-ml/sluice/producers"
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// Ready describes a running worker once it has started; it is handed to
+// the onReady callback of Run.
+type Ready struct {
+	AdminAddr net.Addr
+	Model     *inference.Model
+	Worker    *pipeline.Worker
+	Registry  *prometheus.Registry
+}
+
+// Run starts one worker and its admin server and blocks until ctx ends and
+// both have shut down. onReady (may be nil) is called once the model is
+// loaded and the admin server listens.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(Ready)) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	lib, err := inference.FindLibrary()
+	if err != nil {
+		return err
+	}
+	if err := inference.InitRuntime(lib); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	model, err := LoadModelDir(cfg.Model, cfg.Inference.SessionConfig(), inference.NewMetrics(reg))
+	if err != nil {
+		return err
+	}
+	defer model.Close()
+	log.Info("model loaded", "model", model.Name(), "version", model.Version(), "provider", model.Provider())
+
+	client := schemas.NewClient(cfg.Registry.URL, nil)
+	enc, err := schemas.NewEncoder(ctx, client, schemas.Subject(cfg.Pipeline.WithDefaults().OutputTopic), schemas.PredictionSchema())
+	if err != nil {
+		return fmt.Errorf("registering prediction schema at %s: %w", cfg.Registry.URL, err)
+	}
+	pm := pipeline.NewMetrics(reg)
+	worker, err := pipeline.New(cfg.Pipeline, pipeline.Deps{
+		Reader:   consumers.ReaderConfig{Brokers: cfg.Kafka.Brokers},
+		Writer:   producers.WriterConfig{Brokers: cfg.Kafka.Brokers},
+		Decoder:  schemas.NewDecoder(client, cfg.Pipeline.WithDefaults().MaxRecordBytes),
+		Encoder:  enc,
+		Models:   pipeline.NewStaticModel(model),
+		Logger:   log,
+		Metrics:  pm,
+		Consumer: consumers.NewMetrics(reg),
+		Producer: producers.NewMetrics(reg),
+	})
+	if err != nil {
+		return err
+	}
+	adm := admin.New(cfg.Admin, reg, func() error {
+		if !worker.Ready() {
+			return errors.New("worker has not joined its consumer group yet")
+		}
+		return nil
+	})
+	addr, err := adm.Listen()
+	if err != nil {
+		return err
+	}
+	log.Info("admin server listening", "addr", addr.String())
+	if onReady != nil {
+		onReady(Ready{AdminAddr: addr, Model: model, Worker: worker, Registry: reg})
+	}
+	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))
+	adminErr := make(chan error, 1)
+	go func() { adminErr <- adm.Run(adminCtx) }()
+	werr := worker.Run(ctx)
+	stopAdmin()
+	if aerr := <-adminErr; aerr != nil && werr == nil {
+		werr = aerr
+	}
+	return werr
+}
+
+// LoadModelDir loads model.onnx and signature.yaml from m.Dir.
+func LoadModelDir(m config.Model, sc inference.SessionConfig, metrics *inference.Metrics) (*inference.Model, error) {
+	sig, err := inference.LoadSignature(filepath.Join(m.Dir, "signature.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("model.dir: %w", err)
+	}
+	onnx, err := os.ReadFile(filepath.Join(m.Dir, "model.onnx"))
+	if err != nil {
+		return nil, fmt.Errorf("model.dir: %w", err)
+	}
+	model, err := inference.LoadModel(m.Name, m.Version, onnx, sig, sc, metrics)
+	if err != nil {
+		return nil, fmt.Errorf("loading model %s version %s from %s: %w", m.Name, m.Version, m.Dir, err)
+	}
+	return model, nil
+}

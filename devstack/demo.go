@@ -88,6 +88,13 @@ func Demo(ctx context.Context, dc DemoConfig, log *slog.Logger) (Summary, error)
 func drive(ctx context.Context, dc DemoConfig, a Addrs) (Summary, error) {
 	sum := Summary{EventsIn: dc.Events, Model: a.Ready.Model.Name(), Version: a.Ready.Model.Version(), Provider: string(a.Ready.Model.Provider())}
 	fmt.Fprintf(dc.Out, "sluice demo: broker %s, registry %s, admin %s\n", a.Kafka, a.RegistryURL, a.AdminURL)
+	for !a.Ready.Worker.Ready() {
+		select {
+		case <-ctx.Done():
+			return sum, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	fmt.Fprintf(dc.Out, "sluice demo: publishing %d events at %.0f/s to features ...\n", dc.Events, dc.Rate)
 	start := time.Now()
 	got := make(chan Summary, 1)
@@ -139,7 +146,6 @@ func collect(ctx context.Context, a Addrs, n int) (Summary, error) {
 		if err != nil {
 			return s, fmt.Errorf("reading predictions (%d of %d so far): %w", len(seen), n, err)
 		}
-		now := time.Now()
 		rec, _, err := dec.Decode(ctx, msg.Value)
 		if err != nil {
 			return s, fmt.Errorf("decoding a prediction: %w", err)
@@ -147,8 +153,9 @@ func collect(ctx context.Context, a Addrs, n int) (Summary, error) {
 		s.PredictionsOut++
 		id, _ := rec["event_id"].(string)
 		seen[id]++
+		// The prediction's record timestamp is when the worker wrote it.
 		if t, ok := rec["event_time"].(time.Time); ok {
-			lat = append(lat, now.Sub(t))
+			lat = append(lat, msg.Time.Sub(t))
 		}
 	}
 	s.Unique = len(seen)

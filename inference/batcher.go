@@ -18,7 +18,8 @@ import (
 // on a downstream stage that has already stopped. A batch that Run was
 // blocked sending when ctx ended is dropped the same way.
 //
-// Run closes out when it returns: the Batcher is out's only sender.
+// Run closes out when it returns: the Batcher is out's only sender. A
+// Batcher is not safe for concurrent use; its one Run owns it.
 type Batcher[T any] struct {
 	cfg BatchConfig
 	in  <-chan T

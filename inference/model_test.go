@@ -217,7 +217,9 @@ func TestLoadModelMismatch(t *testing.T) {
 			[]string{`model inputs are ["features"]`, `input.tensor is "x"`}},
 		{"output name", g, func(s *Signature) { s.Output.Tensor = "scores" }, SessionConfig{},
 			[]string{`model outputs are ["probabilities"]`, `output.tensor is "scores"`}},
-		{"width", g, func(s *Signature) { s.Input.Columns = append(s.Input.Columns, Column{Field: "extra", Kind: KindNumeric}) }, SessionConfig{},
+		{"width", g, func(s *Signature) {
+			s.Input.Columns = append(s.Input.Columns, Column{Field: "extra", Kind: KindNumeric})
+		}, SessionConfig{},
 			[]string{`model input "features" is float32 [N 5]`, `needs float32 [N 6] (6 columns)`}},
 		{"fixed batch", func() gemmModel { m := g; m.inDims = []any{int64(1), int64(5)}; return m }(), nil, SessionConfig{},
 			[]string{`"features" is float32 [1 5] (its batch dimension must be symbolic)`}},

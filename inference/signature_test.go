@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 func loadFraudSignature(t testing.TB) *Signature {
@@ -160,5 +163,20 @@ func TestReadOutput(t *testing.T) {
 				t.Fatalf("ReadOutput(%v) = %+v, want %+v", tt.row, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestSignatureYAMLRoundTrip(t *testing.T) {
+	s := loadFraudSignature(t)
+	b, err := yaml.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseSignature(b)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if !reflect.DeepEqual(back, s) {
+		t.Fatalf("round trip changed the signature:\n%s", b)
 	}
 }

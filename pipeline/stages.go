@@ -160,7 +160,11 @@ func (w *Worker) completed(msgs []kafka.Message, err error) {
 		m.predictions.Inc()
 		m.processing.Observe(now.Sub(ev.fetched).Seconds())
 		if t := ev.eventTime(); !t.IsZero() {
-			m.endToEnd.Observe(now.Sub(t).Seconds())
+			d := now.Sub(t)
+			m.endToEnd.Observe(d.Seconds())
+			if w.deps.OnLatency != nil {
+				w.deps.OnLatency(d)
+			}
 		}
 	}
 }

@@ -27,6 +27,10 @@ type Deps struct {
 	Encoder  *schemas.Encoder // Prediction encoder, registered under <output topic>-value
 	Models   Models
 	Observer Observer // optional (drift)
+	// OnLatency, if set, is called with each prediction's end-to-end
+	// latency (event_time to acknowledgement) from the writer's goroutines;
+	// the benchmark records exact percentiles with it.
+	OnLatency func(time.Duration)
 	Logger   *slog.Logger
 	Metrics  *Metrics
 	Consumer *consumers.Metrics

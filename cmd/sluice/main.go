@@ -22,6 +22,7 @@ Usage:
   sluice produce  [flags]   publish synthetic demo events
   sluice tail     [flags] TOPIC   print decoded records of a topic as JSON lines
   sluice config   [flags]   print every configuration key, its value and env var
+  sluice bench    [flags]   measure raw ONNX Runtime, passthrough and the pipeline side by side
 
 Run 'sluice COMMAND -h' for a command's flags.
 `
@@ -33,6 +34,7 @@ var commands = map[string]func(ctx context.Context, args []string, log *slog.Log
 	"produce": cmdProduce,
 	"tail":    cmdTail,
 	"config":  cmdConfig,
+	"bench":   cmdBench,
 }
 
 func main() {

@@ -1,0 +1,120 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/sluice-ml/sluice/inference"
+)
+
+// Options say what to run.
+type Options struct {
+	// Quick shortens every phase so the whole run takes under a minute.
+	Quick bool
+	// Models to run: "demo", "heavy" (default both).
+	Models []string
+	// Provider for ONNX Runtime sessions (default auto).
+	Provider inference.Provider
+	// Threads is ONNX Runtime's intra-op thread count (default GOMAXPROCS).
+	Threads int
+	// Partitions of the input topic (default 4).
+	Partitions int32
+	// Progress receives a one-line progress display (nil: none).
+	Progress io.Writer
+}
+
+// Result is one model's figures; the JSON keys are the ones `--json` writes.
+type Result struct {
+	Model             string          `json:"model"`
+	CPU               string          `json:"cpu"`
+	Provider          string          `json:"provider"`
+	Threads           int             `json:"threads"`
+	BatchSize         int             `json:"batch_size"`
+	RawByBatch        map[int]float64 `json:"raw_rows_per_s_by_batch"`
+	Raw               float64         `json:"raw_rows_per_s"`
+	Passthrough       float64         `json:"passthrough_events_per_s"`
+	Pipeline          float64         `json:"pipeline_events_per_s"`
+	PipelineBatch1    float64         `json:"pipeline_batch1_events_per_s"`
+	P99At50           float64         `json:"p99_ms_at_50pct"`
+	P99At80           float64         `json:"p99_ms_at_80pct"`
+	Latency50         Percentiles     `json:"latency_at_50pct"`
+	Latency80         Percentiles     `json:"latency_at_80pct"`
+	BatchInferenceMs  float64         `json:"batch_inference_ms"`
+	P99TargetMs       float64         `json:"p99_target_ms"`
+	Events            int             `json:"events"`
+	PipelineOverRaw   float64         `json:"pipeline_over_raw"`
+	PipelineOverPass  float64         `json:"pipeline_over_passthrough"`
+	BatchedOverBatch1 float64         `json:"pipeline_over_batch1"`
+	PipelineWorkers2  float64         `json:"pipeline_2_workers_events_per_s,omitempty"`
+}
+
+// sizes of the runs.
+type sizes struct {
+	rawFor  time.Duration
+	events  map[string]int
+	batch1  map[string]int
+	loadFor time.Duration
+}
+
+func sizesFor(quick bool) sizes {
+	if quick {
+		return sizes{rawFor: 300 * time.Millisecond, loadFor: 2 * time.Second,
+			events: map[string]int{"demo": 40000, "heavy": 8000}, batch1: map[string]int{"demo": 8000, "heavy": 2000}}
+	}
+	return sizes{rawFor: 2 * time.Second, loadFor: 8 * time.Second,
+		events: map[string]int{"demo": 200000, "heavy": 40000}, batch1: map[string]int{"demo": 30000, "heavy": 6000}}
+}
+
+// Run runs every phase for each model, one after another, and returns the
+// figures.
+func Run(ctx context.Context, o Options) ([]Result, error) {
+	if len(o.Models) == 0 {
+		o.Models = []string{"demo", "heavy"}
+	}
+	if o.Partitions == 0 {
+		o.Partitions = 4
+	}
+	if o.Threads == 0 {
+		o.Threads = runtime.GOMAXPROCS(0)
+	}
+	lib, err := inference.FindLibrary()
+	if err != nil {
+		return nil, err
+	}
+	if err := inference.InitRuntime(lib); err != nil {
+		return nil, err
+	}
+	var out []Result
+	for _, name := range o.Models {
+		r, err := runModel(ctx, o, name)
+		if err != nil {
+			return out, fmt.Errorf("%s model: %w", name, err)
+		}
+		out = append(out, r)
+	}
+	o.progress("done\n")
+	return out, nil
+}
+
+func (o Options) progress(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "\r\033[K"+format, args...)
+	}
+}
+
+func cpuName() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return fmt.Sprintf("%s (%d cores)", strings.TrimSpace(v), runtime.NumCPU())
+			}
+		}
+	}
+	return fmt.Sprintf("%s/%s (%d cores)", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+}

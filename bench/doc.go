@@ -1,0 +1,8 @@
+// Package bench measures sluice against its own limits in one process on
+// one machine, so that every figure it reports can be read as a ratio of two
+// numbers taken side by side: ONNX Runtime alone on pre-filled tensors
+// (raw), the consume → produce → commit loop with no decode and no inference
+// (passthrough), the full worker at its default batching and at batch 1, and
+// end-to-end latency under an open-loop load at 50% and 80% of the measured
+// maximum. It runs against the in-process Kafka-protocol broker over TCP.
+package bench

@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// model is one benchmarked model with its input events.
+type model struct {
+	name   string
+	sig    *inference.Signature
+	onnx   []byte
+	schema string
+	// next returns the next input record (goavro native).
+	next func() map[string]any
+}
+
+func demoModel() (*model, error) {
+	mlp, sig, _, err := retrain.TrainDemoModel(1, 20000)
+	if err != nil {
+		return nil, err
+	}
+	onnx, err := retrain.WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
+	if err != nil {
+		return nil, err
+	}
+	gen := demo.NewGenerator(2, demo.WithCards(5000))
+	return &model{name: "demo", sig: sig, onnx: onnx, schema: schemas.TransactionSchema(), next: gen.Next}, nil
+}
+
+func heavyModel() (*model, error) {
+	sig := retrain.HeavySignature()
+	onnx, err := retrain.WriteONNX(retrain.HeavyMLP(1), sig.Input.Tensor, sig.Output.Tensor)
+	if err != nil {
+		return nil, err
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	n := 0
+	next := func() map[string]any {
+		n++
+		emb := make([]any, retrain.HeavyInputWidth)
+		for i := range emb {
+			emb[i] = float32(r.NormFloat64())
+		}
+		return map[string]any{
+			"event_id":   "e" + strconv.Itoa(n),
+			"entity_id":  "k" + strconv.Itoa(r.IntN(5000)),
+			"event_time": time.Now(),
+			"embedding":  emb,
+		}
+	}
+	return &model{name: "heavy", sig: sig, onnx: onnx, schema: retrain.HeavySchema, next: next}, nil
+}
+
+// env is an in-process broker and schema registry for one model's runs.
+type env struct {
+	broker   *kfake.Cluster
+	addr     string
+	registry string
+	client   *schemas.Client
+	inputEnc *schemas.Encoder
+	stop     func()
+	log      *slog.Logger
+}
+
+func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(int(partitions)))
+	if err != nil {
+		return nil, fmt.Errorf("starting broker: %w", err)
+	}
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.Close()
+		mr.Close()
+		return nil, err
+	}
+	srv := &http.Server{Handler: schemas.NewServer(rdb), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	e := &env{
+		broker: c, addr: c.ListenAddrs()[0], registry: "http://" + ln.Addr().String(),
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	e.stop = func() { _ = srv.Close(); rdb.Close(); mr.Close(); c.Close() }
+	e.client = schemas.NewClient(e.registry, nil)
+	for _, t := range []string{"features", "predictions", "features.dlq", "passthrough"} {
+		if err := c.CreateTopic(t, partitions, nil); err != nil {
+			e.stop()
+			return nil, err
+		}
+	}
+	if e.inputEnc, err = schemas.NewEncoder(ctx, e.client, schemas.Subject("features"), m.schema); err != nil {
+		e.stop()
+		return nil, err
+	}
+	return e, nil
+}
+
+// preload writes n input events to the features topic.
+func (e *env) preload(ctx context.Context, m *model, n int) error {
+	w := &kafka.Writer{Addr: kafka.TCP(e.addr), Topic: "features", Balancer: kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 2000, BatchBytes: 16 << 20}
+	defer w.Close()
+	const chunk = 2000
+	msgs := make([]kafka.Message, 0, chunk)
+	for sent := 0; sent < n; {
+		msgs = msgs[:0]
+		for i := 0; i < chunk && sent+i < n; i++ {
+			rec := m.next()
+			v, err := e.inputEnc.Append(nil, rec)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, kafka.Message{Key: []byte(rec["entity_id"].(string)), Value: v})
+		}
+		if err := w.WriteMessages(ctx, msgs...); err != nil {
+			return fmt.Errorf("preloading events: %w", err)
+		}
+		sent += len(msgs)
+	}
+	return nil
+}

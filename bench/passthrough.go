@@ -1,0 +1,104 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/producers"
+)
+
+// passthrough runs the worker's consume → produce → commit loop with the
+// same reader, tracker, asynchronous writer and settings, copying each
+// value unchanged: the broker-side limit of our stack. It returns events per
+// second over n preloaded events.
+func passthrough(ctx context.Context, e *env, n int, maxInFlight int) (float64, error) {
+	r, err := consumers.NewReader(consumers.ReaderConfig{Brokers: []string{e.addr}, Topic: "features", GroupID: fmt.Sprintf("passthrough-%d", time.Now().UnixNano())})
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	tr := consumers.NewTracker(maxInFlight, nil)
+	var acked atomic.Int64
+	w, err := producers.NewAsyncWriter(producers.WriterConfig{Brokers: []string{e.addr}}, nil, func(msgs []kafka.Message, err error) {
+		if err != nil {
+			return
+		}
+		for i := range msgs {
+			tr.Ack(msgs[i].WriterData.(kafka.Message))
+		}
+		acked.Add(int64(len(msgs)))
+	})
+	if err != nil {
+		return 0, err
+	}
+	defer w.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	committed := make(chan error, 1)
+	go func() { committed <- tr.RunCommitter(ctx, r, 500*time.Millisecond) }()
+	// The same stages as the worker minus decode and inference: fetch and
+	// track, batch by the default policy, enqueue on the async writer.
+	in := make(chan kafka.Message, 512)
+	out := make(chan []kafka.Message, 2)
+	go func() {
+		defer close(in)
+		for {
+			msg, err := r.Fetch(ctx)
+			if err != nil || tr.Track(ctx, msg) != nil {
+				return
+			}
+			in <- msg
+		}
+	}()
+	go func() { _ = inference.NewBatcher(inference.BatchConfig{}, in, out).Run(ctx) }()
+	go func() {
+		for batch := range out {
+			msgs := make([]kafka.Message, len(batch))
+			for i, m := range batch {
+				msgs[i] = kafka.Message{Topic: "passthrough", Key: m.Key, Value: m.Value, WriterData: m}
+			}
+			if w.Enqueue(msgs...) != nil {
+				return
+			}
+		}
+	}()
+	rate, err := measure(ctx, n, func() int64 { return acked.Load() })
+	cancel()
+	<-committed
+	return rate, err
+}
+
+// measure polls count until it reaches n and returns the rate between the
+// first and the last observed progress, so group joins are not counted.
+func measure(ctx context.Context, n int, count func() int64) (float64, error) {
+	var t0 time.Time
+	var c0 int64
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		c := count()
+		if c > 0 && t0.IsZero() {
+			t0, c0 = time.Now(), c
+		}
+		if c >= int64(n) {
+			el := time.Since(t0).Seconds()
+			if el <= 0 {
+				el = 1e-3
+			}
+			return float64(c-c0) / el, nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("only %d of %d events done in 5 minutes", c, n)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}

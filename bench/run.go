@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"context"
+	"time"
+
+	"github.com/sluice-ml/sluice/inference"
+)
+
+var rawBatches = []int{1, 8, 64, 256, 1024}
+
+func runModel(ctx context.Context, o Options, name string) (Result, error) {
+	sz := sizesFor(o.Quick)
+	o.progress("%s: preparing the model", name)
+	var m *model
+	var err error
+	if name == "heavy" {
+		m, err = heavyModel()
+	} else {
+		m, err = demoModel()
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	batch := inference.BatchConfig{}.WithDefaults()
+	res := Result{Model: name, CPU: cpuName(), Threads: o.Threads, BatchSize: batch.MaxBatchSize, RawByBatch: map[int]float64{}}
+	im, err := inference.LoadModel(name, "1", m.onnx, m.sig, inference.SessionConfig{Provider: o.Provider, IntraOpThreads: o.Threads}, nil)
+	if err != nil {
+		return res, err
+	}
+	defer im.Close()
+	res.Provider = string(im.Provider())
+
+	// 1. raw
+	for i, n := range rawBatches {
+		o.progress("%s: [1/5] raw ONNX Runtime, batch %d (%d/%d)", name, n, i+1, len(rawBatches))
+		r, err := raw(ctx, im, n, sz.rawFor)
+		if err != nil {
+			return res, err
+		}
+		res.RawByBatch[n] = r
+	}
+	res.Raw = res.RawByBatch[batch.MaxBatchSize]
+	res.BatchInferenceMs = float64(batch.MaxBatchSize) / res.Raw * 1000
+
+	e, err := newEnv(ctx, m, o.Partitions)
+	if err != nil {
+		return res, err
+	}
+	defer e.stop()
+	n := sz.events[name]
+	o.progress("%s: preloading %d events", name, n)
+	if err := e.preload(ctx, m, n); err != nil {
+		return res, err
+	}
+	res.Events = n
+	maxInFlight := 8192
+
+	// 2. passthrough over the same events
+	o.progress("%s: [2/5] passthrough (consume → produce → commit, no decode, no inference)", name)
+	if res.Passthrough, err = passthrough(ctx, e, n, maxInFlight); err != nil {
+		return res, err
+	}
+
+	// 3. the full pipeline at the default batching
+	o.progress("%s: [3/5] pipeline, max batch %d", name, batch.MaxBatchSize)
+	if res.Pipeline, err = pipelineRate(ctx, e, im, batch, n, maxInFlight); err != nil {
+		return res, err
+	}
+
+	// 4. the pipeline at batch 1, over a prefix of the same events
+	o.progress("%s: [4/5] pipeline, batch 1", name)
+	if res.PipelineBatch1, err = pipelineRate(ctx, e, im, inference.BatchConfig{MaxBatchSize: 1, MaxDelay: batch.MaxDelay}, sz.batch1[name], maxInFlight); err != nil {
+		return res, err
+	}
+
+	// 5. open-loop latency at 50% and 80% of the pipeline's maximum
+	w, err := startWorker(ctx, e, im, batch, maxInFlight)
+	if err != nil {
+		return res, err
+	}
+	// Let the fresh group drain the preloaded events before measuring.
+	for w.done.Load() < int64(n) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, frac := range []float64{0.5, 0.8} {
+		o.progress("%s: [5/5] latency at %.0f%% load (%.0f events/s)", name, frac*100, frac*res.Pipeline)
+		w.record(true)
+		sent, err := openLoop(ctx, e, m, frac*res.Pipeline, sz.loadFor)
+		if err != nil {
+			w.stop()
+			return res, err
+		}
+		for deadline := time.Now().Add(30 * time.Second); w.done.Load() < int64(n+sent) && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		p := percentiles(w.record(false))
+		n += sent
+		if frac == 0.5 {
+			res.Latency50, res.P99At50 = p, p.P99
+		} else {
+			res.Latency80, res.P99At80 = p, p.P99
+		}
+	}
+	w.stop()
+	res.P99TargetMs = 2*float64(batch.MaxDelay.Microseconds())/1000 + 3*res.BatchInferenceMs + 5
+	res.PipelineOverRaw = res.Pipeline / res.Raw
+	res.PipelineOverPass = res.Pipeline / res.Passthrough
+	res.BatchedOverBatch1 = res.Pipeline / res.PipelineBatch1
+	return res, nil
+}
+
+// pipelineRate runs a fresh worker over the first n preloaded events and
+// returns its events per second.
+func pipelineRate(ctx context.Context, e *env, im *inference.Model, batch inference.BatchConfig, n, maxInFlight int) (float64, error) {
+	w, err := startWorker(ctx, e, im, batch, maxInFlight)
+	if err != nil {
+		return 0, err
+	}
+	defer w.stop()
+	return measure(ctx, n, w.done.Load)
+}

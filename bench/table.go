@@ -1,0 +1,55 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteTable writes the results as a markdown table with the ratios the
+// project tracks.
+func WriteTable(w io.Writer, rs []Result) {
+	if len(rs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "CPU: %s; ONNX Runtime provider: %s, %d intra-op threads; default max batch %d\n\n", rs[0].CPU, rs[0].Provider, rs[0].Threads, rs[0].BatchSize)
+	head := []string{"figure"}
+	for _, r := range rs {
+		head = append(head, r.Model)
+	}
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat(" --- |", len(head)))
+	row := func(name string, f func(Result) string) {
+		cells := []string{name}
+		for _, r := range rs {
+			cells = append(cells, f(r))
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	}
+	for _, b := range rawBatches {
+		row(fmt.Sprintf("raw ONNX Runtime, batch %d (rows/s)", b), func(r Result) string { return num(r.RawByBatch[b]) })
+	}
+	row("passthrough consume→produce→commit (events/s)", func(r Result) string { return num(r.Passthrough) })
+	row("pipeline, default batching (events/s)", func(r Result) string { return num(r.Pipeline) })
+	row("pipeline, batch 1 (events/s)", func(r Result) string { return num(r.PipelineBatch1) })
+	row("pipeline / passthrough", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverPass) })
+	row("pipeline / raw at the same batch size", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverRaw) })
+	row("pipeline / pipeline at batch 1", func(r Result) string { return fmt.Sprintf("%.1f×", r.BatchedOverBatch1) })
+	row("end-to-end p50 / p99 / p99.9 at 50% load (ms)", func(r Result) string { return pct(r.Latency50) })
+	row("end-to-end p50 / p99 / p99.9 at 80% load (ms)", func(r Result) string { return pct(r.Latency80) })
+	row("p99 target at 50%: 2×max_delay + 3×batch inference + 5 ms", func(r Result) string { return fmt.Sprintf("%.1f ms", r.P99TargetMs) })
+}
+
+func num(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}
+
+func pct(p Percentiles) string {
+	return fmt.Sprintf("%.1f / %.1f / %.1f", p.P50, p.P99, p.P999)
+}

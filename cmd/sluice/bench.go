@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/sluice-ml/sluice/bench"
+	"github.com/sluice-ml/sluice/inference"
+)
+
+func cmdBench(ctx context.Context, args []string, _ *slog.Logger) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	quick := fs.Bool("quick", false, "short runs (under a minute)")
+	jsonPath := fs.String("json", "", "also write the figures to this JSON file")
+	models := fs.String("models", "demo,heavy", "models to run: demo, heavy")
+	provider := fs.String("provider", "auto", "ONNX Runtime execution provider: auto, cpu, cuda")
+	threads := fs.Int("threads", 0, "ONNX Runtime intra-op threads (0 = GOMAXPROCS)")
+	partitions := fs.Int("partitions", 4, "partitions of the input topic")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	// The bench's own parts log nothing; ONNX Runtime's provider fallback
+	// line still reaches stderr once.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	res, err := bench.Run(ctx, bench.Options{
+		Quick: *quick, Models: strings.Split(*models, ","), Provider: inference.Provider(*provider),
+		Threads: *threads, Partitions: int32(*partitions), Progress: os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	bench.WriteTable(os.Stdout, res)
+	if *jsonPath != "" {
+		byModel := map[string]bench.Result{}
+		for _, r := range res {
+			byModel[r.Model] = r
+		}
+		b, err := json.MarshalIndent(byModel, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonPath, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s\n", *jsonPath)
+	}
+	return nil
+}

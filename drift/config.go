@@ -1,0 +1,152 @@
+package drift
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config tunes windows, tests and the retrain trigger. Zero fields take
+// their defaults (DefaultConfig), so a partial YAML block is fine.
+type Config struct {
+	// WindowEvents closes a window once the group has seen this many events
+	// (default 5000).
+	WindowEvents int `yaml:"window_events"`
+	// WindowDuration closes a window this long after it opened (default
+	// 60s), provided it holds at least MinWindowEvents.
+	WindowDuration time.Duration `yaml:"window_duration"`
+	// MinWindowEvents is the fewest events a window needs to close by time
+	// (default 500); a quieter window stays open until it has them, because
+	// the tests mean little on a handful of events. -1 disables it.
+	MinWindowEvents int `yaml:"min_window_events"`
+	// FlushInterval is how often a worker sends its counts to Redis and
+	// checks the window clock (default 1s).
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// FlushEvents makes a worker flush early after this many local events
+	// (default WindowEvents/10), so windows close near WindowEvents.
+	FlushEvents int `yaml:"flush_events"`
+	// PSIThreshold flags a feature whose PSI exceeds it (default 0.2).
+	PSIThreshold float64 `yaml:"psi_threshold"`
+	// PValue is the family-wise significance of the KS and chi-squared
+	// tests of one window; each test uses PValue divided by the number of
+	// tests (Bonferroni). Default 0.01.
+	PValue float64 `yaml:"p_value"`
+	// RetrainK of the last RetrainM evaluated windows must have drifted to
+	// request a retrain (defaults 2 and 3).
+	RetrainK int `yaml:"retrain_k"`
+	RetrainM int `yaml:"retrain_m"`
+	// Cooldown is how long after a retrain request no other is sent for the
+	// same model, by any worker (default 1h).
+	Cooldown time.Duration `yaml:"cooldown"`
+	// ReportsTopic and RetrainTopic name where events go (defaults
+	// drift-reports and retrain-requests).
+	ReportsTopic string `yaml:"reports_topic"`
+	RetrainTopic string `yaml:"retrain_topic"`
+	// RedisTimeout bounds each Redis round trip (default 2s).
+	RedisTimeout time.Duration `yaml:"redis_timeout"`
+	// CloseLease is how long a worker may take to evaluate a closed window
+	// before another worker takes it over (default 30s).
+	CloseLease time.Duration `yaml:"close_lease"`
+	// WindowTTL is how long Redis keeps a window's counts and state when no
+	// one evaluates it (default 1h).
+	WindowTTL time.Duration `yaml:"window_ttl"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		WindowEvents:    5000,
+		WindowDuration:  60 * time.Second,
+		MinWindowEvents: 500,
+		FlushInterval:   time.Second,
+		PSIThreshold:    0.2,
+		PValue:          0.01,
+		RetrainK:        2,
+		RetrainM:        3,
+		Cooldown:        time.Hour,
+		ReportsTopic:    "drift-reports",
+		RetrainTopic:    "retrain-requests",
+		RedisTimeout:    2 * time.Second,
+		CloseLease:      30 * time.Second,
+		WindowTTL:       time.Hour,
+	}
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	d := DefaultConfig()
+	set := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setD := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	set(&c.WindowEvents, d.WindowEvents)
+	set(&c.MinWindowEvents, d.MinWindowEvents)
+	set(&c.RetrainK, d.RetrainK)
+	set(&c.RetrainM, d.RetrainM)
+	set(&c.FlushEvents, max(1, c.WindowEvents/10))
+	setD(&c.WindowDuration, d.WindowDuration)
+	setD(&c.FlushInterval, d.FlushInterval)
+	setD(&c.Cooldown, d.Cooldown)
+	setD(&c.RedisTimeout, d.RedisTimeout)
+	setD(&c.CloseLease, d.CloseLease)
+	setD(&c.WindowTTL, d.WindowTTL)
+	if c.PSIThreshold == 0 {
+		c.PSIThreshold = d.PSIThreshold
+	}
+	if c.PValue == 0 {
+		c.PValue = d.PValue
+	}
+	if c.ReportsTopic == "" {
+		c.ReportsTopic = d.ReportsTopic
+	}
+	if c.RetrainTopic == "" {
+		c.RetrainTopic = d.RetrainTopic
+	}
+	return c
+}
+
+// ErrBadConfig is wrapped by Validate's errors.
+var ErrBadConfig = errors.New("drift: bad config")
+
+// Validate checks c after defaults are applied; it names the bad field.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	bad := func(field string, v any) error {
+		return fmt.Errorf("%w: %s = %v", ErrBadConfig, field, v)
+	}
+	switch {
+	case c.WindowEvents < 1:
+		return bad("window_events", c.WindowEvents)
+	case c.WindowDuration < 0:
+		return bad("window_duration", c.WindowDuration)
+	case c.MinWindowEvents < -1:
+		return bad("min_window_events", c.MinWindowEvents)
+	case c.FlushInterval < 0 || c.FlushInterval > c.WindowDuration:
+		return bad("flush_interval", c.FlushInterval)
+	case c.FlushEvents < 1:
+		return bad("flush_events", c.FlushEvents)
+	case c.PSIThreshold < 0:
+		return bad("psi_threshold", c.PSIThreshold)
+	case c.PValue <= 0 || c.PValue >= 1:
+		return bad("p_value", c.PValue)
+	case c.RetrainM < 1:
+		return bad("retrain_m", c.RetrainM)
+	case c.RetrainK < 1 || c.RetrainK > c.RetrainM:
+		return bad("retrain_k", c.RetrainK)
+	case c.Cooldown < 0:
+		return bad("cooldown", c.Cooldown)
+	case c.RedisTimeout < 0:
+		return bad("redis_timeout", c.RedisTimeout)
+	case c.CloseLease < 0:
+		return bad("close_lease", c.CloseLease)
+	case c.WindowTTL < 0 || (c.WindowTTL < c.WindowDuration):
+		return bad("window_ttl", c.WindowTTL)
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+// Package drift tells when a model's live traffic no longer looks like the
+// data it was trained on, merged across every worker of a group, and asks
+// for a retrain.
+//
+// It owns the reference Profile (quantile bins of each numeric feature,
+// category frequencies of each categorical one, the histogram of the
+// model's scores; built with BuildProfile, ProfileFromCSV, ProfileFromOCF
+// or ProfileFromFile and stored beside the model as profile.json), the
+// Monitor that counts events into bins, the shared windows in Redis, the
+// tests (PSI, binned two-sample Kolmogorov–Smirnov, chi-squared, the same
+// on prediction scores), the retrain decision, and the Avro events
+// DriftReport and RetrainRequested. It does not talk to Kafka: events go
+// out through a Sink that the pipeline provides.
+//
+// # Use
+//
+// The pipeline builds one Monitor per model version it serves and runs it
+// beside the other stages:
+//
+//	p, _ := drift.LoadProfile(filepath.Join(modelDir, "profile.json"))
+//	mon, _ := drift.NewMonitor(cfg, "fraud", "3", p, rdb, sink,
+//		drift.WithMetrics(metrics), drift.WithLogger(log))
+//	go mon.Run(ctx) // flushes, closes and evaluates windows
+//	...
+//	mon.ObserveBatch(records, scores) // after inference, per batch
+//
+// On a hot swap it starts a Monitor for the new version and cancels the
+// old one's Run, which flushes what it holds.
+//
+// # Windows
+//
+// Windows are tumbling, per model version, and shared by the group. Each
+// worker counts locally (Observe: no I/O, no allocation) and flushes every
+// FlushInterval or FlushEvents events with one Lua script call: one round
+// trip that adds its counts to the open window's hash and closes the
+// window when the group's event count reaches WindowEvents or, at any
+// flush or tick, when it is WindowDuration old (and holds at least
+// MinWindowEvents). Because the script runs atomically, workers never
+// disagree about which window is open, a flush never straddles two
+// windows, and exactly one worker's call closes each window. Window ids
+// are "<epoch>-<seq>": seq is a per-version counter in Redis, epoch a
+// random tag created with that state, so ids stay unique when Redis loses
+// its data. Window bounds are therefore as precise as the flush interval,
+// and a window may exceed WindowEvents by at most one flush per worker.
+//
+// The closing worker then takes the window's close lock (SET NX PX) and
+// evaluates it; if it dies, the lock expires and another worker's sweep
+// evaluates the window. A retrain request needs RetrainK of the last
+// RetrainM complete windows to have drifted, and then a cooldown key
+// (SET NX PX, per model name) so that N workers send one request.
+//
+// # Outages
+//
+// When Redis cannot be reached, Observe carries on; flushes fail (logged
+// once, counted in sluice_drift_flush_errors_total) and the counts are
+// kept, bounded to one window of events beyond which they are dropped and
+// reported as lost. The window the kept counts finally land in, or the
+// first window after Redis lost its data (a new epoch), is reported with
+// incomplete set, and incomplete windows do not count towards a retrain.
+//
+// # Tests
+//
+// Each window tests every feature and the prediction score. Numeric
+// features: KS on the CDFs over the profile's bins (missing values last),
+// p-value from the asymptotic Kolmogorov distribution at the effective
+// sample size n*m/(n+m); categorical features: chi-squared homogeneity of
+// the 2 x K table (sparse bins pooled), p-value from the regularised
+// incomplete gamma function; and PSI with a pseudo-count of 0.5 per bin.
+// A feature drifts when its p-value is below PValue divided by the number
+// of tests (Bonferroni) or its PSI exceeds PSIThreshold.
+package drift

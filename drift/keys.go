@@ -1,0 +1,35 @@
+package drift
+
+import "strings"
+
+// keys are the Redis keys of one model version. All of them share the
+// hash tag {model:version}, so the flush script may touch them together on
+// a Redis Cluster. The cooldown key is per model name.
+type keys struct {
+	prefix   string // sluice:drift:{model:version}:
+	state    string // hash: epoch, seq, fp of the open window: id, start, events
+	closed   string // zset: closed windows awaiting evaluation, scored by close time (ms)
+	history  string // zset: evaluated windows, scored by seq
+	cooldown string // string: event id of the last retrain request
+}
+
+func newKeys(model, version string) keys {
+	tag := strings.NewReplacer("{", "_", "}", "_").Replace(model + ":" + version)
+	p := "sluice:drift:{" + tag + "}:"
+	return keys{
+		prefix:   p,
+		state:    p + "state",
+		closed:   p + "closed",
+		history:  p + "history",
+		cooldown: "sluice:drift:cooldown:" + model,
+	}
+}
+
+// window is the hash holding the counts of window id: one field per
+// non-empty bin (its index in the layout) plus n, lost, inc, seq, start,
+// last, end, fp and wk:<worker> (events per worker).
+func (k keys) window(id string) string { return k.prefix + "w:" + id }
+
+// lock is the close lock of window id: held while a worker evaluates it,
+// then kept as a done marker until it expires.
+func (k keys) lock(id string) string { return k.prefix + "lock:" + id }

@@ -1,0 +1,72 @@
+package drift
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are drift's Prometheus metrics. Label values come from model
+// names and the profile's feature names, never from events. A nil
+// *Metrics records nothing. Safe for concurrent use.
+type Metrics struct {
+	score       *prometheus.GaugeVec
+	windows     *prometheus.CounterVec
+	retrains    *prometheus.CounterVec
+	flushErrors prometheus.Counter
+}
+
+// NewMetrics registers drift's metrics with reg (nil: not registered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		score: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sluice_drift_score",
+			Help: "Drift statistic of a feature in the latest evaluated window: test=ks (KS distance), chi2 (chi-squared statistic) or psi. feature=(prediction) is the prediction score.",
+		}, []string{"model", "feature", "test"}),
+		windows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_drift_windows_closed_total",
+			Help: "Drift windows evaluated, by whether they drifted.",
+		}, []string{"model", "drifted"}),
+		retrains: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_retrain_events_total",
+			Help: "Retrain requests emitted.",
+		}, []string{"model"}),
+		flushErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_drift_flush_errors_total",
+			Help: "Failed flushes of drift counts to Redis.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.score, m.windows, m.retrains, m.flushErrors)
+	}
+	return m
+}
+
+func (m *Metrics) window(r *Report) {
+	if m == nil {
+		return
+	}
+	m.windows.WithLabelValues(r.Model, strconv.FormatBool(r.Drifted)).Inc()
+	set := func(f *FeatureResult) {
+		m.score.WithLabelValues(r.Model, f.Feature, f.Test).Set(f.Statistic)
+		m.score.WithLabelValues(r.Model, f.Feature, "psi").Set(f.PSI)
+	}
+	for i := range r.Features {
+		set(&r.Features[i])
+	}
+	if r.Prediction != nil {
+		set(r.Prediction)
+	}
+}
+
+func (m *Metrics) retrain(model string) {
+	if m != nil {
+		m.retrains.WithLabelValues(model).Inc()
+	}
+}
+
+func (m *Metrics) flushError() {
+	if m != nil {
+		m.flushErrors.Inc()
+	}
+}

@@ -1,0 +1,138 @@
+package drift
+
+import (
+	"math"
+	"testing"
+)
+
+func TestObserveDoesNotAllocate(t *testing.T) {
+	m, err := NewMonitor(testConfig(), "fraud", "3", testProfile(t, 5000), nil, newCaptureSink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, score := newGen(71).next()
+	if a := testing.AllocsPerRun(1000, func() { m.Observe(rec, score) }); a != 0 {
+		t.Errorf("Observe allocates %v times per event", a)
+	}
+	recs := []map[string]any{rec, rec, rec}
+	if a := testing.AllocsPerRun(1000, func() { m.ObserveBatch(recs, nil) }); a != 0 {
+		t.Errorf("ObserveBatch allocates %v times per batch", a)
+	}
+}
+
+func TestBinning(t *testing.T) {
+	p := &Profile{Format: 1,
+		Numeric:     []NumericProfile{{Name: "a", Edges: []float64{0, 1}, Proportions: []float64{0.2, 0.5, 0.3}, Count: 10}},
+		Categorical: []CategoricalProfile{{Name: "c", Categories: []string{"x", "y"}, Proportions: []float64{0.5, 0.5}, Count: 10}},
+	}
+	l := newLayout(p)
+	a, c := &l.feats[0], &l.feats[1]
+	for _, tc := range []struct {
+		v    any
+		want int32
+	}{
+		{-1.0, 0}, {0.0, 0}, {0.5, 1}, {1.0, 1}, {1.5, 2}, {float32(2), 2}, {int64(-3), 0}, {int32(1), 1},
+		{true, 1}, {false, 0}, {nil, 3}, {math.NaN(), 3}, {math.Inf(1), 3}, {"1", 3},
+		{map[string]any{"double": 0.5}, 1}, {map[string]any{}, 3},
+	} {
+		if got := a.binOf(tc.v); got != tc.want {
+			t.Errorf("numeric bin of %#v = %d, want %d", tc.v, got, tc.want)
+		}
+	}
+	off := c.off
+	for _, tc := range []struct {
+		v    any
+		want int32
+	}{
+		{"x", 0}, {"y", 1}, {"z", 2}, {nil, 3}, {1.0, 3}, {map[string]any{"string": "y"}, 1},
+	} {
+		if got := c.binOf(tc.v) - off; got != tc.want {
+			t.Errorf("categorical bin of %#v = %d, want %d", tc.v, got, tc.want)
+		}
+	}
+	if l.bins != 8 || c.ref[0] != 5 || a.ref[2] != 3 {
+		t.Errorf("layout: %d bins, refs %v %v", l.bins, a.ref, c.ref)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := (Config{}).Validate(); err != nil {
+		t.Fatalf("zero config: %v", err)
+	}
+	d := Config{}.WithDefaults()
+	if d.WindowEvents != 5000 || d.WindowDuration.Seconds() != 60 || d.FlushEvents != 500 || d.PSIThreshold != 0.2 ||
+		d.PValue != 0.01 || d.RetrainK != 2 || d.RetrainM != 3 || d.Cooldown.Hours() != 1 {
+		t.Errorf("defaults %+v", d)
+	}
+	for name, c := range map[string]Config{
+		"p_value":   {PValue: 1.5},
+		"retrain_k": {RetrainK: 4, RetrainM: 3},
+		"events":    {WindowEvents: -1},
+		"flush":     {FlushInterval: 2 * d.WindowDuration},
+	} {
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func BenchmarkObserve(b *testing.B) {
+	m, err := NewMonitor(testConfig(), "fraud", "3", testProfile(b, 5000), nil, newCaptureSink())
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := newGen(72)
+	recs := make([]map[string]any, 1024)
+	scores := make([]float32, len(recs))
+	for i := range recs {
+		recs[i], scores[i] = g.next()
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			m.Observe(recs[i%len(recs)], scores[i%len(recs)])
+			i++
+		}
+	})
+}
+
+func BenchmarkObserveHot(b *testing.B) {
+	m, err := NewMonitor(testConfig(), "fraud", "3", testProfile(b, 5000), nil, newCaptureSink())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec, score := newGen(72).next()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Observe(rec, score)
+	}
+}
+
+func TestActiveSwitchesMonitors(t *testing.T) {
+	p := testProfile(t, 5000)
+	a, b := mustMonitor(t, p, "1"), mustMonitor(t, p, "2")
+	var act Active
+	rec, score := newGen(73).next()
+	act.Observe(rec, score) // dropped: no monitor yet
+	if prev := act.Set(a); prev != nil {
+		t.Fatal("previous monitor from zero Active")
+	}
+	act.Observe(rec, score)
+	if prev := act.Set(b); prev != a {
+		t.Fatal("Set did not return the previous monitor")
+	}
+	act.ObserveBatch([]map[string]any{rec, rec}, []float32{score, score})
+	if a.acc.n != 1 || b.acc.n != 2 {
+		t.Errorf("counts %d and %d, want 1 and 2", a.acc.n, b.acc.n)
+	}
+}
+
+func mustMonitor(t *testing.T, p *Profile, version string) *Monitor {
+	t.Helper()
+	m, err := NewMonitor(testConfig(), "fraud", version, p, nil, newCaptureSink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

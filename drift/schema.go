@@ -1,0 +1,83 @@
+package drift
+
+// The Avro schemas of the events drift emits, in namespace sluice. They
+// are the text of schemas/avro/drift_report.avsc and
+// schemas/avro/retrain_requested.avsc (a test keeps them equal), passed to
+// Sink.Emit so the sink can register and encode with them.
+const (
+	// DriftReportSchema is the schema of a DriftReport.
+	DriftReportSchema = `{
+  "type": "record",
+  "name": "DriftReport",
+  "namespace": "sluice",
+  "doc": "The drift evaluation of one closed window of a model version's traffic, merged across workers; on the drift-reports topic, keyed by model name.",
+  "fields": [
+    {"name": "window_id", "type": "string", "doc": "Unique id of the window: <redis state epoch>-<sequence>."},
+    {"name": "window_seq", "type": "long", "doc": "Sequence number of the window within the model version."},
+    {"name": "model_name", "type": "string"},
+    {"name": "model_version", "type": "string"},
+    {"name": "window_start", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "First flush into the window."},
+    {"name": "window_end", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "Last flush into the window."},
+    {"name": "events", "type": "long"},
+    {"name": "lost_events", "type": "long", "doc": "Events a worker dropped during a long Redis outage."},
+    {"name": "workers", "type": "int", "doc": "Workers that contributed events."},
+    {"name": "incomplete", "type": "boolean", "doc": "Some counts arrived late or were lost; not used for retrain decisions."},
+    {"name": "drifted", "type": "boolean", "doc": "Any feature or the predictions drifted."},
+    {"name": "p_value", "type": "double", "doc": "Family-wise significance; each test uses its threshold (Bonferroni)."},
+    {"name": "psi_threshold", "type": "double"},
+    {"name": "features", "type": {"type": "array", "items": {
+      "type": "record",
+      "name": "FeatureDrift",
+      "doc": "One feature's test in one window.",
+      "fields": [
+        {"name": "feature", "type": "string"},
+        {"name": "kind", "type": "string", "doc": "numeric or categorical."},
+        {"name": "test", "type": "string", "doc": "ks (binned two-sample Kolmogorov-Smirnov) or chi2 (chi-squared homogeneity)."},
+        {"name": "statistic", "type": "double", "doc": "KS distance D, or the chi-squared statistic."},
+        {"name": "p_value", "type": "double"},
+        {"name": "threshold", "type": "double", "doc": "The p-value below which the test counts as drift."},
+        {"name": "psi", "type": "double", "doc": "Population stability index against the training profile."},
+        {"name": "psi_threshold", "type": "double"},
+        {"name": "drifted", "type": "boolean"},
+        {"name": "missing", "type": "double", "doc": "Share of missing values in the window."}
+      ]
+    }}},
+    {"name": "prediction", "type": ["null", "FeatureDrift"], "default": null, "doc": "The prediction-score test; null when the profile has no score histogram."},
+    {"name": "created_at", "type": {"type": "long", "logicalType": "timestamp-millis"}}
+  ]
+}`
+
+	// RetrainRequestedSchema is the schema of a RetrainRequested.
+	RetrainRequestedSchema = `{
+  "type": "record",
+  "name": "RetrainRequested",
+  "namespace": "sluice",
+  "doc": "A model version's live traffic no longer looks like its training data; on the retrain-requests topic, keyed by model name.",
+  "fields": [
+    {"name": "event_id", "type": "string", "doc": "Idempotency key: the same for a re-sent request."},
+    {"name": "model_name", "type": "string"},
+    {"name": "model_version", "type": "string"},
+    {"name": "reason", "type": "string"},
+    {"name": "features", "type": {"type": "array", "items": {
+      "type": "record",
+      "name": "FeatureDrift",
+      "doc": "One feature's test in one window.",
+      "fields": [
+        {"name": "feature", "type": "string"},
+        {"name": "kind", "type": "string", "doc": "numeric or categorical."},
+        {"name": "test", "type": "string", "doc": "ks (binned two-sample Kolmogorov-Smirnov) or chi2 (chi-squared homogeneity)."},
+        {"name": "statistic", "type": "double", "doc": "KS distance D, or the chi-squared statistic."},
+        {"name": "p_value", "type": "double"},
+        {"name": "threshold", "type": "double", "doc": "The p-value below which the test counts as drift."},
+        {"name": "psi", "type": "double", "doc": "Population stability index against the training profile."},
+        {"name": "psi_threshold", "type": "double"},
+        {"name": "drifted", "type": "boolean"},
+        {"name": "missing", "type": "double", "doc": "Share of missing values in the window."}
+      ]
+    }}, "doc": "The input features that drifted, with their latest statistics."},
+    {"name": "prediction", "type": ["null", "FeatureDrift"], "default": null, "doc": "The prediction-score test, when the predictions drifted."},
+    {"name": "window_ids", "type": {"type": "array", "items": "string"}, "doc": "The drifted windows that triggered the request, oldest first."},
+    {"name": "requested_at", "type": {"type": "long", "logicalType": "timestamp-millis"}}
+  ]
+}`
+)

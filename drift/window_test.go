@@ -1,0 +1,137 @@
+package drift
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func flushAll(t *testing.T, g *group) {
+	t.Helper()
+	for _, m := range g.mons {
+		if err := m.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Windows close by time when they hold enough events, and stay open
+// while they do not.
+func TestWindowClosesByTime(t *testing.T) {
+	p := testProfile(t, 20_000)
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	cfg := testConfig()
+	cfg.MinWindowEvents = 500
+	g := newGroup(t, cfg, p, 2, WithClock(clock.now))
+	gen := newGen(61)
+
+	g.feed(gen, 1000)
+	flushAll(t, g)
+	clock.add(59 * time.Second)
+	flushAll(t, g)
+	if n := len(g.reports()); n != 0 {
+		t.Fatalf("%d reports before the window is due", n)
+	}
+	clock.add(time.Second)
+	flushAll(t, g) // a tick without events closes the due window
+	reps := g.reports()
+	if len(reps) != 1 {
+		t.Fatalf("%d reports, want 1", len(reps))
+	}
+	r := reps[0]
+	if r["events"].(int64) != 1000 || r["workers"].(int32) != 2 {
+		t.Errorf("events %v workers %v", r["events"], r["workers"])
+	}
+	if s, e := r["window_start"].(time.Time), r["window_end"].(time.Time); !s.Equal(clock.t.Add(-time.Minute)) || !e.Equal(s) {
+		t.Errorf("bounds %v .. %v", s, e)
+	}
+
+	// Too few events: the window outlives its minute until it has enough.
+	g.feed(gen, 100)
+	flushAll(t, g)
+	clock.add(2 * time.Minute)
+	flushAll(t, g)
+	if n := len(g.reports()); n != 1 {
+		t.Fatalf("window with 100 events closed by time")
+	}
+	g.feed(gen, 500)
+	flushAll(t, g)
+	flushAll(t, g)
+	reps = g.reports()
+	if len(reps) != 2 || reps[1]["events"].(int64) != 600 {
+		t.Fatalf("reports %d, last %v", len(reps), reps[len(reps)-1]["events"])
+	}
+}
+
+// A worker that closes a window and dies before evaluating it: another
+// worker's sweep evaluates it after the lease, exactly once.
+func TestSweepTakesOverAbandonedWindow(t *testing.T) {
+	p := testProfile(t, 20_000)
+	cfg := testConfig()
+	cfg.WindowEvents, cfg.FlushEvents, cfg.CloseLease = 1000, 1000, 100*time.Millisecond
+	g := newGroup(t, cfg, p, 2)
+	gen := newGen(62)
+	for range 1000 {
+		g.mons[0].Observe(gen.next())
+	}
+	closed, err := g.mons[0].flush(t.Context()) // closes, does not evaluate
+	if err != nil || len(closed) != 1 {
+		t.Fatalf("closed %v, err %v", closed, err)
+	}
+	if err := g.mons[1].sweep(t.Context()); err != nil || len(g.reports()) != 0 {
+		t.Fatalf("swept within the lease: %v, %d reports", err, len(g.reports()))
+	}
+	time.Sleep(150 * time.Millisecond)
+	var wg sync.WaitGroup
+	for _, m := range g.mons {
+		wg.Go(func() {
+			if err := m.sweep(t.Context()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := g.mons[1].sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.mons[0].evaluate(t.Context(), closed[0]); err != nil {
+		t.Fatal(err)
+	}
+	if reps := g.reports(); len(reps) != 1 || reps[0]["window_id"] != closed[0] {
+		t.Fatalf("reports %v", reps)
+	}
+}
+
+// Workers with different profiles for one version cannot mix counts.
+func TestProfileMismatchRejected(t *testing.T) {
+	g := newGroup(t, testConfig(), testProfile(t, 5000), 1)
+	other, err := NewMonitor(testConfig(), "fraud", "3", testProfile(t, 6000), g.client(), g.sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := newGen(63)
+	g.mons[0].Observe(gen.next())
+	flushAll(t, g)
+	other.Observe(gen.next())
+	if err := other.Flush(t.Context()); err == nil || !strings.Contains(err.Error(), "profile differs") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -36,6 +36,13 @@ func openLoop(ctx context.Context, e *env, m *model, rate float64, d time.Durati
 	w := &kafka.Writer{Addr: kafka.TCP(e.addr), Topic: "features", Balancer: kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000, Async: true}
 	defer w.Close()
+	// Records are generated before the clock starts; only encoding (which
+	// stamps event_time) happens in the loop.
+	total := int(rate*d.Seconds()) + 1
+	recs := make([]map[string]any, total)
+	for i := range recs {
+		recs[i] = m.next()
+	}
 	start := time.Now()
 	sent := 0
 	tick := time.NewTicker(time.Millisecond)
@@ -49,8 +56,8 @@ func openLoop(ctx context.Context, e *env, m *model, rate float64, d time.Durati
 		}
 		due := int(time.Since(start).Seconds() * rate)
 		msgs = msgs[:0]
-		for ; sent < due; sent++ {
-			rec := m.next()
+		for ; sent < due && sent < total; sent++ {
+			rec := recs[sent]
 			rec["event_time"] = start.Add(time.Duration(float64(sent) / rate * float64(time.Second)))
 			v, err := e.inputEnc.Append(nil, rec)
 			if err != nil {

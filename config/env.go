@@ -77,7 +77,11 @@ func walk(v reflect.Value, prefix string, fn func(key string, f reflect.Value)) 
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		if name == "" && opts == "inline" && sf.IsExported() {
+			walk(v.Field(i), prefix, fn)
+			continue
+		}
 		if name == "" || name == "-" || !sf.IsExported() {
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/loadgen"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -22,6 +23,11 @@ type DemoConfig struct {
 	Rate   float64 // events per second (default 10000)
 	Seed   int64
 	Out    io.Writer // progress and summary (default stdout)
+	// DriftAfter events, DriftFeatures shift by DriftShift training
+	// standard deviations (no drift when DriftFeatures is empty).
+	DriftAfter    int
+	DriftFeatures string
+	DriftShift    float64
 }
 
 // Summary is what the demo measured.
@@ -37,11 +43,14 @@ type Summary struct {
 	Model, Version string
 	Provider       string
 	Elapsed        time.Duration
+	Windows        int // drift windows reported
+	Drifted        int // of which drifted
+	Retrains       int // RetrainRequested events
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("events in %d, predictions out %d (lost %d, duplicates %d), end-to-end p50 %s p99 %s, mean batch %.1f, model %s version %s on %s",
-		s.EventsIn, s.PredictionsOut, s.Lost, s.Duplicates, ms(s.P50), ms(s.P99), s.MeanBatch, s.Model, s.Version, s.Provider)
+	return fmt.Sprintf("events in %d, predictions out %d (lost %d, duplicates %d), end-to-end p50 %s p99 %s, mean batch %.1f, model %s version %s on %s; drift windows %d (%d drifted), retrain requests %d",
+		s.EventsIn, s.PredictionsOut, s.Lost, s.Duplicates, ms(s.P50), ms(s.P99), s.MeanBatch, s.Model, s.Version, s.Provider, s.Windows, s.Drifted, s.Retrains)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
@@ -51,7 +60,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microse
 // reads every prediction back, and returns what it measured.
 func Demo(ctx context.Context, dc DemoConfig, log *slog.Logger) (Summary, error) {
 	if dc.Events <= 0 {
-		dc.Events = 20000
+		dc.Events = 30000
 	}
 	if dc.Rate == 0 {
 		dc.Rate = 10000
@@ -95,7 +104,20 @@ func drive(ctx context.Context, dc DemoConfig, a Addrs) (Summary, error) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	fmt.Fprintf(dc.Out, "sluice demo: publishing %d events at %.0f/s to features ...\n", dc.Events, dc.Rate)
+	var opts []demo.Option
+	opt, err := loadgen.ParseDrift(dc.DriftAfter, dc.DriftFeatures, dc.DriftShift)
+	if err != nil {
+		return sum, err
+	}
+	if opt != nil {
+		opts = append(opts, opt)
+	}
+	watch := watchDrift(ctx, a, dc.Out)
+	fmt.Fprintf(dc.Out, "sluice demo: publishing %d events at %.0f/s to features", dc.Events, dc.Rate)
+	if opt != nil {
+		fmt.Fprintf(dc.Out, "; after %d of them, %s drift by %.1f training standard deviations", dc.DriftAfter, dc.DriftFeatures, dc.DriftShift)
+	}
+	fmt.Fprintln(dc.Out, " ...")
 	start := time.Now()
 	got := make(chan Summary, 1)
 	errc := make(chan error, 2)
@@ -109,7 +131,7 @@ func drive(ctx context.Context, dc DemoConfig, a Addrs) (Summary, error) {
 	}()
 	if _, err := loadgen.Run(ctx, loadgen.Config{
 		Brokers: []string{a.Kafka}, RegistryURL: a.RegistryURL, Topic: "features",
-		Count: dc.Events, Rate: dc.Rate, Seed: dc.Seed,
+		Count: dc.Events, Rate: dc.Rate, Seed: dc.Seed, Options: opts,
 	}); err != nil {
 		return sum, err
 	}
@@ -119,6 +141,11 @@ func drive(ctx context.Context, dc DemoConfig, a Addrs) (Summary, error) {
 		s.Elapsed = time.Since(start)
 		s.Lost = s.EventsIn - s.Unique
 		s.MeanBatch = meanBatch(a)
+		if opt != nil && !watch.wait(ctx, 20*time.Second) {
+			fmt.Fprintln(dc.Out, "sluice demo: no retrain request within 20s of the last prediction")
+		}
+		time.Sleep(200 * time.Millisecond) // let the last reports print
+		s.Windows, s.Drifted, s.Retrains = watch.counts()
 		return s, nil
 	case err := <-errc:
 		return sum, err

@@ -16,6 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/sluice-ml/sluice/config"
+	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/server"
@@ -46,7 +49,7 @@ type Addrs struct {
 }
 
 // Topics the stack creates at start.
-var Topics = []string{"features", "predictions", "features.dlq"}
+var Topics = []string{"features", "predictions", "features.dlq", "drift-reports", "retrain-requests", "model-events", "labels"}
 
 // Run starts the stack and blocks until ctx ends, then stops every part.
 // onReady (may be nil) is called once everything listens and the worker runs.
@@ -165,6 +168,13 @@ func startKafka(addr, dir string, partitions int32) (*kfake.Cluster, error) {
 	return c, nil
 }
 
+// The demo model is trained on demoTrainEvents events of the generator
+// seeded with demoSeed.
+const (
+	demoSeed        = 1
+	demoTrainEvents = 40000
+)
+
 // ensureDemoModel trains and writes the demo model into dir unless it is
 // there already.
 func ensureDemoModel(dir string, log *slog.Logger) error {
@@ -174,15 +184,43 @@ func ensureDemoModel(dir string, log *slog.Logger) error {
 		return err
 	}
 	start := time.Now()
-	m, sig, rep, err := retrain.TrainDemoModel(1, 40000)
+	m, sig, rep, err := retrain.TrainDemoModel(demoSeed, demoTrainEvents)
 	if err != nil {
 		return fmt.Errorf("training the demo model: %w", err)
 	}
 	if err := retrain.WriteModelDir(dir, m, sig); err != nil {
 		return fmt.Errorf("writing the demo model: %w", err)
 	}
+	p, err := demoProfile(m, sig)
+	if err != nil {
+		return fmt.Errorf("building the demo model's reference profile: %w", err)
+	}
+	if err := p.WriteFile(filepath.Join(dir, server.ProfileFile)); err != nil {
+		return err
+	}
 	log.Info("trained the demo model", "dir", dir, "took", time.Since(start).Round(time.Millisecond), "holdout", rep)
 	return nil
 }
 
 func defaultWorker() config.Config { return config.Default() }
+
+// demoProfile is the demo model's reference profile: its features and
+// scores on the events it was trained on.
+func demoProfile(m *retrain.MLP, sig *inference.Signature) (*drift.Profile, error) {
+	gen := demo.NewGenerator(demoSeed)
+	recs := make([]map[string]any, demoTrainEvents)
+	for i := range recs {
+		recs[i] = gen.Next()
+	}
+	rows, err := retrain.Rows(sig, recs)
+	if err != nil {
+		return nil, err
+	}
+	return drift.BuildProfile(drift.FeaturesFromSignature(sig), func(yield func(map[string]any, float32) bool) {
+		for i, rec := range recs {
+			if !yield(rec, sig.ReadOutput(m.Forward(rows[i])).Score) {
+				return
+			}
+		}
+	}, drift.ProfileOptions{})
+}

@@ -86,6 +86,16 @@ func configure(o *ort.SessionOptions, cfg SessionConfig, cuda bool) error {
 	if err := o.SetInterOpNumThreads(1); err != nil {
 		return fmt.Errorf("setting inter-op threads: %w", err)
 	}
+	if !cfg.Spin {
+		// ONNX Runtime's pool threads spin between runs by default; in a
+		// worker that shares its cores with decoding, encoding and the Kafka
+		// client, the spinning steals the CPU those stages need.
+		for _, key := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
+			if err := o.AddSessionConfigEntry(key, "0"); err != nil {
+				return fmt.Errorf("setting %s: %w", key, err)
+			}
+		}
+	}
 	if !cuda {
 		return nil
 	}

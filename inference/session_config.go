@@ -29,6 +29,10 @@ type SessionConfig struct {
 	TensorRT         bool     `yaml:"tensorrt"`            // put TensorRT ahead of CUDA
 	IntraOpThreads   int      `yaml:"intra_op_threads"`    // per session; 0 = GOMAXPROCS
 	Sessions         int      `yaml:"sessions"`            // concurrent sessions; 0 = 1
+	// Spin lets ONNX Runtime's pool threads busy-wait between runs (its own
+	// default). Off by default: on a few shared cores it slows every other
+	// stage of the worker.
+	Spin bool `yaml:"spin"`
 
 	// Logger receives the provider fallback line; nil is slog.Default().
 	Logger *slog.Logger `yaml:"-"`

@@ -2,74 +2,71 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/schemas"
 )
 
 // emit encodes one Prediction per scored event and enqueues them, keyed like
-// their input, on the asynchronous writer in the order they came.
+// their input, on the asynchronous writer in the order they came. The
+// values of one batch share one buffer (the writer holds them until the
+// completion runs).
 func (w *Worker) emit(ctx context.Context) error {
+	id := w.deps.Encoder.ID()
+	var p schemas.Prediction
 	for batch := range w.emitIn {
-		msgs := make([]kafka.Message, 0, len(batch))
-		for _, ev := range batch {
-			value, err := w.encodePrediction(ev)
-			if err != nil {
-				w.deadLetter(ev, "inference", fmt.Errorf("encoding prediction: %w", err))
-				continue
-			}
+		msgs := make([]kafka.Message, len(batch))
+		buf := make([]byte, 0, len(batch)*160)
+		for i, ev := range batch {
+			out := w.fillPrediction(&p, ev)
 			if w.deps.Observer != nil {
-				w.deps.Observer.Observe(ev.rec, ev.model.Signature().ReadOutput(ev.scores).Score)
+				w.deps.Observer.Observe(ev.rec, out.Score)
 			}
-			msgs = append(msgs, kafka.Message{
+			start := len(buf)
+			buf = schemas.AppendPrediction(buf, id, &p)
+			msgs[i] = kafka.Message{
 				Topic:      w.cfg.OutputTopic,
 				Key:        ev.msg.Key,
-				Value:      value,
+				Value:      buf[start:len(buf):len(buf)],
 				Headers:    carriedHeaders(ev.msg.Headers),
 				WriterData: ev,
-			})
+			}
 		}
-		if len(msgs) > 0 {
-			w.enqueue(msgs)
-		}
+		w.enqueue(msgs)
 	}
 	return nil
 }
 
-func (w *Worker) encodePrediction(ev *event) ([]byte, error) {
+// fillPrediction sets p from ev and returns how ev's output row reads.
+func (w *Worker) fillPrediction(p *schemas.Prediction, ev *event) inference.Result {
 	m := ev.model
 	sig := m.Signature()
 	out := sig.ReadOutput(ev.scores)
-	var predicted any
-	if out.Class != "" {
-		predicted = map[string]any{"string": out.Class}
+	t := ev.eventTime()
+	if t.IsZero() {
+		t = time.UnixMilli(0)
 	}
-	classes := sig.Output.Classes
-	if classes == nil {
-		classes = []string{}
+	*p = schemas.Prediction{
+		EventID:         ev.stringField("event_id"),
+		EntityID:        ev.stringField("entity_id"),
+		ModelName:       m.Name(),
+		ModelVersion:    m.Version(),
+		Scores:          ev.scores,
+		Classes:         sig.Output.Classes,
+		PredictedClass:  out.Class,
+		Score:           out.Score,
+		SourceTopic:     ev.msg.Topic,
+		SourcePartition: int32(ev.msg.Partition),
+		SourceOffset:    ev.msg.Offset,
+		EventTime:       t,
+		QueuedUS:        ev.inferStart.Sub(ev.fetched).Microseconds(),
+		InferenceUS:     ev.inferTook.Microseconds(),
+		BatchSize:       int32(ev.batchSize),
 	}
-	native := map[string]any{
-		"event_id":         ev.stringField("event_id"),
-		"entity_id":        ev.stringField("entity_id"),
-		"model_name":       m.Name(),
-		"model_version":    m.Version(),
-		"scores":           ev.scores,
-		"classes":          classes,
-		"predicted_class":  predicted,
-		"score":            out.Score,
-		"source_topic":     ev.msg.Topic,
-		"source_partition": int32(ev.msg.Partition),
-		"source_offset":    ev.msg.Offset,
-		"event_time":       ev.eventTime(),
-		"queued_us":        ev.inferStart.Sub(ev.fetched).Microseconds(),
-		"inference_us":     ev.inferTook.Microseconds(),
-		"batch_size":       int32(ev.batchSize),
-	}
-	if native["event_time"].(time.Time).IsZero() {
-		native["event_time"] = time.UnixMilli(0)
-	}
-	return w.deps.Encoder.Append(nil, native)
+	return out
 }
 
 // carriedHeaders keeps the input headers that belong on the output (W3C

@@ -31,10 +31,10 @@ type Deps struct {
 	// latency (event_time to acknowledgement) from the writer's goroutines;
 	// the benchmark records exact percentiles with it.
 	OnLatency func(time.Duration)
-	Logger   *slog.Logger
-	Metrics  *Metrics
-	Consumer *consumers.Metrics
-	Producer *producers.Metrics
+	Logger    *slog.Logger
+	Metrics   *Metrics
+	Consumer  *consumers.Metrics
+	Producer  *producers.Metrics
 }
 
 // Worker is one sluice worker. Create it with New and start it with Run.

@@ -11,10 +11,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sluice-ml/sluice/admin"
 	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
@@ -59,8 +61,36 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	if err != nil {
 		return fmt.Errorf("registering prediction schema at %s: %w", cfg.Registry.URL, err)
 	}
+	var rdb *redis.Client
+	if cfg.Redis.URL != "" {
+		opt, err := redis.ParseURL(cfg.Redis.URL)
+		if err != nil {
+			return fmt.Errorf("redis.url: %w", err)
+		}
+		rdb = redis.NewClient(opt)
+		defer rdb.Close()
+	}
+	events, err := producers.NewWriter(producers.WriterConfig{Brokers: cfg.Kafka.Brokers}, producers.NewMetrics(reg))
+	if err != nil {
+		return err
+	}
+	defer events.Close()
+	sink := newEventSink(client, events)
+
+	var observer pipeline.Observer
+	var monitor *drift.Monitor
+	if cfg.Drift.Enabled {
+		if monitor, err = newMonitor(cfg, model, rdb, sink, reg, log); err != nil {
+			return err
+		}
+		if monitor != nil {
+			observer = monitor
+		}
+	}
+
 	pm := pipeline.NewMetrics(reg)
 	worker, err := pipeline.New(cfg.Pipeline, pipeline.Deps{
+		Observer: observer,
 		Reader:   consumers.ReaderConfig{Brokers: cfg.Kafka.Brokers},
 		Writer:   producers.WriterConfig{Brokers: cfg.Kafka.Brokers},
 		Decoder:  schemas.NewDecoder(client, cfg.Pipeline.WithDefaults().MaxRecordBytes),
@@ -91,7 +121,18 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))
 	adminErr := make(chan error, 1)
 	go func() { adminErr <- adm.Run(adminCtx) }()
+	monitorDone := make(chan error, 1)
+	monitorCtx, stopMonitor := context.WithCancel(context.WithoutCancel(ctx))
+	if monitor != nil {
+		go func() { monitorDone <- monitor.Run(monitorCtx) }()
+	} else {
+		monitorDone <- nil
+	}
 	werr := worker.Run(ctx)
+	stopMonitor() // after the worker drained, so its last events are counted
+	if merr := <-monitorDone; merr != nil {
+		log.Warn("drift monitor", "err", merr)
+	}
 	stopAdmin()
 	if aerr := <-adminErr; aerr != nil && werr == nil {
 		werr = aerr

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/sluice-ml/sluice/bench"
@@ -21,8 +22,20 @@ func cmdBench(ctx context.Context, args []string, _ *slog.Logger) error {
 	provider := fs.String("provider", "auto", "ONNX Runtime execution provider: auto, cpu, cuda")
 	threads := fs.Int("threads", 0, "ONNX Runtime intra-op threads (0 = GOMAXPROCS)")
 	partitions := fs.Int("partitions", 4, "partitions of the input topic")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	// The bench's own parts log nothing; ONNX Runtime's provider fallback
 	// line still reaches stderr once.

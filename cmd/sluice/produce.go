@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/loadgen"
 )
 
@@ -20,13 +21,24 @@ func cmdProduce(ctx context.Context, args []string, _ *slog.Logger) error {
 	count := fs.Int("count", 1000, "events to publish (0 = until interrupted)")
 	rate := fs.Float64("rate", 0, "events per second (0 = as fast as possible)")
 	seed := fs.Int64("seed", time.Now().UnixNano(), "generator seed")
+	driftAfter := fs.Int("drift-after", 0, "events sent before the drift starts")
+	driftFeatures := fs.String("drift-features", "", "comma-separated features to drift (numeric features shift; channel changes its mix)")
+	driftShift := fs.Float64("drift-shift", 1, "shift of drifted numeric features, in training standard deviations")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var opts []demo.Option
+	opt, err := loadgen.ParseDrift(*driftAfter, *driftFeatures, *driftShift)
+	if err != nil {
+		return err
+	}
+	if opt != nil {
+		opts = append(opts, opt)
 	}
 	last := time.Now()
 	res, err := loadgen.Run(ctx, loadgen.Config{
 		Brokers: strings.Split(*brokers, ","), RegistryURL: *registry, Topic: *topic,
-		Count: *count, Rate: *rate, Seed: *seed,
+		Count: *count, Rate: *rate, Seed: *seed, Options: opts,
 		Progress: func(n int) {
 			if time.Since(last) > time.Second {
 				last = time.Now()

@@ -1,0 +1,114 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// driftWatch prints drift reports and retrain requests as they arrive and
+// counts them for the summary.
+type driftWatch struct {
+	mu       sync.Mutex
+	windows  int
+	drifted  int
+	retrains []string // one line per RetrainRequested
+	retrain  chan struct{}
+}
+
+func watchDrift(ctx context.Context, a Addrs, out io.Writer) *driftWatch {
+	w := &driftWatch{retrain: make(chan struct{}, 16)}
+	dec := schemas.NewDecoder(schemas.NewClient(a.RegistryURL, nil), 1<<20)
+	for _, topic := range []string{"drift-reports", "retrain-requests"} {
+		r := kafka.NewReader(kafka.ReaderConfig{
+			Brokers: []string{a.Kafka}, Topic: topic, GroupID: fmt.Sprintf("sluice-demo-%s-%d", topic, time.Now().UnixNano()),
+			StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 50 * time.Millisecond,
+		})
+		go func() {
+			defer r.Close()
+			for {
+				msg, err := r.FetchMessage(ctx)
+				if err != nil {
+					return
+				}
+				rec, _, err := dec.Decode(ctx, msg.Value)
+				if err != nil {
+					continue
+				}
+				if topic == "drift-reports" {
+					w.report(rec, out)
+				} else {
+					w.request(rec, out)
+				}
+			}
+		}()
+	}
+	return w
+}
+
+func (w *driftWatch) report(rec map[string]any, out io.Writer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.windows++
+	drifted, _ := rec["drifted"].(bool)
+	state := "stationary"
+	if drifted {
+		w.drifted++
+		state = "DRIFTED: " + strings.Join(driftedFeatures(rec), ", ")
+	}
+	fmt.Fprintf(out, "sluice demo: drift report, window %v (%v events, model %v/%v): %s\n",
+		rec["window_seq"], rec["events"], rec["model_name"], rec["model_version"], state)
+}
+
+func (w *driftWatch) request(rec map[string]any, out io.Writer) {
+	w.mu.Lock()
+	line := fmt.Sprintf("retrain requested for %v/%v: %v (features %s)", rec["model_name"], rec["model_version"], rec["reason"], strings.Join(driftedFeatures(rec), ", "))
+	w.retrains = append(w.retrains, line)
+	w.mu.Unlock()
+	fmt.Fprintf(out, "sluice demo: %s\n", line)
+	w.retrain <- struct{}{}
+}
+
+func driftedFeatures(rec map[string]any) []string {
+	var names []string
+	fs, _ := rec["features"].([]any)
+	for _, f := range fs {
+		fm, _ := f.(map[string]any)
+		if d, _ := fm["drifted"].(bool); d {
+			names = append(names, fmt.Sprint(fm["feature"]))
+		}
+	}
+	if p, ok := rec["prediction"].(map[string]any); ok {
+		if d, _ := p["drifted"].(bool); d {
+			names = append(names, "(prediction)")
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// wait blocks until a retrain request arrived or d passed.
+func (w *driftWatch) wait(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-w.retrain:
+		return true
+	case <-time.After(d):
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (w *driftWatch) counts() (windows, drifted, retrains int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.windows, w.drifted, len(w.retrains)
+}

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sluice-ml/sluice/admin"
+	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/pipeline"
 )
@@ -23,17 +24,36 @@ type Config struct {
 	Inference Inference       `yaml:"inference"`
 	Pipeline  pipeline.Config `yaml:"pipeline"`
 	Admin     admin.Config    `yaml:"admin"`
+	Drift     Drift           `yaml:"drift"`
 	Log       Log             `yaml:"log"`
 }
 
-// Kafka says where the brokers are.
+// Kafka says where the brokers are and how to reach them securely. The
+// security package turns it into kafka-go's Dialer and Transport.
 type Kafka struct {
 	Brokers []string `yaml:"brokers"`
+	// TLS encrypts the connections to the brokers (and, with a client
+	// certificate, authenticates sluice to them).
+	TLS TLS `yaml:"tls"`
+	// SASL authenticates sluice to the brokers.
+	SASL SASL `yaml:"sasl"`
 }
 
-// Redis says where Redis is: redis://[user:password@]host:port/db or rediss:// for TLS.
+// Redis says where Redis is: redis://[user:password@]host:port/db, or
+// rediss:// for TLS. The credentials may instead come from Username and
+// Password (e.g. SLUICE_REDIS_PASSWORD) so that the URL holds no secret;
+// the security package turns it into go-redis options.
 type Redis struct {
 	URL string `yaml:"url"`
+	// Username is the ACL user (default: Redis's "default" user).
+	Username string `yaml:"username"`
+	// Password authenticates Username (requirepass or an ACL password).
+	Password Secret `yaml:"password"`
+	// PasswordFile holds the password instead (a mounted secret); one
+	// trailing newline is ignored.
+	PasswordFile string `yaml:"password_file"`
+	// TLS configures TLS; it is on with a rediss:// URL or tls.enabled.
+	TLS TLS `yaml:"tls"`
 }
 
 // Registry is the Confluent-compatible schema registry's base URL.
@@ -83,6 +103,7 @@ func Default() Config {
 		Inference: Inference{Provider: "auto", Sessions: 1},
 		Pipeline:  pipeline.DefaultConfig(),
 		Admin:     admin.Config{Addr: admin.DefaultAddr},
+		Drift:     Drift{Enabled: true, Config: drift.DefaultConfig()},
 		Log:       Log{Level: "info", Format: "text"},
 	}
 }
@@ -119,8 +140,11 @@ func Load(path string) (Config, error) {
 // Validate reports every bad value, each naming its key.
 func (c Config) Validate() error {
 	var errs []error
-	if len(c.Kafka.Brokers) == 0 {
-		errs = append(errs, errors.New("kafka.brokers: at least one broker is needed"))
+	if err := c.Kafka.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Redis.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Model.Name == "" {
 		errs = append(errs, errors.New("model.name: must not be empty"))
@@ -141,6 +165,11 @@ func (c Config) Validate() error {
 	}
 	if err := c.Admin.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Drift.Enabled {
+		if err := c.Drift.Config.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("drift: %w", err))
+		}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

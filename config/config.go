@@ -114,7 +114,7 @@ func Parse(b []byte) (Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return c, fmt.Errorf("config: %w", err)
+		return c, fmt.Errorf("config: %w", nameFields(b, err))
 	}
 	return c, nil
 }

@@ -18,24 +18,30 @@ func (w *Worker) emit(ctx context.Context) error {
 	id := w.deps.Encoder.ID()
 	var p schemas.Prediction
 	for batch := range w.emitIn {
-		msgs := make([]kafka.Message, len(batch))
+		msgs := make([]kafka.Message, 0, len(batch))
 		buf := make([]byte, 0, len(batch)*160)
-		for i, ev := range batch {
+		for _, ev := range batch {
 			out := w.fillPrediction(&p, ev)
 			if w.deps.Observer != nil {
 				w.deps.Observer.Observe(ev.rec, out.Score)
 			}
+			if ev.reply != nil {
+				ev.reply <- ev
+				continue
+			}
 			start := len(buf)
 			buf = schemas.AppendPrediction(buf, id, &p)
-			msgs[i] = kafka.Message{
+			msgs = append(msgs, kafka.Message{
 				Topic:      w.cfg.OutputTopic,
 				Key:        ev.msg.Key,
 				Value:      buf[start:len(buf):len(buf)],
 				Headers:    carriedHeaders(ev.msg.Headers),
 				WriterData: ev,
-			}
+			})
 		}
-		w.enqueue(msgs)
+		if len(msgs) > 0 {
+			w.enqueue(msgs)
+		}
 	}
 	return nil
 }

@@ -17,6 +17,10 @@ type event struct {
 	row     []float32
 	fetched time.Time
 
+	// reply is set for a synchronous request (Predict): the event is
+	// answered there instead of being produced or dead-lettered.
+	reply chan<- *event
+
 	// Set when the event is dead-lettered instead of predicted.
 	dlqClass string
 	dlqErr   error

@@ -23,12 +23,15 @@ func (w *Worker) infer(ctx context.Context) error {
 		release()
 		good := batch[:0:0]
 		for _, ev := range batch {
-			if ev.dlqClass != "" {
-				w.deadLetter(ev, ev.dlqClass, ev.dlqErr)
-				continue
-			}
 			ev.inferStart, ev.inferTook, ev.batchSize = start, took, len(batch)
-			good = append(good, ev)
+			switch {
+			case ev.dlqClass != "" && ev.reply != nil:
+				ev.reply <- ev
+			case ev.dlqClass != "":
+				w.deadLetter(ev, ev.dlqClass, ev.dlqErr)
+			default:
+				good = append(good, ev)
+			}
 		}
 		if len(good) > 0 {
 			w.emitIn <- good

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -53,7 +52,10 @@ type Worker struct {
 	emitIn   chan []*event
 	retries  chan []kafka.Message
 
-	ready atomic.Bool
+	// syncMu guards serving and the sends of Predict into batchIn, so that
+	// batchIn is closed only once no Predict is sending.
+	syncMu  sync.RWMutex
+	serving bool
 }
 
 // New checks cfg and builds a worker; nothing is started until Run.
@@ -136,7 +138,17 @@ func (w *Worker) Run(ctx context.Context) error {
 		decoders.Add(1)
 		g.go_(func() error { defer decoders.Done(); return w.decode(hard, w.decodeIn[i]) })
 	}
-	g.go_(func() error { decoders.Wait(); close(w.batchIn); return nil })
+	w.syncMu.Lock()
+	w.serving = true
+	w.syncMu.Unlock()
+	g.go_(func() error {
+		decoders.Wait()
+		w.syncMu.Lock()
+		w.serving = false
+		close(w.batchIn)
+		w.syncMu.Unlock()
+		return nil
+	})
 	batcher := inference.NewBatcher(w.cfg.Batch, w.batchIn, w.batchOut)
 	g.go_(func() error { return batcher.Run(hard) }) // closes batchOut
 	g.go_(func() error { defer close(w.emitIn); return w.infer(hard) })

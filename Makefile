@@ -27,7 +27,7 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 test: deps ort
-	@scripts/ensure-redis.sh
+	@scripts/ensure-test-deps.sh
 	$(MAKE) --no-print-directory vet
 	ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test $(GOFLAGS_TEST) -timeout $(TEST_TIMEOUT) ./...
 

@@ -10,7 +10,7 @@ import (
 
 // Validate reports every bad redis.* value, each naming its key. An empty
 // URL is not checked (Redis is then not configured). Errors never repeat
-// the URL, which may hold a password.
+// the URL, which may hold a password. It is safe for concurrent use.
 func (r Redis) Validate() error {
 	if r.URL == "" {
 		return nil
@@ -35,7 +35,7 @@ func (r Redis) Validate() error {
 }
 
 // ParseURL checks r.URL as go-redis does and returns it parsed. Its error
-// names redis.url but never repeats the URL.
+// names redis.url but never repeats the URL. It is safe for concurrent use.
 func (r Redis) ParseURL() (*url.URL, error) {
 	if _, err := redis.ParseURL(r.URL); err != nil {
 		return nil, fmt.Errorf("redis.url: %w", redactURLError(err))

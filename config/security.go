@@ -34,7 +34,7 @@ const (
 )
 
 // SASL configures SASL authentication to the Kafka brokers. The zero value
-// is no authentication.
+// is no authentication. It is plain data, safe for concurrent reads.
 type SASL struct {
 	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty turns SASL off.
 	Mechanism string `yaml:"mechanism"`
@@ -49,6 +49,7 @@ type SASL struct {
 
 // Secret is a string that prints as "[redacted]" (in logs, `sluice config`
 // and %v of a Config). Convert it with string(s) where the value is needed.
+// Its methods are safe for concurrent use.
 type Secret string
 
 // String returns "[redacted]", or "" when the secret is empty.
@@ -62,7 +63,8 @@ func (s Secret) String() string {
 // GoString redacts %#v too.
 func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
 
-// Validate reports every bad kafka.* value, each naming its key.
+// Validate reports every bad kafka.* value, each naming its key. It is
+// safe for concurrent use.
 func (k Kafka) Validate() error {
 	var errs []error
 	if len(k.Brokers) == 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/security"
 )
 
 // Ready describes a running worker once it has started; it is handed to
@@ -61,16 +62,19 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	if err != nil {
 		return fmt.Errorf("registering prediction schema at %s: %w", cfg.Registry.URL, err)
 	}
+	dialer, transport, err := kafkaClients(ctx, cfg.Kafka, log)
+	if err != nil {
+		return err
+	}
+	defer transport.CloseIdleConnections() // after the writers below have closed
 	var rdb *redis.Client
 	if cfg.Redis.URL != "" {
-		opt, err := redis.ParseURL(cfg.Redis.URL)
-		if err != nil {
-			return fmt.Errorf("redis.url: %w", err)
+		if rdb, err = security.NewRedis(cfg.Redis, log); err != nil {
+			return err
 		}
-		rdb = redis.NewClient(opt)
 		defer rdb.Close()
 	}
-	events, err := producers.NewWriter(producers.WriterConfig{Brokers: cfg.Kafka.Brokers}, producers.NewMetrics(reg))
+	events, err := producers.NewWriter(producers.WriterConfig{Brokers: cfg.Kafka.Brokers, Transport: transport}, producers.NewMetrics(reg))
 	if err != nil {
 		return err
 	}
@@ -91,8 +95,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	pm := pipeline.NewMetrics(reg)
 	worker, err := pipeline.New(cfg.Pipeline, pipeline.Deps{
 		Observer: observer,
-		Reader:   consumers.ReaderConfig{Brokers: cfg.Kafka.Brokers},
-		Writer:   producers.WriterConfig{Brokers: cfg.Kafka.Brokers},
+		Reader:   consumers.ReaderConfig{Brokers: cfg.Kafka.Brokers, Dialer: dialer},
+		Writer:   producers.WriterConfig{Brokers: cfg.Kafka.Brokers, Transport: transport},
 		Decoder:  schemas.NewDecoder(client, cfg.Pipeline.WithDefaults().MaxRecordBytes),
 		Encoder:  enc,
 		Models:   pipeline.NewStaticModel(model),

@@ -117,7 +117,7 @@ func (r *Reader) Fetch(ctx context.Context) (kafka.Message, error) {
 		return m, nil
 	case ctx.Err() != nil:
 		return kafka.Message{}, ctx.Err()
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, io.EOF) && r.closed.Err() != nil:
 		return kafka.Message{}, ErrClosed
 	default:
 		return kafka.Message{}, fmt.Errorf("fetching message: %w", err)

@@ -41,6 +41,7 @@ func (w *Worker) emit(ctx context.Context) error {
 		}
 		if len(msgs) > 0 {
 			w.enqueue(msgs)
+			w.keep(ctx, batch)
 		}
 	}
 	return nil
@@ -90,4 +91,21 @@ func carriedHeaders(in []kafka.Header) []kafka.Header {
 		}
 	}
 	return nil
+}
+
+// keep hands the batch's inputs to the Keeper, if any, in one call.
+func (w *Worker) keep(ctx context.Context, batch []*event) {
+	if w.deps.Keeper == nil {
+		return
+	}
+	kept := make([]KeptEvent, 0, len(batch))
+	for _, ev := range batch {
+		if ev.reply == nil {
+			kept = append(kept, KeptEvent{EventID: ev.stringField("event_id"), Value: ev.msg.Value})
+		}
+	}
+	if err := w.deps.Keeper.Keep(ctx, kept); err != nil {
+		w.deps.Metrics.keepErrors.Inc()
+		w.log.Warn("keeping scored events for retraining", "err", err, "events", len(kept))
+	}
 }

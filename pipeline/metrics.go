@@ -22,6 +22,7 @@ type Metrics struct {
 	decodeRetries prometheus.Counter
 	inferRetries  prometheus.Counter
 	modelInfo     *prometheus.GaugeVec
+	keepErrors    prometheus.Counter
 	reg           prometheus.Registerer
 }
 
@@ -60,6 +61,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sluice_inference_retries_total",
 			Help: "Batches retried or split after ONNX Runtime failed on them.",
 		}),
+		keepErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_keep_errors_total",
+			Help: "Batches whose inputs could not be kept for retraining.",
+		}),
 		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "sluice_model_info",
 			Help: "1 for the model version this worker serves.",
@@ -69,7 +74,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.deadLetters.WithLabelValues(r)
 	}
 	reg.MustRegister(m.predictions, m.deadLetters, m.endToEnd, m.processing,
-		m.produceRetry, m.decodeRetries, m.inferRetries, m.modelInfo)
+		m.produceRetry, m.decodeRetries, m.inferRetries, m.modelInfo, m.keepErrors)
 	return m
 }
 

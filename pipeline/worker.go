@@ -26,6 +26,7 @@ type Deps struct {
 	Encoder  *schemas.Encoder // Prediction encoder, registered under <output topic>-value
 	Models   Models
 	Observer Observer // optional (drift)
+	Keeper   Keeper   // optional (retraining: keeps scored inputs for the label join)
 	// OnLatency, if set, is called with each prediction's end-to-end
 	// latency (event_time to acknowledgement) from the writer's goroutines;
 	// the benchmark records exact percentiles with it.

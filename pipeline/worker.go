@@ -97,6 +97,12 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	w.emitIn = make(chan []*event, 2)
 	w.retries = make(chan []kafka.Message, cfg.MaxInFlight)
 	m := deps.Metrics
+	if cur, release := deps.Models.Acquire(); cur != nil {
+		m.modelInfo.WithLabelValues(cur.Name(), cur.Version()).Set(1)
+		release()
+	} else {
+		release()
+	}
 	m.queueDepth("decode", func() float64 {
 		n := 0
 		for _, c := range w.decodeIn {

@@ -35,6 +35,7 @@ var commands = map[string]func(ctx context.Context, args []string, log *slog.Log
 	"tail":    cmdTail,
 	"config":  cmdConfig,
 	"bench":   cmdBench,
+	"models":  cmdModels,
 }
 
 func main() {

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/registry"
+)
+
+const modelsUsage = `Usage: sluice models COMMAND [flags]
+
+  list                               the registered models and their stages
+  show NAME                          one model's stages and versions
+  register NAME --onnx FILE --signature FILE [--profile FILE] [--metrics FILE]
+                [--stage candidate|shadow|canary|production] [--percent N]
+                                     check (ONNX Runtime, CPU) and store a new version
+  promote NAME VERSION [--stage production|canary|shadow|archived] [--percent N]
+                                     move a version to a stage (default production)
+  rollback NAME                      production goes back to the version before
+
+Every command needs the Redis that holds the registry: --redis-url or
+SLUICE_REDIS_URL (redis://[user:password@]host:port/db, rediss:// for TLS).
+'sluice dev' prints the URL of the Redis it runs.
+`
+
+// cmdModels is `sluice models`: the model registry from the command line.
+func cmdModels(ctx context.Context, args []string, log *slog.Logger) error {
+	return runModels(ctx, args, os.Stdout, log)
+}
+
+// runModels runs one models subcommand, printing to out.
+func runModels(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(out, modelsUsage)
+		if len(args) == 0 {
+			return errors.New("models: name a command")
+		}
+		return nil
+	}
+	sub := map[string]func(context.Context, *registry.Registry, *modelsFlags, io.Writer) error{
+		"list": modelsList, "show": modelsShow, "register": modelsRegister,
+		"promote": modelsPromote, "rollback": modelsRollback,
+	}[args[0]]
+	if sub == nil {
+		return fmt.Errorf("models: unknown command %q (list, show, register, promote, rollback)", args[0])
+	}
+	fs := flag.NewFlagSet("models "+args[0], flag.ContinueOnError)
+	fs.SetOutput(out)
+	f := &modelsFlags{}
+	fs.StringVar(&f.redisURL, "redis-url", os.Getenv("SLUICE_REDIS_URL"), "Redis holding the registry (default $SLUICE_REDIS_URL)")
+	fs.StringVar(&f.onnx, "onnx", "", "register: the model file, stored in Redis")
+	fs.StringVar(&f.onnxURI, "onnx-uri", "", "register: file:///abs/path of a large model, stored by reference (sha256-checked)")
+	fs.StringVar(&f.signature, "signature", "", "register: signature.yaml")
+	fs.StringVar(&f.profile, "profile", "", "register: reference profile file")
+	fs.StringVar(&f.metrics, "metrics", "", `register: JSON object of metrics, e.g. {"auc": 0.93}`)
+	fs.StringVar(&f.stage, "stage", "", "register: candidate (default) or a stage to promote to; promote: production (default), canary, shadow, archived")
+	fs.Float64Var(&f.percent, "percent", 0, "canary: % of keys; shadow: % of events (default 10)")
+	fs.StringVar(&f.reason, "reason", "", "a note carried by the model event")
+	fs.Int64Var(&f.maxBytes, "max-model-bytes", registry.DefaultMaxModelBytes, "register: size cap")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	f.args = pos
+	if f.redisURL == "" {
+		return errors.New("models: no Redis: pass --redis-url or set SLUICE_REDIS_URL ('sluice dev' prints its Redis URL)")
+	}
+	opt, err := redis.ParseURL(f.redisURL)
+	if err != nil {
+		return fmt.Errorf("models: --redis-url: %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		return fmt.Errorf("models: redis at %s: %w", opt.Addr, err)
+	}
+	reg := registry.New(rdb, registry.Config{MaxModelBytes: f.maxBytes}, registry.WithLogger(log))
+	return sub(ctx, reg, f, out)
+}
+
+type modelsFlags struct {
+	redisURL, onnx, onnxURI, signature, profile, metrics, stage, reason string
+	percent                                                             float64
+	maxBytes                                                            int64
+	args                                                                []string
+}
+
+// want checks the number of positional arguments.
+func (f *modelsFlags) want(usage string, n int) error {
+	if len(f.args) != n {
+		return fmt.Errorf("usage: sluice models %s", usage)
+	}
+	return nil
+}
+
+// parseInterspersed parses flags that may come before, between or after
+// the positional arguments, and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+func modelsList(ctx context.Context, reg *registry.Registry, f *modelsFlags, out io.Writer) error {
+	if err := f.want("list", 0); err != nil {
+		return err
+	}
+	names, err := reg.Models(ctx)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		fmt.Fprintln(out, "no models registered")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODEL\tPRODUCTION\tCANARY\tSHADOW\tVERSIONS\tUPDATED")
+	for _, name := range names {
+		st, err := reg.State(ctx, name)
+		if errors.Is(err, registry.ErrUnknownModel) {
+			continue // a registration that did not complete
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, dash(st.Production),
+			share(st.Canary, st.CanaryPercent), share(st.Shadow, st.ShadowFraction*100),
+			st.Latest, st.Updated.Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+func modelsShow(ctx context.Context, reg *registry.Registry, f *modelsFlags, out io.Writer) error {
+	if err := f.want("show NAME", 1); err != nil {
+		return err
+	}
+	st, err := reg.State(ctx, f.args[0])
+	if err != nil {
+		return err
+	}
+	vs, err := reg.Versions(ctx, f.args[0])
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "model\t%s\n", st.Model)
+	fmt.Fprintf(tw, "production\t%s\n", dash(st.Production))
+	fmt.Fprintf(tw, "canary\t%s\n", share(st.Canary, st.CanaryPercent))
+	fmt.Fprintf(tw, "shadow\t%s\n", share(st.Shadow, st.ShadowFraction*100))
+	fmt.Fprintf(tw, "history\t%s\n", dash(strings.Join(st.History, " → ")))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tSTAGE\tSIZE\tSHA256\tCREATED\tMETRICS\tREFUSED")
+	for _, v := range vs {
+		size := humanBytes(v.Size)
+		if v.URI != "" {
+			size += " (" + v.URI + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.Stage, size, v.SHA256[:min(12, len(v.SHA256))],
+			v.Created.Format(time.DateTime), dash(formatMetrics(v.Metrics)), dash(v.Refused))
+	}
+	return tw.Flush()
+}
+
+func modelsRegister(ctx context.Context, reg *registry.Registry, f *modelsFlags, out io.Writer) error {
+	if err := f.want("register NAME --onnx FILE --signature FILE", 1); err != nil {
+		return err
+	}
+	if (f.onnx == "") == (f.onnxURI == "") || f.signature == "" {
+		return errors.New("models register: give --signature FILE and one of --onnx FILE or --onnx-uri file:///path")
+	}
+	req := registry.RegisterRequest{URI: f.onnxURI, Stage: registry.Stage(f.stage), Percent: f.percent, Reason: f.reason}
+	var err error
+	if f.onnx != "" {
+		if req.ONNX, err = readCapped(f.onnx, f.maxBytes); err != nil {
+			return err
+		}
+	}
+	if req.Signature, err = os.ReadFile(f.signature); err != nil {
+		return fmt.Errorf("models register: %w", err)
+	}
+	if f.profile != "" {
+		if req.Profile, err = os.ReadFile(f.profile); err != nil {
+			return fmt.Errorf("models register: %w", err)
+		}
+	}
+	if f.metrics != "" {
+		b, err := os.ReadFile(f.metrics)
+		if err != nil {
+			return fmt.Errorf("models register: %w", err)
+		}
+		if err := json.Unmarshal(b, &req.Metrics); err != nil {
+			return fmt.Errorf("models register: --metrics %s: want a JSON object of numbers: %w", f.metrics, err)
+		}
+	}
+	// The check loads the model with ONNX Runtime.
+	lib, err := inference.FindLibrary()
+	if err == nil {
+		err = inference.InitRuntime(lib)
+	}
+	if err != nil {
+		return fmt.Errorf("models register: checking the model needs ONNX Runtime: %w", err)
+	}
+	v, err := reg.Register(ctx, f.args[0], req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "registered %s version %s (%s): %s, sha256 %s\n", v.Model, v.Version, v.Stage, humanBytes(v.Size), v.SHA256)
+	return nil
+}
+
+// readCapped reads a model file, refusing one over max bytes before
+// reading it.
+func readCapped(path string, max int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("models register: %w", err)
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("models register: %s: %w: %d bytes, the cap is %d (--max-model-bytes)", path, registry.ErrTooLarge, st.Size(), max)
+	}
+	return os.ReadFile(path)
+}
+
+func modelsPromote(ctx context.Context, reg *registry.Registry, f *modelsFlags, out io.Writer) error {
+	if err := f.want("promote NAME VERSION [--stage production|canary|shadow|archived] [--percent N]", 2); err != nil {
+		return err
+	}
+	stage := registry.StageProduction
+	if f.stage != "" {
+		stage = registry.Stage(f.stage)
+	}
+	ev, err := reg.Promote(ctx, f.args[0], f.args[1], stage, registry.PromoteOptions{Percent: f.percent, Reason: f.reason})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "promoted %s version %s to %s", ev.Model, ev.Version, ev.Stage)
+	switch {
+	case ev.Stage == registry.StageCanary:
+		fmt.Fprintf(out, " serving %g%% of keys", math.Round(ev.Percent*100)/100)
+	case ev.Stage == registry.StageShadow:
+		fmt.Fprintf(out, " scoring %g%% of events", math.Round(ev.Percent*100)/100)
+	}
+	if ev.Previous != "" && ev.Previous != ev.Version {
+		fmt.Fprintf(out, "; version %s archived", ev.Previous)
+	}
+	fmt.Fprintln(out)
+	return nil
+}
+
+func modelsRollback(ctx context.Context, reg *registry.Registry, f *modelsFlags, out io.Writer) error {
+	if err := f.want("rollback NAME", 1); err != nil {
+		return err
+	}
+	ev, err := reg.Rollback(ctx, f.args[0], f.reason)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "rolled back %s: production is version %s again; version %s archived\n", ev.Model, ev.Version, ev.Previous)
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// share writes a canary or shadow version with its percentage.
+func share(version string, pct float64) string {
+	if version == "" {
+		return "-"
+	}
+	return fmt.Sprintf("%s (%g%%)", version, math.Round(pct*100)/100)
+}
+
+func formatMetrics(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%.4g", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/pipeline"
+	"github.com/sluice-ml/sluice/registry"
 )
 
 // Config is the whole of sluice.yaml.
@@ -25,6 +26,7 @@ type Config struct {
 	Pipeline  pipeline.Config `yaml:"pipeline"`
 	Admin     admin.Config    `yaml:"admin"`
 	Drift     Drift           `yaml:"drift"`
+	Models    registry.Config `yaml:"models"`
 	Log       Log             `yaml:"log"`
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/server"
@@ -109,6 +110,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 
 	modelDir := filepath.Join(cfg.DataDir, "models", "fraud", "1")
 	if err := ensureDemoModel(modelDir, log); err != nil {
+		return err
+	}
+	if err := registerDemoModel(ctx, rdb, modelDir, log); err != nil {
 		return err
 	}
 
@@ -223,4 +227,33 @@ func demoProfile(m *retrain.MLP, sig *inference.Signature) (*drift.Profile, erro
 			}
 		}
 	}, drift.ProfileOptions{})
+}
+
+// registerDemoModel makes the demo model version 1 in production in the
+// model registry, unless the registry already knows the model.
+func registerDemoModel(ctx context.Context, rdb redis.UniversalClient, dir string, log *slog.Logger) error {
+	models := registry.New(rdb, registry.Config{}, registry.WithLogger(log))
+	if _, err := models.State(ctx, retrain.DemoModelName); err == nil {
+		return nil
+	} else if !errors.Is(err, registry.ErrUnknownModel) {
+		return fmt.Errorf("reading the model registry: %w", err)
+	}
+	var req registry.RegisterRequest
+	for _, f := range []struct {
+		name string
+		dst  *[]byte
+	}{{"model.onnx", &req.ONNX}, {"signature.yaml", &req.Signature}, {server.ProfileFile, &req.Profile}} {
+		b, err := os.ReadFile(filepath.Join(dir, f.name))
+		if err != nil {
+			return err
+		}
+		*f.dst = b
+	}
+	req.Stage, req.Reason = registry.StageProduction, "demo model trained by sluice dev"
+	v, err := models.Register(ctx, retrain.DemoModelName, req)
+	if err != nil {
+		return fmt.Errorf("registering the demo model: %w", err)
+	}
+	log.Info("registered the demo model", "model", v.Model, "version", v.Version, "stage", v.Stage)
+	return nil
 }

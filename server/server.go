@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"os"
 	"path/filepath"
 
@@ -16,7 +17,7 @@ import (
 	"github.com/sluice-ml/sluice/admin"
 	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/consumers"
-	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
@@ -50,11 +51,15 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	model, err := LoadModelDir(cfg.Model, cfg.Inference.SessionConfig(), inference.NewMetrics(reg))
+	im := inference.NewMetrics(reg)
+	model, err := LoadModelDir(cfg.Model, cfg.Inference.SessionConfig(), im)
 	if err != nil {
 		return err
 	}
-	defer model.Close()
+	// The model.dir model serves until the registry names a production
+	// version; the swapper is closed last, after the watcher and worker.
+	sw := inference.NewSwapper(model)
+	defer sw.Close()
 	log.Info("model loaded", "model", model.Name(), "version", model.Version(), "provider", model.Provider())
 
 	client := schemas.NewClient(cfg.Registry.URL, nil)
@@ -81,15 +86,20 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	defer events.Close()
 	sink := newEventSink(client, events)
 
-	var observer pipeline.Observer
-	var monitor *drift.Monitor
-	if cfg.Drift.Enabled {
-		if monitor, err = newMonitor(cfg, model, rdb, sink, reg, log); err != nil {
+	var watcher *registry.Watcher
+	if rdb != nil {
+		if watcher, err = newWatcher(ctx, cfg, rdb, client, events, sw, im, reg, log); err != nil {
 			return err
 		}
-		if monitor != nil {
-			observer = monitor
+	}
+
+	var observer pipeline.Observer
+	var drifts *driftFollower
+	if cfg.Drift.Enabled {
+		if drifts, err = newDriftFollower(cfg, sw, rdb, sink, reg, log); err != nil {
+			return err
 		}
+		observer = drifts.active
 	}
 
 	pm := pipeline.NewMetrics(reg)
@@ -99,7 +109,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 		Writer:   producers.WriterConfig{Brokers: cfg.Kafka.Brokers, Transport: transport},
 		Decoder:  schemas.NewDecoder(client, cfg.Pipeline.WithDefaults().MaxRecordBytes),
 		Encoder:  enc,
-		Models:   pipeline.NewStaticModel(model),
+		Models:   sw,
 		Logger:   log,
 		Metrics:  pm,
 		Consumer: consumers.NewMetrics(reg),
@@ -120,23 +130,32 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	}
 	log.Info("admin server listening", "addr", addr.String())
 	if onReady != nil {
-		onReady(Ready{AdminAddr: addr, Model: model, Worker: worker, Registry: reg})
+		onReady(Ready{AdminAddr: addr, Model: sw.Current(), Worker: worker, Registry: reg})
 	}
 	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))
 	adminErr := make(chan error, 1)
 	go func() { adminErr <- adm.Run(adminCtx) }()
-	monitorDone := make(chan error, 1)
-	monitorCtx, stopMonitor := context.WithCancel(context.WithoutCancel(ctx))
-	if monitor != nil {
-		go func() { monitorDone <- monitor.Run(monitorCtx) }()
-	} else {
-		monitorDone <- nil
+	// Side components run until the worker has drained: the watcher (so a
+	// swap cannot close a model mid-drain) and the drift monitor (so the
+	// last events are counted).
+	sideCtx, stopSide := context.WithCancel(context.WithoutCancel(ctx))
+	var side sync.WaitGroup
+	if watcher != nil {
+		side.Add(1)
+		go func() {
+			defer side.Done()
+			if err := watcher.Run(sideCtx); err != nil {
+				log.Warn("model watcher", "err", err)
+			}
+		}()
+	}
+	if drifts != nil {
+		side.Add(1)
+		go func() { defer side.Done(); drifts.Run(sideCtx) }()
 	}
 	werr := worker.Run(ctx)
-	stopMonitor() // after the worker drained, so its last events are counted
-	if merr := <-monitorDone; merr != nil {
-		log.Warn("drift monitor", "err", merr)
-	}
+	stopSide()
+	side.Wait()
 	stopAdmin()
 	if aerr := <-adminErr; aerr != nil && werr == nil {
 		werr = aerr

@@ -86,11 +86,24 @@ type worker struct {
 
 func (e *env) startWorker(cfg pipeline.Config) *worker {
 	e.t.Helper()
-	reg := prometheus.NewRegistry()
-	model, err := inference.LoadModel("fraud", "1", e.onnx, e.sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, inference.NewMetrics(reg))
+	model := e.loadModel("1")
+	return e.startWorkerWith(cfg, pipeline.NewStaticModel(model), model.Close)
+}
+
+// loadModel loads the demo model in ONNX Runtime under the given version.
+func (e *env) loadModel(version string) *inference.Model {
+	e.t.Helper()
+	m, err := inference.LoadModel("fraud", version, e.onnx, e.sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return m
+}
+
+// startWorkerWith runs a worker serving models; closeModels runs after it stopped.
+func (e *env) startWorkerWith(cfg pipeline.Config, models pipeline.Models, closeModels func() error) *worker {
+	e.t.Helper()
+	reg := prometheus.NewRegistry()
 	enc, err := schemas.NewEncoder(e.t.Context(), e.client, "predictions-value", schemas.PredictionSchema())
 	if err != nil {
 		e.t.Fatal(err)
@@ -100,7 +113,7 @@ func (e *env) startWorker(cfg pipeline.Config) *worker {
 		Writer:   producers.WriterConfig{Brokers: []string{e.kafka.Addr}},
 		Decoder:  schemas.NewDecoder(e.client, 1<<20),
 		Encoder:  enc,
-		Models:   pipeline.NewStaticModel(model),
+		Models:   models,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Metrics:  pipeline.NewMetrics(reg),
 		Consumer: consumers.NewMetrics(reg),
@@ -122,7 +135,7 @@ func (e *env) startWorker(cfg pipeline.Config) *worker {
 			case <-time.After(60 * time.Second):
 				runErr = fmt.Errorf("worker did not stop within 60s")
 			}
-			model.Close()
+			_ = closeModels()
 		})
 		return runErr
 	}

@@ -16,11 +16,12 @@ const inferAttempts = 3
 func (w *Worker) infer(ctx context.Context) error {
 	var rows, out []float32
 	for batch := range w.batchOut {
-		m, release := w.deps.Models.Acquire()
 		start := time.Now()
-		w.scoreBatch(ctx, m, batch, &rows, &out)
+		for _, g := range w.route(batch) {
+			w.scoreBatch(ctx, g.model, g.events, &rows, &out)
+			g.release()
+		}
 		took := time.Since(start)
-		release()
 		good := batch[:0:0]
 		for _, ev := range batch {
 			ev.inferStart, ev.inferTook, ev.batchSize = start, took, len(batch)
@@ -83,6 +84,47 @@ func (w *Worker) scoreBatch(ctx context.Context, m *inference.Model, batch []*ev
 	half := len(batch) / 2
 	w.scoreBatch(ctx, m, batch[:half], rows, out)
 	w.scoreBatch(ctx, m, batch[half:], rows, out)
+}
+
+// KeyRouter is implemented by Models that send some keys to another
+// version (a canary takes a share of keys, sticky per key).
+type KeyRouter interface {
+	AcquireFor(key []byte) (*inference.Model, func())
+}
+
+// routed is the part of a batch one model version scores.
+type routed struct {
+	model   *inference.Model
+	release func()
+	events  []*event
+}
+
+// route splits a batch by the version each event's key is served by. With
+// no canary every event goes to production and the batch stays whole.
+func (w *Worker) route(batch []*event) []routed {
+	router, ok := w.deps.Models.(KeyRouter)
+	if !ok {
+		m, release := w.deps.Models.Acquire()
+		return []routed{{m, release, batch}}
+	}
+	var groups []routed
+	for _, ev := range batch {
+		m, release := router.AcquireFor(ev.msg.Key)
+		found := false
+		for i := range groups {
+			if groups[i].model == m {
+				groups[i].events = append(groups[i].events, ev)
+				release() // the group's first acquisition keeps m alive
+				found = true
+				break
+			}
+		}
+		if !found {
+			groups = append(groups, routed{m, release, make([]*event, 0, len(batch))})
+			groups[len(groups)-1].events = append(groups[len(groups)-1].events, ev)
+		}
+	}
+	return groups
 }
 
 func grow(s []float32, n int) []float32 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/consumers"
@@ -36,6 +37,7 @@ type env struct {
 	sig      *inference.Signature
 	onnx     []byte
 	inputEnc *schemas.Encoder
+	rdb      *redis.Client
 }
 
 var (
@@ -74,7 +76,7 @@ func newEnv(t *testing.T, partitions int32) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, kafka: k, registry: srv.URL, client: client, mlp: demoMLP, sig: demoSig, onnx: onnx, inputEnc: enc}
+	return &env{t: t, kafka: k, registry: srv.URL, client: client, mlp: demoMLP, sig: demoSig, onnx: onnx, inputEnc: enc, rdb: rdb}
 }
 
 // worker is a running pipeline.Worker.

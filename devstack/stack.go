@@ -50,7 +50,7 @@ type Addrs struct {
 }
 
 // Topics the stack creates at start.
-var Topics = []string{"features", "predictions", "features.dlq", "drift-reports", "retrain-requests", "model-events", "labels"}
+var Topics = []string{"features", "predictions", "features.dlq", "predictions.shadow", "drift-reports", "retrain-requests", "model-events", "labels"}
 
 // Run starts the stack and blocks until ctx ends, then stops every part.
 // onReady (may be nil) is called once everything listens and the worker runs.

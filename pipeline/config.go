@@ -16,6 +16,8 @@ type Config struct {
 	OutputTopic string `yaml:"output_topic"`
 	// DLQTopic receives the input events that cannot be read or scored.
 	DLQTopic string `yaml:"dlq_topic"`
+	// ShadowTopic receives a shadow version's predictions.
+	ShadowTopic string `yaml:"shadow_topic"`
 	// Group is the consumer group; workers in one group share partitions.
 	Group string `yaml:"group"`
 	// MaxInFlight caps events fetched but not yet acknowledged; it bounds
@@ -41,6 +43,7 @@ func DefaultConfig() Config {
 		InputTopic:     "features",
 		OutputTopic:    "predictions",
 		DLQTopic:       "features.dlq",
+		ShadowTopic:    "predictions.shadow",
 		Group:          "sluice",
 		MaxInFlight:    8192,
 		DecodeWorkers:  2,
@@ -62,6 +65,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.DLQTopic == "" {
 		c.DLQTopic = d.DLQTopic
+	}
+	if c.ShadowTopic == "" {
+		c.ShadowTopic = d.ShadowTopic
 	}
 	if c.Group == "" {
 		c.Group = d.Group

@@ -38,6 +38,9 @@ func (w *Worker) emit(ctx context.Context) error {
 				Headers:    carriedHeaders(ev.msg.Headers),
 				WriterData: ev,
 			})
+			if ev.shadow != nil {
+				msgs = append(msgs, w.shadowMessage(ev, out, id))
+			}
 		}
 		if len(msgs) > 0 {
 			w.enqueue(msgs)

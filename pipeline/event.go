@@ -31,6 +31,7 @@ type event struct {
 	inferStart time.Time
 	inferTook  time.Duration
 	batchSize  int
+	shadow     *shadowResult // set when a shadow version also scored it
 }
 
 func (e *event) eventTime() time.Time {

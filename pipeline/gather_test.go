@@ -1,7 +1,10 @@
 package pipeline_test
 
 import (
+	"testing"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sluice-ml/sluice/inference"
 )
@@ -42,4 +45,9 @@ func (g gathered) Collect(ch chan<- prometheus.Metric) {
 			return
 		}
 	}
+}
+
+func testutilValue(t *testing.T, w *worker, name, label, value string) float64 {
+	t.Helper()
+	return testutil.ToFloat64(gathered{reg: w.reg, name: name, label: [2]string{label, value}})
 }

@@ -65,7 +65,7 @@ func newEnv(t *testing.T, partitions int32) *env {
 		t.Fatal(err)
 	}
 	k := testkit.StartKafka(t)
-	for _, topic := range []string{"features", "predictions", "features.dlq"} {
+	for _, topic := range []string{"features", "predictions", "features.dlq", "predictions.shadow"} {
 		k.CreateTopic(t, topic, partitions)
 	}
 	rdb := testkit.StartRedis(t).Client()

@@ -22,6 +22,7 @@ func (w *Worker) infer(ctx context.Context) error {
 			g.release()
 		}
 		took := time.Since(start)
+		w.shadow(ctx, batch)
 		good := batch[:0:0]
 		for _, ev := range batch {
 			ev.inferStart, ev.inferTook, ev.batchSize = start, took, len(batch)

@@ -14,16 +14,18 @@ var DeadLetterReasons = []string{
 // Metrics are the worker's own series. They are registered on the registry
 // passed to NewMetrics; all methods are safe for concurrent use.
 type Metrics struct {
-	predictions   prometheus.Counter
-	deadLetters   *prometheus.CounterVec
-	endToEnd      prometheus.Histogram
-	processing    prometheus.Histogram
-	produceRetry  prometheus.Counter
-	decodeRetries prometheus.Counter
-	inferRetries  prometheus.Counter
-	modelInfo     *prometheus.GaugeVec
-	keepErrors    prometheus.Counter
-	reg           prometheus.Registerer
+	predictions     prometheus.Counter
+	deadLetters     *prometheus.CounterVec
+	endToEnd        prometheus.Histogram
+	processing      prometheus.Histogram
+	produceRetry    prometheus.Counter
+	decodeRetries   prometheus.Counter
+	inferRetries    prometheus.Counter
+	modelInfo       *prometheus.GaugeVec
+	keepErrors      prometheus.Counter
+	shadowErrors    prometheus.Counter
+	shadowAgreement *prometheus.CounterVec
+	reg             prometheus.Registerer
 }
 
 // NewMetrics registers the worker's series on reg.
@@ -61,6 +63,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sluice_inference_retries_total",
 			Help: "Batches retried or split after ONNX Runtime failed on them.",
 		}),
+		shadowErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_shadow_errors_total",
+			Help: "Batches the shadow version failed to score.",
+		}),
+		shadowAgreement: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_shadow_predictions_total",
+			Help: "Events scored by the shadow version, by whether its class agreed with production.",
+		}, []string{"agree"}),
 		keepErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sluice_keep_errors_total",
 			Help: "Batches whose inputs could not be kept for retraining.",
@@ -74,7 +84,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.deadLetters.WithLabelValues(r)
 	}
 	reg.MustRegister(m.predictions, m.deadLetters, m.endToEnd, m.processing,
-		m.produceRetry, m.decodeRetries, m.inferRetries, m.modelInfo, m.keepErrors)
+		m.produceRetry, m.decodeRetries, m.inferRetries, m.modelInfo, m.keepErrors, m.shadowErrors, m.shadowAgreement)
 	return m
 }
 

@@ -109,7 +109,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 	}
 
 	modelDir := filepath.Join(cfg.DataDir, "models", "fraud", "1")
-	if err := ensureDemoModel(modelDir, log); err != nil {
+	if err := EnsureDemoModel(modelDir, log); err != nil {
 		return err
 	}
 	if err := registerDemoModel(ctx, rdb, modelDir, log); err != nil {
@@ -179,9 +179,10 @@ const (
 	demoTrainEvents = 40000
 )
 
-// ensureDemoModel trains and writes the demo model into dir unless it is
-// there already.
-func ensureDemoModel(dir string, log *slog.Logger) error {
+// EnsureDemoModel trains the demo model and writes it, its signature and
+// its reference profile into dir, unless they are there already. The
+// container images use it too.
+func EnsureDemoModel(dir string, log *slog.Logger) error {
 	if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err == nil {
 		return nil
 	} else if !errors.Is(err, os.ErrNotExist) {

@@ -17,7 +17,9 @@ func (w *Worker) infer(ctx context.Context) error {
 	var rows, out []float32
 	for batch := range w.batchOut {
 		start := time.Now()
-		for _, g := range w.route(batch) {
+		groups := w.route(batch)
+		w.noteVersions(groups)
+		for _, g := range groups {
 			w.scoreBatch(ctx, g.model, g.events, &rows, &out)
 			g.release()
 		}
@@ -85,6 +87,23 @@ func (w *Worker) scoreBatch(ctx context.Context, m *inference.Model, batch []*ev
 	half := len(batch) / 2
 	w.scoreBatch(ctx, m, batch[:half], rows, out)
 	w.scoreBatch(ctx, m, batch[half:], rows, out)
+}
+
+// noteVersions keeps sluice_model_info naming the versions now scoring.
+func (w *Worker) noteVersions(groups []routed) {
+	same := len(groups) == len(w.infoModels)
+	for i := 0; same && i < len(groups); i++ {
+		same = groups[i].model == w.infoModels[i]
+	}
+	if same {
+		return
+	}
+	w.infoModels = w.infoModels[:0]
+	w.deps.Metrics.modelInfo.Reset()
+	for _, g := range groups {
+		w.infoModels = append(w.infoModels, g.model)
+		w.deps.Metrics.modelInfo.WithLabelValues(g.model.Name(), g.model.Version()).Set(1)
+	}
 }
 
 // KeyRouter is implemented by Models that send some keys to another

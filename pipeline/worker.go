@@ -57,6 +57,9 @@ type Worker struct {
 	// batchIn is closed only once no Predict is sending.
 	syncMu  sync.RWMutex
 	serving bool
+
+	// infoModels are the versions sluice_model_info names (infer stage only).
+	infoModels []*inference.Model
 }
 
 // New checks cfg and builds a worker; nothing is started until Run.

@@ -119,12 +119,16 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	return w, nil
 }
 
-// Ready reports whether the worker has joined its group and has a model;
+// Ready reports whether the worker is running, has joined its group and has
+// a model;
 // the admin server's /readyz asks it. Safe for concurrent use.
 func (w *Worker) Ready() bool {
+	w.syncMu.RLock()
+	serving := w.serving
+	w.syncMu.RUnlock()
 	m, release := w.deps.Models.Acquire()
 	defer release()
-	return m != nil && w.reader.Joined()
+	return serving && m != nil && w.reader.Joined()
 }
 
 // Run consumes until ctx ends, then drains (see the package doc) and returns

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,12 +17,14 @@ import (
 	"github.com/sluice-ml/sluice/admin"
 	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/consumers"
-	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/oip"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
+	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/security"
+	"github.com/sluice-ml/sluice/status"
 )
 
 // Ready describes a running worker once it has started; it is handed to
@@ -124,6 +126,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 		}
 		return nil
 	})
+	reg.MustRegister(pipeline.NewLagCollector(worker))
+	sampler, err := status.NewSampler(reg, status.Config{})
+	if err != nil {
+		return err
+	}
+	sampler.Register(adm)                       // the status page at / and /api/status
+	oip.New(worker, oip.Config{}).Register(adm) // the Open Inference Protocol at /v2
 	addr, err := adm.Listen()
 	if err != nil {
 		return err
@@ -135,6 +144,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))
 	adminErr := make(chan error, 1)
 	go func() { adminErr <- adm.Run(adminCtx) }()
+	samplerDone := make(chan struct{})
+	go func() { defer close(samplerDone); _ = sampler.Run(adminCtx) }()
 	// Side components run until the worker has drained: the watcher (so a
 	// swap cannot close a model mid-drain) and the drift monitor (so the
 	// last events are counted).
@@ -157,6 +168,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	stopSide()
 	side.Wait()
 	stopAdmin()
+	<-samplerDone
 	if aerr := <-adminErr; aerr != nil && werr == nil {
 		werr = aerr
 	}

@@ -1,0 +1,132 @@
+package testworker
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// Encode frames rec (a demo transaction) with the input schema, keyed by
+// its entity_id; headers are added as given.
+func (e *Env) Encode(rec map[string]any, headers ...kafka.Header) kafka.Message {
+	e.t.Helper()
+	v, err := e.inputEnc.Append(nil, rec)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return kafka.Message{Key: []byte(rec["entity_id"].(string)), Value: v, Headers: headers}
+}
+
+// Publish writes n demo events from a generator seeded with seed and
+// returns them in the order they were sent.
+func (e *Env) Publish(n int, seed int64, opts ...demo.Option) []map[string]any {
+	e.t.Helper()
+	gen := demo.NewGenerator(seed, opts...)
+	recs := make([]map[string]any, n)
+	msgs := make([]kafka.Message, n)
+	for i := range recs {
+		recs[i] = gen.Next()
+		msgs[i] = e.Encode(recs[i])
+	}
+	e.PublishRaw(msgs...)
+	return recs
+}
+
+// PublishRaw writes msgs to the features topic with acks=all.
+func (e *Env) PublishRaw(msgs ...kafka.Message) {
+	e.t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(e.Kafka.Addr), Topic: Features, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000}
+	defer w.Close()
+	if err := w.WriteMessages(testkit.Context(e.t, 30*time.Second), msgs...); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// Record is one message read back; Rec is its decoded value (nil on the
+// dead-letter topic, whose values are the original bytes).
+type Record struct {
+	Msg kafka.Message
+	Rec map[string]any
+}
+
+// Read reads n records from topic within timeout, then keeps reading for
+// linger to catch extra ones.
+func (e *Env) Read(topic string, n int, timeout, linger time.Duration) []Record {
+	e.t.Helper()
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{e.Kafka.Addr}, Topic: topic,
+		GroupID: fmt.Sprintf("reader-%s-%d", topic, time.Now().UnixNano()), StartOffset: kafka.FirstOffset,
+		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 20 * time.Millisecond})
+	defer r.Close()
+	dec := schemas.NewDecoder(e.Client, 1<<20)
+	var out []Record
+	deadline := time.Now().Add(timeout)
+	for {
+		until := deadline
+		if len(out) >= n {
+			until = time.Now().Add(linger)
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), until)
+		msg, err := r.FetchMessage(ctx)
+		cancel()
+		if err != nil {
+			if len(out) < n {
+				e.t.Fatalf("read %d of %d records from %s: %v", len(out), n, topic, err)
+			}
+			return out
+		}
+		var rec map[string]any
+		if topic != DLQ {
+			if rec, _, err = dec.Decode(context.Background(), msg.Value); err != nil {
+				e.t.Fatalf("decoding a %s record: %v", topic, err)
+			}
+		}
+		out = append(out, Record{Msg: msg, Rec: rec})
+	}
+}
+
+// Sink is a drift.Sink that writes sluice's own events (drift reports,
+// retrain requests) to Kafka as Confluent-framed Avro, as the server does.
+// It is safe for concurrent use.
+type Sink struct {
+	e    *Env
+	w    *kafka.Writer
+	mu   sync.Mutex
+	encs map[string]*schemas.Encoder
+}
+
+// NewSink returns a sink writing to the environment's broker; it is closed
+// when the test ends.
+func (e *Env) NewSink() *Sink {
+	s := &Sink{e: e, encs: map[string]*schemas.Encoder{},
+		w: &kafka.Writer{Addr: kafka.TCP(e.Kafka.Addr), RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}}
+	e.t.Cleanup(func() { _ = s.w.Close() })
+	return s
+}
+
+// Emit encodes native with schema and writes it to topic under key.
+func (s *Sink) Emit(ctx context.Context, topic, key string, native map[string]any, schema string) error {
+	s.mu.Lock()
+	enc, ok := s.encs[topic]
+	if !ok {
+		var err error
+		if enc, err = schemas.NewEncoder(ctx, s.e.Client, schemas.Subject(topic), schema); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		s.encs[topic] = enc
+	}
+	s.mu.Unlock()
+	v, err := enc.Append(nil, native)
+	if err != nil {
+		return err
+	}
+	return s.w.WriteMessages(ctx, kafka.Message{Topic: topic, Key: []byte(key), Value: v})
+}

@@ -1,0 +1,145 @@
+package testworker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluice-ml/sluice/admin"
+	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/pipeline"
+	"github.com/sluice-ml/sluice/producers"
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// Options change how StartWorker builds the worker.
+type Options struct {
+	// Registry receives the worker's metrics (default: a new one).
+	Registry *prometheus.Registry
+	// Observer sees every scored event (drift).
+	Observer pipeline.Observer
+	// Handlers are registered on the admin server before it starts.
+	Handlers func(w *pipeline.Worker, adm *admin.Server)
+	// ReaderBrokers, when set, replaces the broker address the worker's
+	// group reader dials (a closed port keeps the worker from joining).
+	ReaderBrokers []string
+}
+
+// Worker is a running worker and its admin server.
+type Worker struct {
+	W   *pipeline.Worker
+	Reg *prometheus.Registry
+	// URL is the admin server's base URL (http://127.0.0.1:port).
+	URL string
+	// Stop stops the worker (draining it); the admin server keeps
+	// answering until the test ends.
+	Stop func() error
+}
+
+// StartWorker loads the demo model as fraud version 1 and runs a worker
+// with it until the test ends.
+func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
+	t := e.t
+	t.Helper()
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	model, err := inference.LoadModel("fraud", "1", e.ONNX, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, inference.NewMetrics(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := schemas.NewEncoder(t.Context(), e.Client, schemas.Subject(Predictions), schemas.PredictionSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokers := []string{e.Kafka.Addr}
+	if o.ReaderBrokers != nil {
+		brokers = o.ReaderBrokers
+	}
+	w, err := pipeline.New(cfg, pipeline.Deps{
+		Reader:   consumers.ReaderConfig{Brokers: brokers, MaxWait: 50 * time.Millisecond},
+		Writer:   producers.WriterConfig{Brokers: []string{e.Kafka.Addr}},
+		Decoder:  schemas.NewDecoder(e.Client, 1<<20),
+		Encoder:  enc,
+		Models:   pipeline.NewStaticModel(model),
+		Observer: o.Observer,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Metrics:  pipeline.NewMetrics(reg),
+		Consumer: consumers.NewMetrics(reg),
+		Producer: producers.NewMetrics(reg),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.MustRegister(pipeline.NewLagCollector(w))
+	adm := admin.New(admin.Config{Addr: "127.0.0.1:0"}, reg, func() error {
+		if !w.Ready() {
+			return errors.New("worker has not joined its consumer group yet")
+		}
+		return nil
+	})
+	if o.Handlers != nil {
+		o.Handlers(w, adm)
+	}
+	addr, err := adm.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	adminCtx, stopAdmin := context.WithCancel(context.Background())
+	done, adminDone := make(chan error, 1), make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	go func() { adminDone <- adm.Run(adminCtx) }()
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(60 * time.Second):
+				runErr = fmt.Errorf("worker did not stop within 60s")
+			}
+			model.Close()
+		})
+		return runErr
+	}
+	t.Cleanup(func() {
+		_ = stop()
+		stopAdmin()
+		if err := <-adminDone; err != nil {
+			t.Errorf("admin server: %v", err)
+		}
+	})
+	return &Worker{W: w, Reg: reg, URL: "http://" + addr.String(), Stop: stop}
+}
+
+// WaitReady waits until the worker has joined its group and its admin
+// server answers /readyz with 200.
+func (w *Worker) WaitReady(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(w.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker was not ready within 30s (last: %v)", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,156 @@
+package status
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+)
+
+// hist is one histogram at one instant: cumulative bucket counts by upper
+// bound (the +Inf bucket is count).
+type hist struct {
+	upper []float64
+	cum   []float64
+	count float64
+	sum   float64
+}
+
+// Served is one model version in service, by stage. The registry's
+// sluice_model_version_info{stage} names them when the worker follows the
+// registry; otherwise the worker's sluice_model_info does, with Stage "".
+type Served struct {
+	Model   string `json:"model"`
+	Version string `json:"version"`
+	Stage   string `json:"stage"`
+}
+
+// driftKey names one drift score series.
+type driftKey struct {
+	Model, Feature, Test string
+}
+
+// snapshot is what one gather said, reduced to what the page shows.
+type snapshot struct {
+	at          time.Time
+	consumed    float64
+	produced    float64
+	deadLetters map[string]float64 // by reason
+	endToEnd    hist
+	inference   hist
+	batch       hist
+	lag         float64
+	hasLag      bool
+	inFlight    float64
+	queues      map[string]float64 // by stage
+	models      []Served           // sorted; the registry's per-stage series when there are any
+	workerModel []Served           // sluice_model_info: the version the worker started with
+	provider    string
+	drift       map[driftKey]float64
+	windows     float64            // drift windows closed, all models
+	drifted     map[string]float64 // drifted windows by model
+	retrains    map[string]float64 // by model
+	refused     map[string]float64 // "model reason"
+}
+
+// read reduces gathered families to a snapshot taken at at.
+func read(at time.Time, fams []*dto.MetricFamily) *snapshot {
+	s := &snapshot{at: at, deadLetters: map[string]float64{}, queues: map[string]float64{},
+		drift: map[driftKey]float64{}, drifted: map[string]float64{}, retrains: map[string]float64{},
+		refused: map[string]float64{}}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			s.add(f.GetName(), m)
+		}
+	}
+	if len(s.models) == 0 {
+		s.models = s.workerModel
+	}
+	s.workerModel = nil
+	slices.SortFunc(s.models, func(a, b Served) int {
+		return strings.Compare(a.Model+"\x00"+a.Stage+"\x00"+a.Version, b.Model+"\x00"+b.Stage+"\x00"+b.Version)
+	})
+	return s
+}
+
+func (s *snapshot) add(name string, m *dto.Metric) {
+	switch name {
+	case mConsumed:
+		s.consumed += value(m)
+	case mPredictions:
+		s.produced += value(m)
+	case mDeadLetters:
+		s.deadLetters[label(m, "reason")] += value(m)
+	case mEndToEnd:
+		s.endToEnd = histOf(m)
+	case mInference:
+		s.inference = histOf(m)
+	case mBatchSize:
+		s.batch = histOf(m)
+	case mLag:
+		s.lag, s.hasLag = value(m), true
+	case mInFlight:
+		s.inFlight = value(m)
+	case mQueueDepth:
+		s.queues[label(m, "stage")] = value(m)
+	case mVersionInfo:
+		if value(m) == 1 {
+			s.models = append(s.models, Served{Model: label(m, "model"), Version: label(m, "version"), Stage: label(m, "stage")})
+		}
+	case mModelInfo:
+		if value(m) == 1 {
+			s.workerModel = append(s.workerModel, Served{Model: label(m, "model"), Version: label(m, "version")})
+		}
+	case mProvider:
+		if value(m) == 1 {
+			s.provider = label(m, "effective")
+		}
+	case mDriftScore:
+		s.drift[driftKey{label(m, "model"), label(m, "feature"), label(m, "test")}] = value(m)
+	case mWindows:
+		s.windows += value(m)
+		if label(m, "drifted") == "true" {
+			s.drifted[label(m, "model")] += value(m)
+		}
+	case mRetrains:
+		s.retrains[label(m, "model")] += value(m)
+	case mRefused:
+		s.refused[label(m, "model")+" "+label(m, "reason")] += value(m)
+	}
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Untyped != nil:
+		return m.Untyped.GetValue()
+	}
+	return 0
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+func histOf(m *dto.Metric) hist {
+	h := m.GetHistogram()
+	if h == nil {
+		return hist{}
+	}
+	out := hist{count: float64(h.GetSampleCount()), sum: h.GetSampleSum(),
+		upper: make([]float64, 0, len(h.GetBucket())), cum: make([]float64, 0, len(h.GetBucket()))}
+	for _, b := range h.GetBucket() {
+		out.upper = append(out.upper, b.GetUpperBound())
+		out.cum = append(out.cum, float64(b.GetCumulativeCount()))
+	}
+	return out
+}

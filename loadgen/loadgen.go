@@ -29,6 +29,11 @@ type Config struct {
 	BatchSize int
 	// Progress, if set, is called after every write with the running count.
 	Progress func(sent int)
+	// Labels also publishes each event's ground truth (a retrain.Label) to
+	// LabelsTopic (default "labels"), keyed by event id, once the event
+	// itself is acknowledged.
+	Labels      bool
+	LabelsTopic string
 }
 
 // Result is what a run published.
@@ -36,6 +41,8 @@ type Result struct {
 	Sent     int
 	Elapsed  time.Duration
 	SchemaID int32
+	// Labels is how many labels were published (Config.Labels).
+	Labels int
 }
 
 // Run publishes events until Count is reached or ctx ends. Events are
@@ -48,10 +55,16 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 500
 	}
-	enc, err := schemas.NewEncoder(ctx, schemas.NewClient(cfg.RegistryURL, nil), schemas.Subject(cfg.Topic), schemas.TransactionSchema())
+	client := schemas.NewClient(cfg.RegistryURL, nil)
+	enc, err := schemas.NewEncoder(ctx, client, schemas.Subject(cfg.Topic), schemas.TransactionSchema())
 	if err != nil {
 		return Result{}, fmt.Errorf("registering input schema: %w", err)
 	}
+	labels, err := newLabeller(ctx, cfg, client)
+	if err != nil {
+		return Result{}, err
+	}
+	defer labels.close()
 	w := &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
 		Topic:        cfg.Topic,
@@ -87,11 +100,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		msgs = msgs[:0]
 		for i := 0; i < n; i++ {
-			rec := gen.Next()
+			rec, fraud := gen.NextLabelled()
 			rec["event_time"] = time.Now()
 			value, err := enc.Append(nil, rec)
 			if err != nil {
 				return res, fmt.Errorf("encoding event: %w", err)
+			}
+			if err := labels.add(rec["event_id"].(string), fraud); err != nil {
+				return res, err
 			}
 			msgs = append(msgs, kafka.Message{Key: []byte(rec["entity_id"].(string)), Value: value})
 		}
@@ -102,6 +118,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return res, fmt.Errorf("publishing events: %w", err)
 		}
 		res.Sent += n
+		sent, err := labels.flush(ctx)
+		res.Labels += sent
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return res, err
+		}
 		if cfg.Progress != nil {
 			cfg.Progress(res.Sent)
 		}

@@ -36,6 +36,7 @@ var commands = map[string]func(ctx context.Context, args []string, log *slog.Log
 	"config":  cmdConfig,
 	"bench":   cmdBench,
 	"models":  cmdModels,
+	"retrain": cmdRetrain,
 }
 
 func main() {

@@ -24,6 +24,7 @@ func cmdProduce(ctx context.Context, args []string, _ *slog.Logger) error {
 	driftAfter := fs.Int("drift-after", 0, "events sent before the drift starts")
 	driftFeatures := fs.String("drift-features", "", "comma-separated features to drift (numeric features shift; channel changes its mix)")
 	driftShift := fs.Float64("drift-shift", 1, "shift of drifted numeric features, in training standard deviations")
+	labels := fs.Bool("labels", false, "also publish each event's ground truth to the labels topic, for the retrainer")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func cmdProduce(ctx context.Context, args []string, _ *slog.Logger) error {
 	last := time.Now()
 	res, err := loadgen.Run(ctx, loadgen.Config{
 		Brokers: strings.Split(*brokers, ","), RegistryURL: *registry, Topic: *topic,
-		Count: *count, Rate: *rate, Seed: *seed, Options: opts,
+		Count: *count, Rate: *rate, Seed: *seed, Options: opts, Labels: *labels,
 		Progress: func(n int) {
 			if time.Since(last) > time.Second {
 				last = time.Now()
@@ -51,5 +52,8 @@ func cmdProduce(ctx context.Context, args []string, _ *slog.Logger) error {
 	}
 	fmt.Fprintf(os.Stderr, "\rpublished %d events to %s in %s (%.0f/s, schema id %d)\n",
 		res.Sent, *topic, res.Elapsed.Round(time.Millisecond), float64(res.Sent)/res.Elapsed.Seconds(), res.SchemaID)
+	if *labels {
+		fmt.Fprintf(os.Stderr, "published %d labels to %s\n", res.Labels, loadgen.DefaultLabelsTopic)
+	}
 	return nil
 }

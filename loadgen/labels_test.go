@@ -1,0 +1,75 @@
+package loadgen
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// TestRunPublishesLabels checks that every published event has exactly one
+// label, keyed by its event id, with the generator's ground truth.
+func TestRunPublishesLabels(t *testing.T) {
+	k := testkit.StartKafka(t)
+	k.CreateTopic(t, "features", 2)
+	k.CreateTopic(t, DefaultLabelsTopic, 2)
+	rdb := testkit.StartRedis(t).Client()
+	defer rdb.Close()
+	srv := httptest.NewServer(schemas.NewServer(rdb))
+	defer srv.Close()
+	ctx := testkit.Context(t, 30*time.Second)
+
+	const n, seed = 700, 9
+	res, err := Run(ctx, Config{Brokers: []string{k.Addr}, RegistryURL: srv.URL, Topic: "features", Count: n, Seed: seed, BatchSize: 300, Labels: true})
+	if err != nil || res.Sent != n || res.Labels != n {
+		t.Fatalf("Run: %+v, %v", res, err)
+	}
+
+	want := map[string]int{}
+	g := demo.NewGenerator(seed)
+	for range n {
+		rec, fraud := g.NextLabelled()
+		want[rec["event_id"].(string)] = map[bool]int{false: 0, true: 1}[fraud]
+	}
+	dec := schemas.NewDecoder(schemas.NewClient(srv.URL, nil), 0)
+	got := map[string]int{}
+	for p := range 2 {
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{k.Addr}, Topic: DefaultLabelsTopic, Partition: p, MaxWait: 100 * time.Millisecond})
+		for {
+			rctx, cancel := context.WithTimeout(ctx, time.Second)
+			m, err := r.ReadMessage(rctx)
+			cancel()
+			if err != nil {
+				break
+			}
+			rec, _, err := dec.Decode(ctx, m.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := retrain.ParseLabel(rec)
+			if err != nil || string(m.Key) != l.EventID || l.Time.IsZero() {
+				t.Fatalf("label %+v (key %q): %v", l, m.Key, err)
+			}
+			got[l.EventID]++
+			if l.Class != want[l.EventID] {
+				t.Fatalf("event %s labelled %d, generated %d", l.EventID, l.Class, want[l.EventID])
+			}
+		}
+		r.Close()
+	}
+	if len(got) != n {
+		t.Fatalf("%d distinct labels, want %d", len(got), n)
+	}
+	for id, c := range got {
+		if c != 1 {
+			t.Fatalf("event %s labelled %d times", id, c)
+		}
+	}
+}

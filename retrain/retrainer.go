@@ -1,0 +1,189 @@
+package retrain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/registry"
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// Deps are the services a Retrainer uses. Brokers, Redis, Registry and
+// Schemas are required; the caller keeps ownership of them.
+type Deps struct {
+	Brokers []string
+	// Dialer opens the Kafka connections (TLS, SASL); nil is plain TCP.
+	Dialer *kafka.Dialer
+	// Redis holds the kept features and the retrainer's idempotency keys.
+	Redis redis.UniversalClient
+	// Registry is where new versions are registered and promoted.
+	Registry *registry.Registry
+	// Schemas reads the framed labels, requests and kept events.
+	Schemas *schemas.Client
+	Logger  *slog.Logger  // nil: slog.Default()
+	Metrics *Metrics      // nil: none
+	Reader  ReaderOptions // consumer tuning; zero: consumers' defaults
+}
+
+// ReaderOptions tune the retrainer's consumers; zero fields take the
+// consumers package's defaults.
+type ReaderOptions struct {
+	MaxWait           time.Duration
+	SessionTimeout    time.Duration
+	HeartbeatInterval time.Duration
+	RebalanceTimeout  time.Duration
+	JoinGroupBackoff  time.Duration
+}
+
+// Retrainer answers retrain requests: it keeps the most recent labelled
+// records (labels from the labels topic joined with the features workers
+// kept in a FeatureLog) and, for each RetrainRequested, trains, evaluates
+// and registers a new version and applies the promotion policy. Create it
+// with NewRetrainer and run it with Run; Retrain and Buffered are safe to
+// call concurrently with Run.
+type Retrainer struct {
+	cfg      Config
+	deps     Deps
+	rdb      redis.UniversalClient
+	reg      *registry.Registry
+	dec      *schemas.Decoder
+	features *FeatureLog
+	ring     *ring
+	log      *slog.Logger
+	metrics  *Metrics
+	session  inference.SessionConfig
+}
+
+// NewRetrainer checks cfg (after defaults) and deps and returns a
+// Retrainer.
+func NewRetrainer(cfg Config, deps Deps) (*Retrainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.WithDefaults()
+	if len(deps.Brokers) == 0 || deps.Redis == nil || deps.Registry == nil || deps.Schemas == nil {
+		return nil, errors.New("retrain: the retrainer needs brokers, Redis, the model registry and the schema registry")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	log := deps.Logger.With("component", "retrainer")
+	return &Retrainer{
+		cfg:      cfg,
+		deps:     deps,
+		rdb:      deps.Redis,
+		reg:      deps.Registry,
+		dec:      schemas.NewDecoder(deps.Schemas, 0),
+		features: NewFeatureLog(deps.Redis, cfg.FeatureTTL),
+		ring:     newRing(cfg.BufferSize),
+		log:      log,
+		metrics:  deps.Metrics,
+		session:  inference.SessionConfig{Provider: inference.ProviderCPU, Sessions: 1, IntraOpThreads: 1, Logger: log},
+	}, nil
+}
+
+// Config returns the configuration in effect, defaults filled in.
+func (r *Retrainer) Config() Config { return r.cfg }
+
+// Buffered returns how many labelled records the next retrain would use.
+func (r *Retrainer) Buffered() int { return r.ring.len() }
+
+// Run consumes labels and retrain requests until ctx ends, then returns
+// nil after its consumers stopped and committed. Requests are handled one
+// at a time, in order, while labels keep being joined.
+func (r *Retrainer) Run(ctx context.Context) error {
+	labels, err := r.reader(r.cfg.LabelsTopic, r.cfg.LabelsGroup)
+	if err != nil {
+		return err
+	}
+	requests, err := r.reader(r.cfg.RequestsTopic, r.cfg.Group)
+	if err != nil {
+		_ = labels.Close()
+		return err
+	}
+	r.log.Info("retrainer running", "policy", r.cfg.Policy, "min_rows", r.cfg.MinRows,
+		"buffer_size", r.cfg.BufferSize, "requests", r.cfg.RequestsTopic, "labels", r.cfg.LabelsTopic)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.runLabels(ctx, labels) })
+	wg.Go(func() { r.runRequests(ctx, requests) })
+	wg.Wait()
+	return errors.Join(closeReader(labels), closeReader(requests))
+}
+
+func (r *Retrainer) reader(topic, group string) (*consumers.Reader, error) {
+	o := r.deps.Reader
+	rd, err := consumers.NewReader(consumers.ReaderConfig{
+		Brokers: r.deps.Brokers, Topic: topic, GroupID: group, Dialer: r.deps.Dialer,
+		MaxWait: o.MaxWait, SessionTimeout: o.SessionTimeout, HeartbeatInterval: o.HeartbeatInterval,
+		RebalanceTimeout: o.RebalanceTimeout, JoinGroupBackoff: o.JoinGroupBackoff,
+		StartOffset: consumers.StartEarliest,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retrain: consuming %s: %w", topic, err)
+	}
+	return rd, nil
+}
+
+func closeReader(rd *consumers.Reader) error {
+	if err := rd.Close(); err != nil && !errors.Is(err, consumers.ErrClosed) {
+		return fmt.Errorf("closing %s reader: %w", rd.Topic(), err)
+	}
+	return nil
+}
+
+// fetchLoop fetches messages into a channel until ctx ends; fetch errors
+// other than the end are logged and retried after a pause.
+func (r *Retrainer) fetchLoop(ctx context.Context, rd *consumers.Reader, msgs chan<- kafka.Message) {
+	for {
+		m, err := rd.Fetch(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, consumers.ErrClosed) {
+				return
+			}
+			r.log.Warn("fetching", "topic", rd.Topic(), "err", err)
+			if !sleep(ctx, time.Second) {
+				return
+			}
+			continue
+		}
+		select {
+		case msgs <- m:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// commit commits msgs, on a context that outlives ctx by a few seconds so
+// the last positions are kept at shutdown.
+func (r *Retrainer) commit(ctx context.Context, rd *consumers.Reader, msgs ...kafka.Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := rd.Commit(cctx, msgs...); err != nil {
+		r.log.Warn("committing", "topic", rd.Topic(), "err", err)
+	}
+}

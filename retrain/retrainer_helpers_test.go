@@ -1,0 +1,266 @@
+package retrain
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+	"gopkg.in/yaml.v3"
+
+	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/pipeline"
+	"github.com/sluice-ml/sluice/producers"
+	"github.com/sluice-ml/sluice/registry"
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// rtEnv is a retrainer's world: Kafka, Redis, the schema registry, the
+// model registry, and encoders for what the tests publish.
+type rtEnv struct {
+	kafka    *testkit.Kafka
+	rdb      *redis.Client
+	reg      *registry.Registry
+	schemas  *schemas.Client
+	features *FeatureLog
+	featEnc  *schemas.Encoder
+	labelEnc *schemas.Encoder
+	reqEnc   *schemas.Encoder
+}
+
+const (
+	testFeatures = "features"
+	testLabels   = "labels"
+	testRequests = "retrain-requests"
+)
+
+func newRTEnv(t *testing.T) *rtEnv {
+	t.Helper()
+	e := &rtEnv{kafka: testkit.StartKafka(t)}
+	e.kafka.CreateTopic(t, testLabels, 4)
+	e.kafka.CreateTopic(t, testRequests, 4)
+	e.rdb = testkit.StartRedis(t).Client()
+	t.Cleanup(func() { _ = e.rdb.Close() })
+	srv := httptest.NewServer(schemas.NewServer(e.rdb))
+	t.Cleanup(srv.Close)
+	e.schemas = schemas.NewClient(srv.URL, nil)
+	e.reg = registry.New(e.rdb, registry.Config{}, registry.WithLogger(slog.New(slog.DiscardHandler)))
+	e.features = NewFeatureLog(e.rdb, time.Hour)
+	ctx := t.Context()
+	var err error
+	if e.featEnc, err = schemas.NewEncoder(ctx, e.schemas, schemas.Subject(testFeatures), schemas.TransactionSchema()); err != nil {
+		t.Fatal(err)
+	}
+	if e.labelEnc, err = schemas.NewEncoder(ctx, e.schemas, schemas.Subject(testLabels), LabelSchema); err != nil {
+		t.Fatal(err)
+	}
+	if e.reqEnc, err = schemas.NewEncoder(ctx, e.schemas, schemas.Subject(testRequests), drift.RetrainRequestedSchema); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+var (
+	prodOnce sync.Once
+	prodONNX []byte
+	prodSig  []byte
+	prodErr  error
+)
+
+// registerProduction registers the demo model, trained on stationary
+// events, as version 1 of "fraud" in production.
+func (e *rtEnv) registerProduction(t *testing.T) {
+	t.Helper()
+	prodOnce.Do(func() {
+		m, sig, _, err := TrainDemoModel(1, 20000)
+		if err != nil {
+			prodErr = err
+			return
+		}
+		if prodONNX, prodErr = WriteONNX(m, sig.Input.Tensor, sig.Output.Tensor); prodErr == nil {
+			prodSig, prodErr = yaml.Marshal(sig)
+		}
+	})
+	if prodErr != nil {
+		t.Fatal(prodErr)
+	}
+	_, err := e.reg.Register(t.Context(), DemoModelName, registry.RegisterRequest{
+		ONNX: prodONNX, Signature: prodSig, Stage: registry.StageProduction,
+		Metrics: map[string]float64{"auc": 0.88},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// driftedTraffic returns n labelled demo events, encoded, with
+// ip_risk_score and merchant_risk shifted by shift training standard
+// deviations; labels are timed 1ms apart from now, in event order.
+func (e *rtEnv) driftedTraffic(t *testing.T, seed int64, n int, shift float64) ([]pipeline.KeptEvent, []Label) {
+	t.Helper()
+	g := demo.NewGenerator(seed, demo.WithDrift(demo.Drift{Features: []string{"ip_risk_score", "merchant_risk"}, Shift: shift}))
+	events := make([]pipeline.KeptEvent, n)
+	labels := make([]Label, n)
+	base := time.Now()
+	for i := range events {
+		rec, fraud := g.NextLabelled()
+		value, err := e.featEnc.Append(nil, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := rec[demo.FieldEventID].(string)
+		events[i] = pipeline.KeptEvent{EventID: id, Value: value}
+		labels[i] = Label{EventID: id, Time: base.Add(time.Duration(i) * time.Millisecond)}
+		if fraud {
+			labels[i].Class = 1
+		} else {
+			labels[i].Name = "legit" // by name, the other way a label can say it
+			labels[i].Class = -1
+		}
+	}
+	return events, labels
+}
+
+// keep keeps events in the feature log in batches, as a worker does.
+func (e *rtEnv) keep(t *testing.T, events []pipeline.KeptEvent) {
+	t.Helper()
+	for start := 0; start < len(events); start += 500 {
+		if err := e.features.Keep(t.Context(), events[start:min(start+500, len(events))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// publish writes msgs to topic.
+func (e *rtEnv) publish(t *testing.T, topic string, msgs ...kafka.Message) {
+	t.Helper()
+	w, err := producers.NewWriter(producers.WriterConfig{Brokers: []string{e.kafka.Addr}, Topic: topic}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Write(testkit.Context(t, 20*time.Second), msgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *rtEnv) publishLabels(t *testing.T, labels []Label) {
+	t.Helper()
+	msgs := make([]kafka.Message, len(labels))
+	for i, l := range labels {
+		v, err := e.labelEnc.Append(nil, l.Native())
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs[i] = kafka.Message{Key: []byte(l.EventID), Value: v}
+	}
+	e.publish(t, testLabels, msgs...)
+}
+
+func (e *rtEnv) requestRetrain(t *testing.T, eventID string) {
+	t.Helper()
+	req := &drift.RetrainRequest{
+		EventID: eventID, Model: DemoModelName, Version: "1", Reason: "ip_risk_score, merchant_risk drifted",
+		WindowIDs: []string{"1-7", "1-8"}, RequestedAt: time.Now(),
+	}
+	v, err := e.reqEnc.Append(nil, req.Native())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.publish(t, testRequests, kafka.Message{Key: []byte(DemoModelName), Value: v})
+}
+
+// retrainer returns a retrainer over the environment with its metrics.
+func (e *rtEnv) retrainer(t *testing.T, cfg Config) *Retrainer {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	r, err := NewRetrainer(cfg, Deps{
+		Brokers: []string{e.kafka.Addr}, Redis: e.rdb, Registry: e.reg, Schemas: e.schemas,
+		Logger: testLogger(t), Metrics: NewMetrics(reg),
+		Reader: ReaderOptions{
+			MaxWait: 100 * time.Millisecond, SessionTimeout: 6 * time.Second, HeartbeatInterval: 200 * time.Millisecond,
+			RebalanceTimeout: 5 * time.Second, JoinGroupBackoff: 200 * time.Millisecond,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// run runs r until the test ends, and checks Run returned nil.
+func run(t *testing.T, r *Retrainer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	})
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// runs reads sluice_retrain_runs_total{model, result} of r.
+func runs(r *Retrainer, model, result string) float64 {
+	return testutil.ToFloat64(r.metrics.runs.WithLabelValues(model, result))
+}
+
+// testLogger writes the retrainer's log to the test's log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p[:len(p)-1]))
+	return len(p), nil
+}
+
+var _ io.Writer = testWriter{}
+
+// labelledRecords builds ring records from events and labels.
+func labelledRecords(events []pipeline.KeptEvent, labels []Label) []labelled {
+	out := make([]labelled, len(events))
+	for i := range events {
+		out[i] = labelled{label: labels[i], value: events[i].Value}
+	}
+	return out
+}
+
+func state(t *testing.T, reg *registry.Registry) *registry.State {
+	t.Helper()
+	st, err := reg.State(t.Context(), DemoModelName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -27,6 +28,7 @@ type Config struct {
 	Admin     admin.Config    `yaml:"admin"`
 	Drift     Drift           `yaml:"drift"`
 	Models    registry.Config `yaml:"models"`
+	Retrain   Retrain         `yaml:"retrain"`
 	Log       Log             `yaml:"log"`
 }
 
@@ -106,6 +108,7 @@ func Default() Config {
 		Pipeline:  pipeline.DefaultConfig(),
 		Admin:     admin.Config{Addr: admin.DefaultAddr},
 		Drift:     Drift{Enabled: true, Config: drift.DefaultConfig()},
+		Retrain:   Retrain{FeatureTTL: time.Hour},
 		Log:       Log{Level: "info", Format: "text"},
 	}
 }
@@ -166,6 +169,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Admin.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Retrain.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Drift.Enabled {

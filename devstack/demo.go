@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/loadgen"
+	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 )
 
@@ -46,11 +48,21 @@ type Summary struct {
 	Windows        int // drift windows reported
 	Drifted        int // of which drifted
 	Retrains       int // RetrainRequested events
+	ByVersion      map[string]int
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("events in %d, predictions out %d (lost %d, duplicates %d), end-to-end p50 %s p99 %s, mean batch %.1f, model %s version %s on %s; drift windows %d (%d drifted), retrain requests %d",
-		s.EventsIn, s.PredictionsOut, s.Lost, s.Duplicates, ms(s.P50), ms(s.P99), s.MeanBatch, s.Model, s.Version, s.Provider, s.Windows, s.Drifted, s.Retrains)
+	versions := make([]string, 0, len(s.ByVersion))
+	for v := range s.ByVersion {
+		versions = append(versions, v)
+	}
+	slices.Sort(versions)
+	by := make([]string, len(versions))
+	for i, v := range versions {
+		by[i] = fmt.Sprintf("v%s %d", v, s.ByVersion[v])
+	}
+	return fmt.Sprintf("events in %d, predictions out %d (lost %d, duplicates %d), end-to-end p50 %s p99 %s, mean batch %.1f, model %s on %s, predictions by version: %s; drift windows %d (%d drifted), retrain requests %d",
+		s.EventsIn, s.PredictionsOut, s.Lost, s.Duplicates, ms(s.P50), ms(s.P99), s.MeanBatch, s.Model, s.Provider, strings.Join(by, ", "), s.Windows, s.Drifted, s.Retrains)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
@@ -60,7 +72,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microse
 // reads every prediction back, and returns what it measured.
 func Demo(ctx context.Context, dc DemoConfig, log *slog.Logger) (Summary, error) {
 	if dc.Events <= 0 {
-		dc.Events = 30000
+		dc.Events = 50000
 	}
 	if dc.Rate == 0 {
 		dc.Rate = 10000
@@ -78,7 +90,10 @@ func Demo(ctx context.Context, dc DemoConfig, log *slog.Logger) (Summary, error)
 	defer cancel()
 	var sum Summary
 	var demoErr error
-	cfg := Config{DataDir: dir, KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Worker: defaultWorker()}
+	// The retrainer trains on the most recent labelled events, so the new
+	// version learns the drifted data and its profile describes it.
+	cfg := Config{DataDir: dir, KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Worker: defaultWorker(),
+		Retrain: retrain.Config{Policy: retrain.PolicyAuto, BufferSize: 5000, MinRows: 2000}}
 	err = Run(ctx, cfg, log, func(a Addrs) {
 		go func() {
 			defer cancel()
@@ -131,7 +146,7 @@ func drive(ctx context.Context, dc DemoConfig, a Addrs) (Summary, error) {
 	}()
 	if _, err := loadgen.Run(ctx, loadgen.Config{
 		Brokers: []string{a.Kafka}, RegistryURL: a.RegistryURL, Topic: "features",
-		Count: dc.Events, Rate: dc.Rate, Seed: dc.Seed, Options: opts,
+		Count: dc.Events, Rate: dc.Rate, Seed: dc.Seed, Options: opts, Labels: true,
 	}); err != nil {
 		return sum, err
 	}
@@ -143,6 +158,9 @@ func drive(ctx context.Context, dc DemoConfig, a Addrs) (Summary, error) {
 		s.MeanBatch = meanBatch(a)
 		if opt != nil && !watch.wait(ctx, 20*time.Second) {
 			fmt.Fprintln(dc.Out, "sluice demo: no retrain request within 20s of the last prediction")
+		}
+		if opt != nil {
+			watch.waitPromotedReport(ctx, 30*time.Second, dc.Out)
 		}
 		time.Sleep(200 * time.Millisecond) // let the last reports print
 		s.Windows, s.Drifted, s.Retrains = watch.counts()
@@ -178,6 +196,10 @@ func collect(ctx context.Context, a Addrs, n int) (Summary, error) {
 			return s, fmt.Errorf("decoding a prediction: %w", err)
 		}
 		s.PredictionsOut++
+		if s.ByVersion == nil {
+			s.ByVersion = map[string]int{}
+		}
+		s.ByVersion[fmt.Sprint(rec["model_version"])]++
 		id, _ := rec["event_id"].(string)
 		seen[id]++
 		// The prediction's record timestamp is when the worker wrote it.

@@ -22,12 +22,15 @@ type driftWatch struct {
 	drifted  int
 	retrains []string // one line per RetrainRequested
 	retrain  chan struct{}
+	promoted chan string // versions promoted to production
+	newest   string      // version of the latest drift report
+	report   chan string // version of each drift report
 }
 
 func watchDrift(ctx context.Context, a Addrs, out io.Writer) *driftWatch {
-	w := &driftWatch{retrain: make(chan struct{}, 16)}
+	w := &driftWatch{retrain: make(chan struct{}, 16), promoted: make(chan string, 16), report: make(chan string, 256)}
 	dec := schemas.NewDecoder(schemas.NewClient(a.RegistryURL, nil), 1<<20)
-	for _, topic := range []string{"drift-reports", "retrain-requests"} {
+	for _, topic := range []string{"drift-reports", "retrain-requests", "model-events"} {
 		r := kafka.NewReader(kafka.ReaderConfig{
 			Brokers: []string{a.Kafka}, Topic: topic, GroupID: fmt.Sprintf("sluice-demo-%s-%d", topic, time.Now().UnixNano()),
 			StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 50 * time.Millisecond,
@@ -43,10 +46,13 @@ func watchDrift(ctx context.Context, a Addrs, out io.Writer) *driftWatch {
 				if err != nil {
 					continue
 				}
-				if topic == "drift-reports" {
-					w.report(rec, out)
-				} else {
+				switch topic {
+				case "drift-reports":
+					w.onReport(rec, out)
+				case "retrain-requests":
 					w.request(rec, out)
+				default:
+					w.modelEvent(rec, out)
 				}
 			}
 		}()
@@ -54,7 +60,24 @@ func watchDrift(ctx context.Context, a Addrs, out io.Writer) *driftWatch {
 	return w
 }
 
-func (w *driftWatch) report(rec map[string]any, out io.Writer) {
+func (w *driftWatch) modelEvent(rec map[string]any, out io.Writer) {
+	if rec["type"] == "registered" && rec["stage"] == "production" {
+		return // the demo model itself, registered at start
+	}
+	reason, _ := rec["reason"].(string)
+	fmt.Fprintf(out, "sluice demo: model event: %v %v version %v (%v) %s\n", rec["model_name"], rec["type"], rec["model_version"], rec["stage"], reason)
+	if rec["type"] == "promoted" && rec["stage"] == "production" {
+		w.promoted <- fmt.Sprint(rec["model_version"])
+	}
+}
+
+func (w *driftWatch) onReport(rec map[string]any, out io.Writer) {
+	defer func() {
+		select {
+		case w.report <- fmt.Sprint(rec["model_version"]):
+		default:
+		}
+	}()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.windows++
@@ -111,4 +134,32 @@ func (w *driftWatch) counts() (windows, drifted, retrains int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.windows, w.drifted, len(w.retrains)
+}
+
+// waitPromotedReport waits for a new production version and then for a
+// drift report about it, so the demo shows the loop closing.
+func (w *driftWatch) waitPromotedReport(ctx context.Context, d time.Duration, out io.Writer) {
+	deadline := time.After(d)
+	var version string
+	select {
+	case version = <-w.promoted:
+	case <-deadline:
+		fmt.Fprintln(out, "sluice demo: no new version was promoted in time")
+		return
+	case <-ctx.Done():
+		return
+	}
+	for {
+		select {
+		case v := <-w.report:
+			if v == version {
+				return
+			}
+		case <-deadline:
+			fmt.Fprintf(out, "sluice demo: version %s serves, but its first drift window has not closed yet\n", version)
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
@@ -36,6 +37,9 @@ type Config struct {
 	// Worker is the worker's configuration; the stack fills in the
 	// addresses of the parts it runs.
 	Worker config.Config
+	// Retrain configures the built-in retrainer the stack runs (the zero
+	// value: auto promotion, the retrain package's defaults).
+	Retrain retrain.Config
 }
 
 // Addrs is where a running stack listens.
@@ -116,7 +120,37 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 		return err
 	}
 
+	events, err := producers.NewWriter(producers.WriterConfig{Brokers: []string{kafkaAddr}}, nil)
+	if err != nil {
+		return err
+	}
+	defer events.Close()
+	rcfg := cfg.Retrain
+	if rcfg.Policy == "" {
+		rcfg.Policy = retrain.PolicyAuto
+	}
+	retrainer, err := retrain.NewRetrainer(rcfg, retrain.Deps{
+		Brokers: []string{kafkaAddr}, Redis: rdb, Schemas: client, Logger: log,
+		Registry: registry.New(rdb, cfg.Worker.Models, registry.WithLogger(log), registry.WithEmitter(server.NewModelEvents(client, events))),
+	})
+	if err != nil {
+		return fmt.Errorf("retrainer: %w", err)
+	}
+	rctx, stopRetrainer := context.WithCancel(ctx)
+	retrainerDone := make(chan struct{})
+	go func() {
+		defer close(retrainerDone)
+		if err := retrainer.Run(rctx); err != nil {
+			log.Warn("retrainer stopped", "err", err)
+		}
+	}()
+	defer func() { stopRetrainer(); <-retrainerDone }()
+
 	wc := cfg.Worker
+	wc.Retrain.KeepFeatures = true
+	if wc.Retrain.FeatureTTL == 0 {
+		wc.Retrain.FeatureTTL = time.Hour
+	}
 	wc.Kafka.Brokers = []string{kafkaAddr}
 	wc.Registry.URL = registryURL
 	wc.Redis.URL = redisURL

@@ -22,6 +22,7 @@ import (
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/registry"
+	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/security"
 	"github.com/sluice-ml/sluice/status"
@@ -104,9 +105,18 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 		observer = drifts.active
 	}
 
+	var keeper pipeline.Keeper
+	if cfg.Retrain.KeepFeatures {
+		if rdb == nil {
+			return fmt.Errorf("retrain.keep_features: scored events are kept in Redis; set redis.url")
+		}
+		keeper = retrain.NewFeatureLog(rdb, cfg.Retrain.FeatureTTL)
+	}
+
 	pm := pipeline.NewMetrics(reg)
 	worker, err := pipeline.New(cfg.Pipeline, pipeline.Deps{
 		Observer: observer,
+		Keeper:   keeper,
 		Reader:   consumers.ReaderConfig{Brokers: cfg.Kafka.Brokers, Dialer: dialer},
 		Writer:   producers.WriterConfig{Brokers: cfg.Kafka.Brokers, Transport: transport},
 		Decoder:  schemas.NewDecoder(client, cfg.Pipeline.WithDefaults().MaxRecordBytes),

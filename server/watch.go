@@ -22,6 +22,13 @@ type modelEvents struct {
 	sink *eventSink
 }
 
+// NewModelEvents returns the registry.Emitter that publishes ModelEvents
+// on the model-events topic through w (which must have no fixed topic),
+// registering the schema with client on first use. Safe for concurrent use.
+func NewModelEvents(client *schemas.Client, w *producers.Writer) registry.Emitter {
+	return modelEvents{newEventSink(client, w)}
+}
+
 func (m modelEvents) Emit(ctx context.Context, ev registry.Event) error {
 	return m.sink.Emit(ctx, registry.ModelEventsTopic, ev.Model, ev.Native(), registry.ModelEventSchema)
 }
@@ -30,7 +37,7 @@ func (m modelEvents) Emit(ctx context.Context, ev registry.Event) error {
 // production (and canary, shadow) versions, and syncs it once.
 func newWatcher(ctx context.Context, cfg config.Config, rdb *redis.Client, client *schemas.Client, w *producers.Writer,
 	sw *inference.Swapper, im *inference.Metrics, reg prometheus.Registerer, log *slog.Logger) (*registry.Watcher, error) {
-	models := registry.New(rdb, cfg.Models, registry.WithEmitter(modelEvents{newEventSink(client, w)}), registry.WithLogger(log))
+	models := registry.New(rdb, cfg.Models, registry.WithEmitter(NewModelEvents(client, w)), registry.WithLogger(log))
 	input := schemas.TransactionSchema()
 	if v, err := client.Version(ctx, schemas.Subject(cfg.Pipeline.WithDefaults().InputTopic), "latest"); err == nil {
 		input = v.Schema
@@ -53,5 +60,3 @@ func newWatcher(ctx context.Context, cfg config.Config, rdb *redis.Client, clien
 	}
 	return watcher, nil
 }
-
-var _ registry.Emitter = modelEvents{}

@@ -9,13 +9,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/inference"
@@ -24,6 +22,7 @@ import (
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/security"
+	"github.com/sluice-ml/sluice/server"
 )
 
 // cmdRetrain is `sluice retrain`: the built-in retrainer, until SIGTERM.
@@ -80,13 +79,13 @@ func cmdRetrain(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
-	events, err := producers.NewWriter(producers.WriterConfig{Brokers: c.Kafka.Brokers, Topic: registry.ModelEventsTopic, Transport: transport}, nil)
+	events, err := producers.NewWriter(producers.WriterConfig{Brokers: c.Kafka.Brokers, Transport: transport}, nil)
 	if err != nil {
 		return err
 	}
 	defer events.Close()
 	client := schemas.NewClient(c.Registry.URL, nil)
-	models := registry.New(rdb, c.Models, registry.WithLogger(log), registry.WithEmitter(&modelEventWriter{client: client, w: events}))
+	models := registry.New(rdb, c.Models, registry.WithLogger(log), registry.WithEmitter(server.NewModelEvents(client, events)))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -128,34 +127,3 @@ func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop
 		_ = srv.Shutdown(ctx)
 	}, nil
 }
-
-// modelEventWriter publishes the registry's changes as ModelEvents on the
-// model-events topic, registering the schema on first use. It is safe for
-// concurrent use.
-type modelEventWriter struct {
-	client *schemas.Client
-	w      *producers.Writer
-	mu     sync.Mutex
-	enc    *schemas.Encoder
-}
-
-func (m *modelEventWriter) Emit(ctx context.Context, ev registry.Event) error {
-	m.mu.Lock()
-	if m.enc == nil {
-		enc, err := schemas.NewEncoder(ctx, m.client, schemas.Subject(registry.ModelEventsTopic), registry.ModelEventSchema)
-		if err != nil {
-			m.mu.Unlock()
-			return err
-		}
-		m.enc = enc
-	}
-	enc := m.enc
-	m.mu.Unlock()
-	v, err := enc.Append(nil, ev.Native())
-	if err != nil {
-		return err
-	}
-	return m.w.Write(ctx, kafka.Message{Key: []byte(ev.Model), Value: v})
-}
-
-var _ registry.Emitter = (*modelEventWriter)(nil)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,9 +106,10 @@ func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 	}
 	t.Logf("versions per partition, in order: %v", runs)
 	for part, r := range runs {
-		ok := len(r) <= 3 && r[0] == "1" && (len(r) < 2 || r[1] == "2") && (len(r) < 3 || r[2] == "1")
-		if !ok {
-			t.Errorf("partition %d served versions %v; want 1, then 2, then 1 (one change at each swap)", part, r)
+		// A partition whose events all came after a swap starts later in
+		// the sequence, but none may go back and forth.
+		if !strings.Contains("121", strings.Join(r, "")) {
+			t.Errorf("partition %d served versions %v; want a run of 1, then 2, then 1 (one change at each swap)", part, r)
 		}
 	}
 	if dl := e.read("features.dlq", 0, time.Second, 300*time.Millisecond); len(dl) != 0 {

@@ -33,7 +33,10 @@ import (
 //	time-millis/micros            time.Duration
 //	decimal                       *big.Rat
 //
-// Codecs are built once per schema id and then read without locks. An id the
+// Codecs are built once per schema id and then read without locks. Schemas
+// of flat records (primitives, enums, fixed, nullable unions and arrays of
+// those, see fastDecoder) also get a compiled decoder that reads the same
+// values without goavro, with less CPU and fewer allocations. An id the
 // registry calls unknown stays unknown for 10s without asking again. A
 // Decoder is safe for concurrent use.
 type Decoder struct {
@@ -41,12 +44,14 @@ type Decoder struct {
 	maxBytes int
 	codecs   sync.Map // int32 → *codecEntry
 	unknown  unknownIDs
+	goavro   bool // tests: always take the goavro path
 }
 
 type codecEntry struct {
 	codec *goavro.Codec
 	root  *node
-	err   error // the schema cannot be used; cached because ids are immutable
+	fast  *fastDecoder // nil: the schema needs goavro
+	err   error        // the schema cannot be used; cached because ids are immutable
 }
 
 // NewDecoder returns a decoder that fetches writer schemas from c and rejects
@@ -82,7 +87,11 @@ func (d *Decoder) Decode(ctx context.Context, framed []byte) (rec map[string]any
 	if err != nil {
 		return nil, id, err
 	}
-	rec, err = e.decode(body)
+	if e.fast != nil && !d.goavro {
+		rec, err = e.fast.decode(body)
+	} else {
+		rec, err = e.decodeGoavro(body)
+	}
 	if err != nil {
 		return nil, id, decodeErr(ClassDecode, fmt.Errorf("schema %d: %w", id, err))
 	}
@@ -139,7 +148,7 @@ func compile(text string) *codecEntry {
 	if root.kind != kRecord {
 		return &codecEntry{err: errors.New("schema is not an avro record")}
 	}
-	return &codecEntry{codec: codec, root: root}
+	return &codecEntry{codec: codec, root: root, fast: compileFast(root)}
 }
 
 // newCodec is goavro.NewCodec with its panics on malformed schemas turned
@@ -157,7 +166,7 @@ func newCodec(text string) (c *goavro.Codec, err error) {
 	return c, nil
 }
 
-func (e *codecEntry) decode(body []byte) (rec map[string]any, err error) {
+func (e *codecEntry) decodeGoavro(body []byte) (rec map[string]any, err error) {
 	if e.root.risky {
 		if err := guardBody(e.root, body); err != nil {
 			return nil, err

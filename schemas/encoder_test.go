@@ -131,13 +131,7 @@ func BenchmarkDecodeTransaction(b *testing.B) {
 		b.Fatal(err)
 	}
 	framed, _ := enc.Append(nil, sampleTransaction())
-	dec := NewDecoder(reg.client, 0)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := dec.Decode(b.Context(), framed); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchDecodePaths(b, reg.client, framed)
 }
 
 func BenchmarkDecodePrediction(b *testing.B) {
@@ -147,13 +141,7 @@ func BenchmarkDecodePrediction(b *testing.B) {
 		b.Fatal(err)
 	}
 	framed, _ := enc.Append(nil, samplePrediction())
-	dec := NewDecoder(reg.client, 0)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := dec.Decode(b.Context(), framed); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchDecodePaths(b, reg.client, framed)
 }
 
 func BenchmarkEncodePrediction(b *testing.B) {

@@ -1,0 +1,152 @@
+package schemas
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+var errFastPanic = errors.New("fast avro decoder panicked")
+
+// decode reads one body. It allocates the map, the strings, the arrays and
+// the boxed values; bytes and fixed values share body's memory, as goavro's
+// do.
+func (fd *fastDecoder) decode(body []byte) (rec map[string]any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rec, err = nil, fmt.Errorf("%w: %v", errFastPanic, p)
+		}
+	}()
+	r := fastReader{buf: body, budget: int64(len(body)) + maxZeroSizeItems, guarded: fd.guarded}
+	rec = make(map[string]any, len(fd.fields))
+	for i := range fd.fields {
+		f := &fd.fields[i]
+		v, err := r.value(&f.op)
+		if err != nil {
+			return nil, fmt.Errorf("field %s at byte %d: %w", f.name, r.pos, err)
+		}
+		rec[f.name] = v
+	}
+	if r.pos != len(body) {
+		return nil, fmt.Errorf("%d trailing bytes after the record", len(body)-r.pos)
+	}
+	return rec, nil
+}
+
+// epoch is where goavro counts dates from.
+var epoch = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// value reads one value of op, converted exactly as goavro converts it.
+func (r *fastReader) value(op *fastOp) (any, error) {
+	switch op.code {
+	case opDouble:
+		return r.double()
+	case opString:
+		b, err := r.sized()
+		return string(b), err
+	case opLong:
+		return r.long()
+	case opNullable:
+		i, err := r.long()
+		switch {
+		case err != nil:
+			return nil, err
+		case i == op.nullIndex:
+			return nil, nil
+		case i != 1-op.nullIndex:
+			return nil, fmt.Errorf("union index %d out of range", i)
+		}
+		return r.value(op.elem)
+	case opTimestampMillis:
+		ms, err := r.long()
+		sec := ms / 1e3
+		return time.Unix(sec, (ms-sec*1e3)*1e6).UTC(), err
+	case opBoolean:
+		return r.boolean()
+	case opInt:
+		return r.int()
+	case opFloat:
+		return r.float()
+	case opBytes:
+		return r.sized()
+	case opEnum:
+		i, err := r.long()
+		if err != nil {
+			return nil, err
+		}
+		if i < 0 || i >= int64(len(op.symbols)) {
+			return nil, fmt.Errorf("enum index %d out of range", i)
+		}
+		return op.symbols[i], nil
+	case opFixed:
+		return r.take(int64(op.size))
+	case opArray:
+		return r.array(op)
+	case opNull:
+		return nil, nil
+	case opTimestampMicros:
+		us, err := r.long()
+		sec := us / 1e6
+		return time.Unix(sec, (us-sec*1e6)*1e3).UTC(), err
+	case opDate:
+		days, err := r.int()
+		return epoch.AddDate(0, 0, int(days)).UTC(), err
+	case opTimeMillis:
+		ms, err := r.int()
+		return time.Duration(ms) * time.Millisecond, err
+	case opTimeMicros:
+		us, err := r.long()
+		return time.Duration(us) * time.Microsecond, err
+	}
+	return nil, fmt.Errorf("unknown opcode %d", op.code)
+}
+
+// array reads the blocks of an array, as goavro does: sized by the first
+// block's count, never nil.
+func (r *fastReader) array(op *fastOp) (any, error) {
+	count, err := r.blockCount(op.least)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]any, 0, count)
+	for count != 0 {
+		switch op.elem.code {
+		case opFloat, opDouble:
+			// blockCount checked that the bytes left hold count items.
+			items = r.floats(items, op.elem.code, int(count))
+		default:
+			for range count {
+				v, err := r.value(op.elem)
+				if err != nil {
+					return nil, fmt.Errorf("array item %d: %w", len(items), err)
+				}
+				items = append(items, v)
+			}
+		}
+		if count, err = r.blockCount(op.least); err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
+}
+
+// floats appends n float or double items, which the bytes left must hold:
+// embeddings and other feature vectors, read without a call per item.
+func (r *fastReader) floats(items []any, code opcode, n int) []any {
+	if code == opFloat {
+		b := r.buf[r.pos : r.pos+4*n]
+		for i := 0; i < len(b); i += 4 {
+			items = append(items, math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
+		}
+		r.pos += len(b)
+		return items
+	}
+	b := r.buf[r.pos : r.pos+8*n]
+	for i := 0; i < len(b); i += 8 {
+		items = append(items, math.Float64frombits(binary.LittleEndian.Uint64(b[i:])))
+	}
+	r.pos += len(b)
+	return items
+}

@@ -85,8 +85,11 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	}
 	for _, frac := range []float64{0.5, 0.8} {
 		o.progress("%s: [5/5] latency at %.0f%% load (%.0f events/s)", name, frac*100, frac*res.Pipeline)
-		w.record(true)
-		sent, err := openLoop(ctx, e, m, frac*res.Pipeline, sz.loadFor)
+		// Latencies count after a warm-up second, once the producer's and
+		// the worker's connections and fetch sessions are in steady state.
+		warm := time.AfterFunc(time.Second, func() { w.record(true) })
+		sent, err := openLoop(ctx, e, m, frac*res.Pipeline, time.Second+sz.loadFor)
+		warm.Stop()
 		if err != nil {
 			w.stop()
 			return res, err

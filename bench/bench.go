@@ -50,7 +50,8 @@ type Result struct {
 	PipelineOverRaw   float64         `json:"pipeline_over_raw"`
 	PipelineOverPass  float64         `json:"pipeline_over_passthrough"`
 	BatchedOverBatch1 float64         `json:"pipeline_over_batch1"`
-	PipelineWorkers2  float64         `json:"pipeline_2_workers_events_per_s,omitempty"`
+	PipelineDrift     float64         `json:"pipeline_drift_on_events_per_s,omitempty"`
+	DriftOverNoDrift  float64         `json:"drift_on_over_off,omitempty"`
 }
 
 // sizes of the runs.

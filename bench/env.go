@@ -78,6 +78,7 @@ type env struct {
 	inputEnc *schemas.Encoder
 	stop     func()
 	log      *slog.Logger
+	rdb      *redis.Client
 }
 
 func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
@@ -103,6 +104,7 @@ func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
 		broker: c, addr: c.ListenAddrs()[0], registry: "http://" + ln.Addr().String(),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	e.rdb = rdb
 	e.stop = func() { _ = srv.Close(); rdb.Close(); mr.Close(); c.Close() }
 	e.client = schemas.NewClient(e.registry, nil)
 	for _, t := range []string{"features", "predictions", "features.dlq", "passthrough"} {

@@ -28,7 +28,7 @@ type worker struct {
 	stop func()
 }
 
-func startWorker(ctx context.Context, e *env, m *inference.Model, batch inference.BatchConfig, maxInFlight int) (*worker, error) {
+func startWorker(ctx context.Context, e *env, m *inference.Model, batch inference.BatchConfig, maxInFlight int, obs ...pipeline.Observer) (*worker, error) {
 	enc, err := schemas.NewEncoder(ctx, e.client, schemas.Subject("predictions"), schemas.PredictionSchema())
 	if err != nil {
 		return nil, err
@@ -42,6 +42,7 @@ func startWorker(ctx context.Context, e *env, m *inference.Model, batch inferenc
 		Writer:   producers.WriterConfig{Brokers: []string{e.addr}},
 		Decoder:  schemas.NewDecoder(e.client, 0),
 		Encoder:  enc,
+		Observer: firstObserver(obs),
 		Models:   pipeline.NewStaticModel(m),
 		Logger:   e.log,
 		Metrics:  pipeline.NewMetrics(reg),
@@ -84,4 +85,11 @@ func (w *worker) record(on bool) []time.Duration {
 	out := w.lat
 	w.lat = nil
 	return out
+}
+
+func firstObserver(obs []pipeline.Observer) pipeline.Observer {
+	if len(obs) == 0 {
+		return nil
+	}
+	return obs[0]
 }

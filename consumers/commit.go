@@ -22,6 +22,7 @@ type commitMark struct {
 	p     *partState
 	epoch uint64
 	off   int64
+	n     int // entries up to off that this commit releases
 }
 
 // Commit commits, for every partition whose contiguous acknowledged prefix
@@ -29,41 +30,75 @@ type commitMark struct {
 // failure nothing is marked committed, so the next call retries with the
 // then-latest prefix; failures are expected and transient (a broker restart,
 // a rebalance in progress) and the caller should simply call again later.
-// Safe for concurrent use, though one committer (RunCommitter) is the norm.
+// A successful commit frees the in-flight slots of the events it passed.
+// Safe for concurrent use (commits are serialised), though one committer
+// (RunCommitter) is the norm.
 func (t *Tracker) Commit(ctx context.Context, r *Reader) error {
-	t.mu.Lock()
-	var msgs []kafka.Message
-	var marks []commitMark
-	for _, p := range t.parts {
-		if p.done > p.committed {
-			// kafka-go commits Offset+1: the next offset to read.
-			msgs = append(msgs, kafka.Message{Topic: p.topic, Partition: p.partition, Offset: p.done})
-			marks = append(marks, commitMark{p: p, epoch: p.epoch, off: p.done})
-		}
-	}
-	t.mu.Unlock()
+	t.commitMu.Lock()
+	defer t.commitMu.Unlock()
+	g := r.current()
+	msgs, marks := t.snapshot(g.seq)
 	if len(msgs) == 0 {
 		return nil
 	}
-	if err := r.Commit(ctx, msgs...); err != nil {
+	// Sent in generation g: refused by the broker if the group has moved on
+	// since the partitions were fenced against g.
+	if err := r.commitIn(ctx, g, msgs); err != nil {
 		t.m.commitErrors.Inc()
 		return err
 	}
 	t.m.commits.Inc()
+	t.markCommitted(marks)
+	return nil
+}
+
+// snapshot returns, for every partition not fenced whose contiguous
+// acknowledged prefix moved past its last commit, the message to commit and
+// its mark. If the reader is in a newer generation (gen, 0 if unknown) than
+// the tracker has seen, it fences every partition first: the fetcher may
+// not have fetched since the rebalance (the member may have no partitions
+// left).
+func (t *Tracker) snapshot(gen uint64) ([]kafka.Message, []commitMark) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.generation != 0 {
+		t.fenceAll(gen)
+	}
+	var msgs []kafka.Message
+	var marks []commitMark
+	for _, p := range t.parts {
+		if p.done > p.committed && !p.fenced {
+			// kafka-go commits Offset+1: the next offset to read.
+			msgs = append(msgs, kafka.Message{Topic: p.topic, Partition: p.partition, Offset: p.done})
+			marks = append(marks, commitMark{p: p, epoch: p.epoch, off: p.done, n: p.uncommitted})
+		}
+	}
+	return msgs, marks
+}
+
+// markCommitted records a successful commit of marks and frees the slots
+// of the events it passed. Marks of a partition reset since are ignored
+// (reset freed its slots).
+func (t *Tracker) markCommitted(marks []commitMark) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	released := 0
 	for _, mk := range marks {
 		if mk.p.epoch == mk.epoch && mk.off > mk.p.committed {
 			mk.p.committed = mk.off
 			mk.p.gauge.Set(float64(mk.off + 1))
+			mk.p.uncommitted -= mk.n
+			t.committable -= mk.n
+			released += mk.n
 		}
 	}
-	t.mu.Unlock()
-	return nil
+	t.release(released)
 }
 
-// RunCommitter commits every interval until ctx ends, then commits once
-// more under a fresh deadline of a few seconds, so that what was
-// acknowledged during shutdown is not redelivered. Failed periodic commits
+// RunCommitter commits every interval, and sooner when half the in-flight
+// cap is waiting for a commit, until ctx ends; then it commits once more
+// under a fresh deadline of a few seconds, so that what was acknowledged
+// during shutdown is not redelivered. Failed periodic commits
 // are counted (sluice_commit_errors_total), logged once per run of failures
 // with slog's default logger, and retried on the next tick; they never end
 // the loop. It returns nil, or the final commit's error.
@@ -88,6 +123,10 @@ func (t *Tracker) RunCommitter(ctx context.Context, r *Reader, every time.Durati
 			}
 			return nil
 		case <-tick.C:
+		case <-t.commitNow:
+			if failing > 0 {
+				continue // failing: retry on the next tick, not on every ack
+			}
 		}
 		cctx, cancel := context.WithTimeout(ctx, commitTimeout)
 		err := t.Commit(cctx, r)

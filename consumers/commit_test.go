@@ -252,3 +252,39 @@ func TestRunCommitterRejectsBadInterval(t *testing.T) {
 		t.Fatal("RunCommitter with a zero interval returned nil")
 	}
 }
+
+// TestRunCommitterCommitsEarlyAtHalfTheCap: with a long interval, a tracker
+// whose cap is half full of acknowledged events commits them at once, and
+// the commit frees their slots for Track.
+func TestRunCommitterCommitsEarlyAtHalfTheCap(t *testing.T) {
+	k := testkit.StartKafka(t)
+	k.CreateTopic(t, "features", 1)
+	produceKeyed(t, k, "features", 8, 8)
+	ctx := testkit.Context(t, 20*time.Second)
+	r := newTestReader(t, testReaderConfig(k.Addr, "features", "g1"))
+	tr := NewTracker(8, nil)
+	ms := fetchTracked(t, ctx, r, tr, 8)[0]
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- tr.RunCommitter(runCtx, r, time.Hour) }()
+	defer func() { stop(); <-done }()
+
+	tr.Ack(ms[:3]...) // under half the cap: waits for the (hour-long) tick
+	time.Sleep(300 * time.Millisecond)
+	if _, ok := committed(k, "g1", "features")[0]; ok {
+		t.Fatal("committed before half the cap was acknowledged")
+	}
+	if got := tr.InFlight(); got != 8 {
+		t.Fatalf("InFlight = %d before a commit, want 8", got)
+	}
+	tr.Ack(ms[3])
+	waitCommitted(t, ctx, k, "g1", ms[3].Offset+1)
+	deadline := time.Now().Add(5 * time.Second)
+	for tr.InFlight() != 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("InFlight = %d after the commit, want 4", tr.InFlight())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

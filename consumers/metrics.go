@@ -27,7 +27,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		})),
 		inFlight: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sluice_in_flight_events",
-			Help: "Events fetched whose offsets cannot be committed yet (not acknowledged, or behind one that is not).",
+			Help: "Events fetched and not yet committed: not acknowledged, or acknowledged and waiting for a commit (at most pipeline.max_in_flight).",
 		})),
 		commits: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sluice_commits_total",

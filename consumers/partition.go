@@ -17,6 +17,12 @@ type partState struct {
 	done      int64 // last offset of the contiguous acknowledged prefix, -1 if none
 	committed int64 // last offset committed in this epoch, -1 if none
 	epoch     uint64
+	// uncommitted counts the entries dropped from the ring (acknowledged,
+	// up to done) that no commit has passed yet.
+	uncommitted int
+	// fenced: the group moved to a new generation and no message of this
+	// partition was tracked since, so it may have been revoked.
+	fenced bool
 
 	gauge prometheus.Gauge // sluice_committed_offset{topic,partition}
 }
@@ -101,10 +107,11 @@ func (p *partState) find(off int64) int {
 }
 
 // reset forgets everything about the partition (see Tracker, on
-// rebalances) and returns how many entries were in flight.
+// rebalances) and returns how many entries were in flight, committable or
+// not.
 func (p *partState) reset() int {
-	n := p.n
-	p.head, p.n = 0, 0
+	n := p.n + p.uncommitted
+	p.head, p.n, p.uncommitted = 0, 0, 0
 	p.last, p.done, p.committed = -1, -1, -1
 	p.epoch++
 	return n

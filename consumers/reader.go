@@ -34,6 +34,16 @@ type Reader struct {
 	// joined is set once kafka-go reports that this member joined its
 	// group (it says so only through its logger).
 	joined atomic.Bool
+	// generation counts the group generations in which kafka-go assigned
+	// this member partitions (it logs "subscribed to topics and
+	// partitions" once it has started fetching them); cur is the latest,
+	// pending the one being joined. Commits carry cur (see groupcommit.go).
+	generation atomic.Uint64
+	genMu      sync.Mutex
+	cur        groupGen
+	pending    groupGen
+	committer  *kafka.Client
+	transport  *kafka.Transport
 
 	closed    context.Context
 	markClose context.CancelFunc
@@ -85,11 +95,19 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 		group:        cfg.GroupID,
 		closeTimeout: cfg.CloseTimeout,
 	}
-	kc.Logger = kafka.LoggerFunc(func(msg string, _ ...any) {
-		if strings.HasPrefix(msg, "joined group") {
+	kc.Logger = kafka.LoggerFunc(func(msg string, args ...any) {
+		switch {
+		case strings.HasPrefix(msg, "joined group"):
 			r.joined.Store(true)
+			r.joinedGeneration(args)
+		case strings.HasPrefix(msg, "subscribed to topics and partitions"):
+			// Logged after kafka-go moved to the new generation's fetchers:
+			// FetchMessage drops what older ones had buffered.
+			r.subscribed()
 		}
 	})
+	r.transport = newCommitTransport(dialer)
+	r.committer = &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: r.transport}
 	r.kr = kafka.NewReader(kc)
 	r.closed, r.markClose = context.WithCancel(context.Background())
 	return r, nil
@@ -98,6 +116,14 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 // Joined reports whether the reader has joined its consumer group (at least
 // once; it stays true through rebalances). Safe for concurrent use.
 func (r *Reader) Joined() bool { return r.joined.Load() }
+
+// Generation counts the consumer-group generations in which this reader
+// was assigned partitions: 0 before the first assignment, then 1, 2, ...
+// (not the broker's generation id). After each rebalance kafka-go fetches
+// every assigned partition again from its committed offset. A message that
+// Fetch returns after a call to Generation that returned g was fetched in
+// generation g or later. Safe for concurrent use.
+func (r *Reader) Generation() uint64 { return r.generation.Load() }
 
 // Topic returns the topic the reader consumes.
 func (r *Reader) Topic() string { return r.topic }
@@ -124,33 +150,6 @@ func (r *Reader) Fetch(ctx context.Context) (kafka.Message, error) {
 	}
 }
 
-// Commit commits, for each partition, the offset after the highest message
-// given for it, and blocks until the broker answered, ctx ended or the
-// reader closed (ErrClosed). An error does not prove nothing was committed:
-// while the group rebalances the request waits inside kafka-go and the next
-// generation sends it, even if ctx has ended by then. Most callers want
-// Tracker.Commit instead.
-func (r *Reader) Commit(ctx context.Context, msgs ...kafka.Message) error {
-	if r.closed.Err() != nil {
-		return ErrClosed
-	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(r.closed, cancel)()
-	err := r.kr.CommitMessages(cctx, msgs...)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, io.ErrClosedPipe) || (ctx.Err() == nil && r.closed.Err() != nil):
-		return ErrClosed
-	default:
-		return fmt.Errorf("committing offsets: %w", err)
-	}
-}
-
 // Close leaves the group and stops the fetchers, waiting at most
 // ReaderConfig.CloseTimeout (then it returns ErrCloseTimeout and the rest
 // finishes in the background). Offsets not committed before Close are
@@ -171,6 +170,7 @@ func (r *Reader) Close() error {
 			r.closeErr = ErrCloseTimeout
 		}
 		r.markClose()
+		r.transport.CloseIdleConnections()
 	})
 	return r.closeErr
 }

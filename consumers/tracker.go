@@ -15,34 +15,51 @@ import (
 // acknowledged prefix is committable, so a commit never passes an event that
 // is still being processed.
 //
-// An event is in flight from Track until it and every event tracked before
-// it on its partition are acknowledged. Track blocks while maxInFlight
-// events are in flight, which bounds both memory and the events redelivered
-// after a crash.
+// An event is in flight from Track until a commit has passed its offset:
+// until it and every event tracked before it on its partition are
+// acknowledged and that position is committed. Track blocks while
+// maxInFlight events are in flight, which bounds both memory and the events
+// redelivered after a crash (acknowledged but not yet committed events are
+// redelivered too, so they count). Commits must therefore keep up: Ack wakes
+// RunCommitter early once half the cap is committable, and a Tracker that
+// nobody commits for stops taking events at the cap.
 //
-// Rebalances: kafka-go hides consumer-group generations, so the Tracker
-// learns of a reassigned partition only from its offsets. When Track sees an
-// offset at or below the highest one tracked on that partition, the group
-// has redelivered from the committed offset (the partition was revoked and
-// assigned again, or a reader restarted): the partition's state is dropped
-// and tracking starts over from that offset. Acks for dropped offsets are
-// ignored, or, if the same offset was tracked again, count for it (the event
-// was processed, which is all a commit claims). A partition revoked for good
-// keeps its state; whatever of it is acknowledged later is still committed,
-// which may move the group's offset back below what the new owner committed
-// — more redelivery, never a lost event.
+// Rebalances: when Track sees an offset at or below the highest one tracked
+// on that partition, the group has redelivered from the committed offset
+// (the partition was revoked and assigned again, or a reader restarted): the
+// partition's state is dropped and tracking starts over from that offset.
+// Acks for dropped offsets are ignored, or, if the same offset was tracked
+// again, count for it (the event was processed, which is all a commit
+// claims).
+//
+// A partition revoked for good must not be committed any more: its new
+// owner starts from the committed offset and commits past it, and a late
+// commit from the old owner would move the group's offset backwards. So
+// every partition is fenced when the group moves to a new generation
+// (Reader.Generation; the fetcher says which generation it fetches in with
+// Fence, and Commit looks at the Reader's): its commits are held back until
+// Track sees a message of it fetched in the new generation, which proves it
+// is still assigned here; tracking then starts over from that message.
+// A fenced partition's events leave the in-flight count once acknowledged,
+// as there is nothing this member may commit for them. A Tracker that is
+// never fenced commits every partition it tracked.
 //
 // All methods are safe for concurrent use.
 type Tracker struct {
 	max int
 	m   *Metrics
 
-	mu       sync.Mutex
-	inFlight int
-	wake     chan struct{} // non-nil while Track waits for room; closed when room appears
-	parts    map[partKey]*partState
-	lastKey  partKey // one-entry cache in front of parts: fetches come in runs per partition
-	lastPart *partState
+	mu          sync.Mutex
+	inFlight    int           // tracked and not yet committed
+	committable int           // of those, acknowledged and waiting for a commit
+	wake        chan struct{} // non-nil while Track waits for room; closed when room appears
+	commitNow   chan struct{} // signalled when committable reaches half the cap
+	commitMu    sync.Mutex    // serialises Commit, which releases what it committed
+	generation  uint64        // newest group generation seen; 0: fencing not in use
+	fetchGen    uint64        // generation the messages now being tracked were fetched in
+	parts       map[partKey]*partState
+	lastKey     partKey // one-entry cache in front of parts: fetches come in runs per partition
+	lastPart    *partState
 }
 
 type partKey struct {
@@ -60,15 +77,23 @@ func NewTracker(maxInFlight int, m *Metrics) *Tracker {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Tracker{max: maxInFlight, m: m, parts: make(map[partKey]*partState)}
+	return &Tracker{max: maxInFlight, m: m, parts: make(map[partKey]*partState), commitNow: make(chan struct{}, 1)}
 }
 
-// Track records that msg was fetched and is about to be processed. Messages
-// of one partition must be tracked in the order they were fetched. Track
-// blocks while the tracker is full and returns ctx.Err() if ctx ends first
-// (msg is then not tracked).
-func (t *Tracker) Track(ctx context.Context, msg kafka.Message) error {
+// WaitForRoom blocks until fewer than maxInFlight events are in flight, or
+// ctx ends (it then returns ctx.Err()). A single fetcher that waits for room
+// before it fetches never holds a message that Track would block on: a
+// message fetched but not yet tracked would be redelivered after a crash
+// too, beyond the cap.
+func (t *Tracker) WaitForRoom(ctx context.Context) error {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.waitRoom(ctx)
+}
+
+// waitRoom waits for a free slot. Called with t.mu held; it holds t.mu
+// again when it returns.
+func (t *Tracker) waitRoom(ctx context.Context) error {
 	for t.inFlight >= t.max {
 		if t.wake == nil {
 			t.wake = make(chan struct{})
@@ -78,13 +103,35 @@ func (t *Tracker) Track(ctx context.Context, msg kafka.Message) error {
 		select {
 		case <-wake:
 		case <-ctx.Done():
+			t.mu.Lock()
 			return ctx.Err()
 		}
 		t.mu.Lock()
 	}
+	return nil
+}
+
+// Track records that msg was fetched and is about to be processed. Messages
+// of one partition must be tracked in the order they were fetched. Track
+// blocks while the tracker is full and returns ctx.Err() if ctx ends first
+// (msg is then not tracked).
+func (t *Tracker) Track(ctx context.Context, msg kafka.Message) error {
+	t.mu.Lock()
+	if err := t.waitRoom(ctx); err != nil {
+		t.mu.Unlock()
+		return err
+	}
 	p := t.lookup(msg.Topic, msg.Partition, true)
-	if msg.Offset <= p.last {
+	current := t.fetchGen == t.generation
+	// A redelivered offset, or the first message of a fenced partition in
+	// the new generation (which starts where the group committed, perhaps
+	// past what this member knew): start the partition over.
+	if msg.Offset <= p.last || (p.fenced && current) {
+		t.committable -= p.uncommitted
 		t.release(p.reset())
+	}
+	if current {
+		p.fenced = false // fetched in the current generation: assigned here
 	}
 	p.push(msg.Offset)
 	t.inFlight++
@@ -94,22 +141,36 @@ func (t *Tracker) Track(ctx context.Context, msg kafka.Message) error {
 	return nil
 }
 
-// Ack records that the given messages are done. Unknown offsets and
-// repeated acks are ignored.
+// Ack records that the given messages are done; their slots are freed when
+// a commit passes them. Unknown offsets and repeated acks are ignored.
 func (t *Tracker) Ack(msgs ...kafka.Message) {
 	t.mu.Lock()
 	released := 0
 	for i := range msgs {
-		if p := t.lookup(msgs[i].Topic, msgs[i].Partition, false); p != nil {
-			released += p.ack(msgs[i].Offset)
+		p := t.lookup(msgs[i].Topic, msgs[i].Partition, false)
+		if p == nil {
+			continue
 		}
+		n := p.ack(msgs[i].Offset)
+		if p.fenced { // nothing to commit here: done once acknowledged
+			released += n
+			continue
+		}
+		p.uncommitted += n
+		t.committable += n
 	}
 	t.release(released)
+	if t.committable > 0 && t.committable >= (t.max+1)/2 {
+		select {
+		case t.commitNow <- struct{}{}:
+		default:
+		}
+	}
 	t.mu.Unlock()
 }
 
 // InFlight returns how many events are in flight: tracked and not yet
-// committable.
+// committed.
 func (t *Tracker) InFlight() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()

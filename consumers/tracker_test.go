@@ -14,6 +14,13 @@ func msgAt(p int, off int64) kafka.Message {
 	return kafka.Message{Topic: "t", Partition: p, Offset: off}
 }
 
+// commitLocally does what a successful Commit does on the tracker's side,
+// without a broker.
+func (t *Tracker) commitLocally() {
+	_, marks := t.snapshot(0)
+	t.markCommitted(marks)
+}
+
 // done returns the last committable offset of partition p, -1 if none.
 func (t *Tracker) doneOf(topic string, p int) int64 {
 	t.mu.Lock()
@@ -56,8 +63,13 @@ func TestTrackerContiguousPrefix(t *testing.T) {
 			if got := tr.doneOf("t", 0); got != tt.wantDone {
 				t.Errorf("committable = %d, want %d", got, tt.wantDone)
 			}
+			// Acknowledged events stay in flight until a commit passes them.
+			if got := tr.InFlight(); got != len(tt.tracked) {
+				t.Errorf("InFlight before a commit = %d, want %d", got, len(tt.tracked))
+			}
+			tr.commitLocally()
 			if got := tr.InFlight(); got != tt.wantIn {
-				t.Errorf("InFlight = %d, want %d", got, tt.wantIn)
+				t.Errorf("InFlight after a commit = %d, want %d", got, tt.wantIn)
 			}
 		})
 	}
@@ -110,6 +122,7 @@ func TestTrackerRingGrowsAndWraps(t *testing.T) {
 		if got := tr.doneOf("t", 0); got != next-2 {
 			t.Fatalf("round %d: committable = %d, want %d", round, got, next-2)
 		}
+		tr.commitLocally()
 		if tr.InFlight() != 0 {
 			t.Fatalf("round %d: InFlight = %d", round, tr.InFlight())
 		}
@@ -139,15 +152,20 @@ func TestTrackerBackpressure(t *testing.T) {
 	// An ack behind an unacked offset frees nothing: offset 1 is still not
 	// committable.
 	tr.Ack(msgAt(0, 1))
+	tr.commitLocally()
 	expectBlocked("after an ack behind the unacked head")
-	tr.Ack(msgAt(0, 0)) // frees 0 and 1
+	// Acknowledged is not yet committed: a crash now would redeliver 0 and
+	// 1, so they still count against the cap.
+	tr.Ack(msgAt(0, 0))
+	expectBlocked("after the head was acked but not committed")
+	tr.commitLocally() // frees 0 and 1
 	select {
 	case err := <-tracked:
 		if err != nil {
 			t.Fatal(err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("Track still blocked after the head was acked")
+		t.Fatal("Track still blocked after the head was acked and committed")
 	}
 	if got := tr.InFlight(); got != 2 {
 		t.Errorf("InFlight = %d, want 2", got)
@@ -173,9 +191,55 @@ func TestTrackerBackpressure(t *testing.T) {
 	}
 }
 
+func TestTrackerWaitForRoom(t *testing.T) {
+	tr := NewTracker(2, nil)
+	ctx := t.Context()
+	if err := tr.WaitForRoom(ctx); err != nil {
+		t.Fatalf("WaitForRoom on an empty tracker = %v", err)
+	}
+	for off := int64(0); off < 2; off++ {
+		if err := tr.Track(ctx, msgAt(0, off)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := tr.WaitForRoom(cctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitForRoom on a full tracker = %v, want the context's error", err)
+	}
+	room := make(chan error, 1)
+	go func() { room <- tr.WaitForRoom(ctx) }()
+	tr.Ack(msgAt(0, 0))
+	tr.commitLocally()
+	select {
+	case err := <-room:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("WaitForRoom still blocked after a slot was freed")
+	}
+	if got := tr.InFlight(); got != 1 {
+		t.Errorf("InFlight = %d, want 1 (WaitForRoom tracks nothing)", got)
+	}
+}
+
 func TestTrackerManyWaitersAllWake(t *testing.T) {
 	tr := NewTracker(1, nil)
 	ctx := t.Context()
+	// A committer: slots are freed by commits.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+				tr.commitLocally()
+			}
+		}
+	}()
 	if err := tr.Track(ctx, msgAt(0, 0)); err != nil {
 		t.Fatal(err)
 	}
@@ -297,5 +361,81 @@ func BenchmarkTrackerTrackAck(b *testing.B) {
 		// Out of order within the run.
 		tr.Ack(msgs[3], msgs[1], msgs[0], msgs[2])
 		off++
+	}
+}
+
+// TestTrackerFencing: after a rebalance (a new generation) a partition is
+// committed again only once a message of it fetched in the new generation
+// was tracked; until then its acknowledged events just leave the in-flight
+// count.
+func TestTrackerFencing(t *testing.T) {
+	ctx := t.Context()
+	tr := NewTracker(100, nil)
+	tr.Fence(1)
+	for off := int64(0); off < 4; off++ {
+		for p := 0; p < 2; p++ {
+			if err := tr.Track(ctx, msgAt(p, off)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tr.Ack(msgAt(0, 0), msgAt(0, 1), msgAt(1, 0))
+	committable := func() map[int]int64 {
+		msgs, _ := tr.snapshot(0)
+		out := map[int]int64{}
+		for _, m := range msgs {
+			out[m.Partition] = m.Offset
+		}
+		return out
+	}
+	if got := committable(); got[0] != 1 || got[1] != 0 {
+		t.Fatalf("committable before the rebalance = %v", got)
+	}
+
+	// Generation 2: nothing may be committed; the 3 acknowledged events
+	// that were waiting for a commit leave the in-flight count.
+	tr.Fence(2)
+	if got := committable(); len(got) != 0 {
+		t.Fatalf("committable right after the rebalance = %v, want nothing", got)
+	}
+	if got := tr.InFlight(); got != 5 {
+		t.Fatalf("InFlight after the fence = %d, want 5", got)
+	}
+	// Acks of fenced partitions free their slots at once.
+	tr.Ack(msgAt(1, 1))
+	if got := tr.InFlight(); got != 4 {
+		t.Fatalf("InFlight after acking a fenced event = %d, want 4", got)
+	}
+	// Partition 0 is fetched in generation 2, from where the group
+	// committed (offset 2): it starts over and may be committed again.
+	// Partition 1 was not: it may have moved to another member.
+	if err := tr.Track(ctx, msgAt(0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	tr.Ack(msgAt(0, 2), msgAt(1, 2), msgAt(1, 3))
+	if got := committable(); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("committable = %v, want only partition 0 at 2", got)
+	}
+
+	// Commit sees a newer generation on the reader before the fetcher does:
+	// it fences by itself, and a message the fetcher labelled with the old
+	// generation does not lift the fence.
+	if msgs, _ := tr.snapshot(3); len(msgs) != 0 {
+		t.Fatalf("snapshot with the reader in a newer generation = %v, want nothing", msgs)
+	}
+	if err := tr.Track(ctx, msgAt(0, 3)); err != nil { // fetched in generation 2
+		t.Fatal(err)
+	}
+	tr.Ack(msgAt(0, 3))
+	if got := committable(); len(got) != 0 {
+		t.Fatalf("committable after an old-generation message = %v, want nothing", got)
+	}
+	tr.Fence(3)
+	if err := tr.Track(ctx, msgAt(0, 4)); err != nil {
+		t.Fatal(err)
+	}
+	tr.Ack(msgAt(0, 4))
+	if got := committable(); len(got) != 1 || got[0] != 4 {
+		t.Fatalf("committable = %v, want partition 0 at 4", got)
 	}
 }

@@ -20,8 +20,9 @@ type Config struct {
 	ShadowTopic string `yaml:"shadow_topic"`
 	// Group is the consumer group; workers in one group share partitions.
 	Group string `yaml:"group"`
-	// MaxInFlight caps events fetched but not yet acknowledged; it bounds
-	// memory and the duplicates a crash can cause.
+	// MaxInFlight caps events fetched but not yet committed (not yet
+	// scored, or scored and waiting for the next commit); it bounds memory
+	// and the events a crash redelivers, so the duplicates it can cause.
 	MaxInFlight int `yaml:"max_in_flight"`
 	// DecodeWorkers decode and map events in parallel; each partition is
 	// always handled by the same worker so per-key order is kept.

@@ -22,7 +22,15 @@ func (w *Worker) fetch(ctx context.Context) error {
 		}
 	}()
 	backoff := newBackoff(50*time.Millisecond, 5*time.Second)
+	var fenced uint64
 	for {
+		// Wait for room first: a message held while Track waits would be
+		// one more redelivery after a crash than the in-flight cap.
+		if err := w.tracker.WaitForRoom(ctx); err != nil {
+			return nil
+		}
+		// A message fetched before the first generation is of the first.
+		gen := max(w.reader.Generation(), 1)
 		msg, err := w.reader.Fetch(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -35,6 +43,12 @@ func (w *Worker) fetch(ctx context.Context) error {
 			continue
 		}
 		backoff.reset()
+		if gen != fenced {
+			// The group rebalanced: hold back commits of partitions that
+			// may have moved (see consumers.Tracker).
+			w.tracker.Fence(gen)
+			fenced = gen
+		}
 		if err := w.tracker.Track(ctx, msg); err != nil {
 			// Not tracked, so never acknowledged or committed: it is
 			// fetched again after a restart.

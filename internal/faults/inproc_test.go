@@ -1,0 +1,172 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/pipeline"
+	"github.com/sluice-ml/sluice/producers"
+	"github.com/sluice-ml/sluice/schemas"
+)
+
+// sessionTimeout is the in-process workers' group session timeout (the
+// broker's minimum): a member that misses heartbeats for this long is
+// evicted.
+const sessionTimeout = 6 * time.Second
+
+// worker is a pipeline.Worker running in the test process.
+type worker struct {
+	w    *pipeline.Worker
+	reg  *prometheus.Registry
+	logs *logBuf
+	stop func() error
+}
+
+// inprocOpts change how startWorker builds a worker.
+type inprocOpts struct {
+	onnx []byte               // model; nil means the demo model
+	sig  *inference.Signature // its signature; nil means the demo one
+}
+
+// startWorker runs a pipeline.Worker against e's servers with test timings
+// for its group reader (kfake's minimum session timeout is 6s).
+func (e *env) startWorker(cfg pipeline.Config, o inprocOpts) *worker {
+	e.t.Helper()
+	if o.onnx == nil {
+		o.onnx, o.sig = e.onnx, e.sig
+	}
+	reg := prometheus.NewRegistry()
+	model, err := inference.LoadModel("fraud", "1", o.onnx, o.sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, inference.NewMetrics(reg))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	enc, err := schemas.NewEncoder(e.t.Context(), e.client, schemas.Subject(outputTopic), schemas.PredictionSchema())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	logs := &logBuf{}
+	w, err := pipeline.New(cfg, pipeline.Deps{
+		Reader: consumers.ReaderConfig{Brokers: []string{e.kafka.Addr}, MaxWait: 50 * time.Millisecond,
+			SessionTimeout: sessionTimeout, HeartbeatInterval: 500 * time.Millisecond,
+			RebalanceTimeout: 5 * time.Second, JoinGroupBackoff: 200 * time.Millisecond},
+		Writer:   producers.WriterConfig{Brokers: []string{e.kafka.Addr}},
+		Decoder:  schemas.NewDecoder(e.client, 1<<20),
+		Encoder:  enc,
+		Models:   pipeline.NewStaticModel(model),
+		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Metrics:  pipeline.NewMetrics(reg),
+		Consumer: consumers.NewMetrics(reg),
+		Producer: producers.NewMetrics(reg),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(60 * time.Second):
+				runErr = fmt.Errorf("worker did not stop within 60s")
+			}
+			model.Close()
+		})
+		return runErr
+	}
+	e.t.Cleanup(func() {
+		_ = stop()
+		if e.t.Failed() {
+			e.t.Logf("worker log (tail):\n%s", tail(logs.String(), 3000))
+		}
+	})
+	return &worker{w: w, reg: reg, logs: logs, stop: stop}
+}
+
+// Write makes logBuf an io.Writer for slog.
+func (l *logBuf) Write(b []byte) (int, error) {
+	l.add(strings.TrimSuffix(string(b), "\n"))
+	return len(b), nil
+}
+
+var _ io.Writer = (*logBuf)(nil)
+
+// waitReady waits until every worker has joined the group.
+func waitReady(t *testing.T, ws ...*worker) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, w := range ws {
+		for !w.w.Ready() {
+			if time.Now().After(deadline) {
+				t.Fatal("workers did not join the group within 30s")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// gauge reads the sum of a metric's series from reg (0 if absent).
+func gauge(reg *prometheus.Registry, name string) float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue()
+		}
+	}
+	return sum
+}
+
+// committed returns the group's committed offsets of the input topic.
+func (e *env) committed(group string) map[int32]int64 {
+	out := map[int32]int64{}
+	gi := e.kafka.Cluster.GroupInfo(group)
+	if gi == nil {
+		return out
+	}
+	for p, c := range gi.Commits[inputTopic] {
+		out[p] = c.Offset
+	}
+	return out
+}
+
+// deadLetters reads sluice_dead_letters_total{reason} of w.
+func deadLetters(w *worker, reason string) float64 {
+	mfs, err := w.reg.Gather()
+	if err != nil {
+		return 0
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "sluice_dead_letters_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "reason" && lp.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}

@@ -24,6 +24,9 @@ type Options struct {
 	Threads int
 	// Partitions of the input topic (default 4).
 	Partitions int32
+	// DriftSampleEvery is the drift monitor's drift.sample_every in the
+	// drift-on run (default 1: every event).
+	DriftSampleEvery int
 	// Progress receives a one-line progress display (nil: none).
 	Progress io.Writer
 }
@@ -79,6 +82,9 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	}
 	if o.Partitions == 0 {
 		o.Partitions = 4
+	}
+	if o.DriftSampleEvery == 0 {
+		o.DriftSampleEvery = 1
 	}
 	if o.Threads == 0 {
 		o.Threads = runtime.GOMAXPROCS(0)

@@ -15,7 +15,7 @@ func (discard) Emit(context.Context, string, string, map[string]any, string) err
 
 // pipelineWithDrift is pipelineRate with the drift monitor observing every
 // scored event and flushing its windows to Redis, as a worker runs it.
-func pipelineWithDrift(ctx context.Context, e *env, m *model, im *inference.Model, batch inference.BatchConfig, n, maxInFlight int) (float64, error) {
+func pipelineWithDrift(ctx context.Context, e *env, m *model, im *inference.Model, batch inference.BatchConfig, n, maxInFlight, sampleEvery int) (float64, error) {
 	recs := make([]map[string]any, 20000)
 	for i := range recs {
 		recs[i] = m.next()
@@ -30,7 +30,9 @@ func pipelineWithDrift(ctx context.Context, e *env, m *model, im *inference.Mode
 	if err != nil {
 		return 0, err
 	}
-	mon, err := drift.NewMonitor(drift.DefaultConfig(), m.name, "1", p, e.rdb, discard{}, drift.WithLogger(e.log))
+	cfg := drift.DefaultConfig()
+	cfg.SampleEvery = sampleEvery
+	mon, err := drift.NewMonitor(cfg, m.name, "1", p, e.rdb, discard{}, drift.WithLogger(e.log))
 	if err != nil {
 		return 0, err
 	}

@@ -8,7 +8,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -86,16 +88,16 @@ func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting broker: %w", err)
 	}
-	mr := miniredis.NewMiniRedis()
-	if err := mr.Start(); err != nil {
+	redisAddr, stopRedis, err := startRedis()
+	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		c.Close()
-		mr.Close()
+		stopRedis()
 		return nil, err
 	}
 	srv := &http.Server{Handler: schemas.NewServer(rdb), ReadHeaderTimeout: 5 * time.Second}
@@ -105,7 +107,7 @@ func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	e.rdb = rdb
-	e.stop = func() { _ = srv.Close(); rdb.Close(); mr.Close(); c.Close() }
+	e.stop = func() { _ = srv.Close(); rdb.Close(); stopRedis(); c.Close() }
 	e.client = schemas.NewClient(e.registry, nil)
 	for _, t := range []string{"features", "predictions", "features.dlq", "passthrough"} {
 		if err := c.CreateTopic(t, partitions, nil); err != nil {
@@ -143,4 +145,39 @@ func (e *env) preload(ctx context.Context, m *model, n int) error {
 		sent += len(msgs)
 	}
 	return nil
+}
+
+// startRedis runs redis-server on a free port without persistence, as a
+// worker's Redis would be: another process. Where none is installed it
+// falls back to the in-process stand-in, whose Lua scripts then take the
+// worker's CPU.
+func startRedis() (addr string, stop func(), err error) {
+	bin, lerr := exec.LookPath("redis-server")
+	if lerr != nil {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.Start(); err != nil {
+			return "", nil, err
+		}
+		return mr.Addr(), mr.Close, nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return addr, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
 }

@@ -72,7 +72,7 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	// only input is an array, which drift does not profile)
 	if name == "demo" {
 		o.progress("%s: [3/5] pipeline with drift monitoring", name)
-		if res.PipelineDrift, err = pipelineWithDrift(ctx, e, m, im, batch, n, maxInFlight); err != nil {
+		if res.PipelineDrift, err = pipelineWithDrift(ctx, e, m, im, batch, n, maxInFlight, o.DriftSampleEvery); err != nil {
 			return res, err
 		}
 		res.DriftOverNoDrift = res.PipelineDrift / res.Pipeline

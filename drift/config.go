@@ -25,6 +25,11 @@ type Config struct {
 	// FlushEvents makes a worker flush early after this many local events
 	// (default WindowEvents/10), so windows close near WindowEvents.
 	FlushEvents int `yaml:"flush_events"`
+	// SampleEvery observes one event in this many (default 1: every
+	// event). Windows then count observed events, so a window of
+	// WindowEvents spans SampleEvery times as many events; raise it when
+	// the tap costs more throughput than drift is worth.
+	SampleEvery int `yaml:"sample_every"`
 	// PSIThreshold flags a feature whose PSI exceeds it (default 0.2).
 	PSIThreshold float64 `yaml:"psi_threshold"`
 	// PValue is the family-wise significance of the KS and chi-squared
@@ -86,6 +91,7 @@ func (c Config) WithDefaults() Config {
 		}
 	}
 	set(&c.WindowEvents, d.WindowEvents)
+	set(&c.SampleEvery, 1)
 	set(&c.MinWindowEvents, d.MinWindowEvents)
 	set(&c.RetrainK, d.RetrainK)
 	set(&c.RetrainM, d.RetrainM)
@@ -121,6 +127,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %s = %v", ErrBadConfig, field, v)
 	}
 	switch {
+	case c.SampleEvery < 1:
+		return bad("sample_every", c.SampleEvery)
 	case c.WindowEvents < 1:
 		return bad("window_events", c.WindowEvents)
 	case c.WindowDuration < 0:

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,6 +19,7 @@ import (
 // evaluates the windows it closes. Observe and ObserveBatch are safe for
 // concurrent use and never touch the network; Run does the rest.
 type Monitor struct {
+	seen      atomic.Uint64 // events offered to Observe, for SampleEvery
 	cfg       Config
 	model     string
 	version   string

@@ -13,6 +13,9 @@ var nan32 = float32(math.NaN())
 // values and unknown categories count in their own bins. It does not
 // allocate or do I/O and is safe for concurrent use.
 func (m *Monitor) Observe(rec map[string]any, score float32) {
+	if k := uint64(m.cfg.SampleEvery); k > 1 && m.seen.Add(1)%k != 0 {
+		return
+	}
 	if !m.stackSafe {
 		m.mu.Lock()
 		m.addLocked(rec, score)
@@ -45,8 +48,12 @@ func (m *Monitor) Observe(rec map[string]any, score float32) {
 // recs[i] (scores may be nil when there are none). It is safe for
 // concurrent use.
 func (m *Monitor) ObserveBatch(recs []map[string]any, scores []float32) {
+	k := uint64(m.cfg.SampleEvery)
 	m.mu.Lock()
 	for i, rec := range recs {
+		if k > 1 && m.seen.Add(1)%k != 0 {
+			continue
+		}
 		s := nan32
 		if i < len(scores) {
 			s = scores[i]

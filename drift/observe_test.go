@@ -136,3 +136,32 @@ func mustMonitor(t *testing.T, p *Profile, version string) *Monitor {
 	}
 	return m
 }
+
+func TestSampleEveryObservesOneInK(t *testing.T) {
+	cfg := testConfig()
+	cfg.SampleEvery = 4
+	m, err := NewMonitor(cfg, "fraud", "3", testProfile(t, 5000), nil, newCaptureSink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGen(72)
+	for range 400 {
+		rec, score := g.next()
+		m.Observe(rec, score)
+	}
+	recs := make([]map[string]any, 400)
+	for i := range recs {
+		recs[i], _ = g.next()
+	}
+	m.ObserveBatch(recs, nil)
+	m.mu.Lock()
+	n := m.acc.n
+	m.mu.Unlock()
+	if n != 200 {
+		t.Fatalf("observed %d of 800 events with sample_every 4, want 200", n)
+	}
+	cfg.SampleEvery = -1
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("sample_every -1 was accepted")
+	}
+}

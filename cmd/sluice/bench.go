@@ -22,6 +22,7 @@ func cmdBench(ctx context.Context, args []string, _ *slog.Logger) error {
 	provider := fs.String("provider", "auto", "ONNX Runtime execution provider: auto, cpu, cuda")
 	threads := fs.Int("threads", 0, "ONNX Runtime intra-op threads (0 = GOMAXPROCS)")
 	partitions := fs.Int("partitions", 4, "partitions of the input topic")
+	driftSample := fs.Int("drift-sample-every", 1, "drift.sample_every in the drift-on run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -42,7 +43,7 @@ func cmdBench(ctx context.Context, args []string, _ *slog.Logger) error {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	res, err := bench.Run(ctx, bench.Options{
 		Quick: *quick, Models: strings.Split(*models, ","), Provider: inference.Provider(*provider),
-		Threads: *threads, Partitions: int32(*partitions), Progress: os.Stderr,
+		Threads: *threads, Partitions: int32(*partitions), Progress: os.Stderr, DriftSampleEvery: *driftSample,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,70 @@
+package inference
+
+import (
+	"errors"
+	"math"
+	"testing"
+)
+
+// FuzzMapRow feeds the mapping records whose values have arbitrary types
+// and contents: it must never panic, and a record it accepts must fill
+// every column with a finite number.
+func FuzzMapRow(f *testing.F) {
+	impute := 1.5
+	sig := &Signature{
+		Input: InputSpec{Tensor: "x", Columns: []Column{
+			{Field: "amount", Kind: KindNumeric},
+			{Field: "income", Kind: KindNumeric, Impute: &impute},
+			{Field: "present", Kind: KindBoolean},
+			{Field: "channel", Kind: KindCategorical, Vocabulary: []string{"web", "pos"}},
+			{Field: "kind", Kind: KindCategorical, Vocabulary: []string{"a", "b", "c"}, Encoding: EncodingIndex, Unknown: UnknownZero},
+			{Field: "emb", Kind: KindArray, Length: 3},
+		}},
+		Output: OutputSpec{Tensor: "y", Kind: OutputScore},
+	}
+	if err := sig.Validate(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(12.5, 3.0, true, "web", "b", 3, uint8(0))
+	f.Add(math.NaN(), math.Inf(1), false, "fax", "", 2, uint8(1))
+	f.Add(-1e308, 0.0, true, "pos", "zzz", 0, uint8(2))
+	f.Add(0.0, -0.0, false, "", "a", 9, uint8(3))
+	row := make([]float32, sig.Width())
+	f.Fuzz(func(t *testing.T, amount, income float64, present bool, channel, kind string, embLen int, shape uint8) {
+		rec := map[string]any{
+			"amount": amount, "income": map[string]any{"double": income}, "present": present,
+			"channel": channel, "kind": kind,
+		}
+		emb := make([]any, max(0, min(embLen, 8)))
+		for i := range emb {
+			emb[i] = float32(amount) * float32(i)
+		}
+		rec["emb"] = emb
+		// Vary the shapes a hostile or evolved writer could send.
+		switch shape % 6 {
+		case 1:
+			delete(rec, "income") // absent: imputed
+		case 2:
+			rec["amount"] = channel // a string where a number belongs
+		case 3:
+			rec["present"] = amount // a number where a boolean belongs
+		case 4:
+			rec["income"] = nil // null: imputed
+		case 5:
+			rec["emb"] = []float64{amount, income, amount}
+		}
+		err := sig.MapRow(rec, row)
+		if err != nil {
+			var me *MapError
+			if !errors.As(err, &me) || me.Field == "" || me.Class == "" {
+				t.Fatalf("error %v is not a MapError naming a field and class", err)
+			}
+			return
+		}
+		for i, v := range row {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("accepted record gave column %d = %v", i, v)
+			}
+		}
+	})
+}

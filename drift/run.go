@@ -28,12 +28,12 @@ func (m *Monitor) Run(ctx context.Context) error {
 			cancel()
 			return nil
 		case <-m.kick:
-			m.logErr(ctx, m.Flush(ctx))
+			m.bounded(ctx, func(c context.Context) error { return m.Flush(c) })
 		case <-t.C:
-			m.logErr(ctx, m.Flush(ctx))
-			m.logErr(ctx, m.retryUnfinished(ctx))
+			m.bounded(ctx, func(c context.Context) error { return m.Flush(c) })
+			m.bounded(ctx, m.retryUnfinished)
 			if ticks++; ticks%sweepEvery == 0 {
-				m.logErr(ctx, m.sweep(ctx))
+				m.bounded(ctx, m.sweep)
 			}
 		}
 	}
@@ -51,4 +51,16 @@ func (m *Monitor) isDown() bool {
 	m.flushMu.Lock()
 	defer m.flushMu.Unlock()
 	return m.down
+}
+
+// bounded runs one Redis step with a context that Run's cancellation does
+// not cut short (only RedisTimeout does): a flush whose script already ran
+// on the server must learn which windows it closed, or they would go
+// unreported until another worker's sweep.
+func (m *Monitor) bounded(ctx context.Context, step func(context.Context) error) {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.RedisTimeout)
+	defer cancel()
+	if err := step(c); err != nil && ctx.Err() == nil {
+		m.logErr(c, err)
+	}
 }

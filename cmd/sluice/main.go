@@ -23,6 +23,9 @@ Usage:
   sluice tail     [flags] TOPIC   print decoded records of a topic as JSON lines
   sluice config   [flags]   print every configuration key, its value and env var
   sluice bench    [flags]   measure raw ONNX Runtime, passthrough and the pipeline side by side
+  sluice profile  [flags]   build a drift reference profile from training data (CSV or Avro)
+  sluice models   ...       list, show, register, promote and roll back model versions
+  sluice retrain  [flags]   answer retrain requests with new versions
 
 Run 'sluice COMMAND -h' for a command's flags.
 `
@@ -35,6 +38,7 @@ var commands = map[string]func(ctx context.Context, args []string, log *slog.Log
 	"tail":    cmdTail,
 	"config":  cmdConfig,
 	"bench":   cmdBench,
+	"profile": cmdProfile,
 	"models":  cmdModels,
 	"retrain": cmdRetrain,
 }

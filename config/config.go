@@ -81,13 +81,16 @@ type Inference struct {
 	TensorRT       bool               `yaml:"tensorrt"`
 	IntraOpThreads int                `yaml:"intra_op_threads"`
 	Sessions       int                `yaml:"sessions"`
+	// Spin lets ONNX Runtime's threads busy-wait between runs (off: on a
+	// few shared cores it slows the other stages).
+	Spin bool `yaml:"spin"`
 }
 
 // SessionConfig converts to the inference package's type.
 func (i Inference) SessionConfig() inference.SessionConfig {
 	return inference.SessionConfig{
 		Provider: i.Provider, DeviceID: i.DeviceID, GPUMemLimitBytes: i.GPUMemLimit,
-		TensorRT: i.TensorRT, IntraOpThreads: i.IntraOpThreads, Sessions: i.Sessions,
+		TensorRT: i.TensorRT, IntraOpThreads: i.IntraOpThreads, Sessions: i.Sessions, Spin: i.Spin,
 	}
 }
 
@@ -109,6 +112,7 @@ func Default() Config {
 		Admin:     admin.Config{Addr: admin.DefaultAddr},
 		Drift:     Drift{Enabled: true, Config: drift.DefaultConfig()},
 		Retrain:   Retrain{FeatureTTL: time.Hour},
+		Models:    registry.Config{}.WithDefaults(),
 		Log:       Log{Level: "info", Format: "text"},
 	}
 }

@@ -71,6 +71,7 @@ func DefaultConfig() Config {
 		Cooldown:        time.Hour,
 		ReportsTopic:    "drift-reports",
 		RetrainTopic:    "retrain-requests",
+		SampleEvery:     1,
 		RedisTimeout:    2 * time.Second,
 		CloseLease:      30 * time.Second,
 		WindowTTL:       time.Hour,

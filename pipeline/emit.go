@@ -15,6 +15,9 @@ import (
 // values of one batch share one buffer (the writer holds them until the
 // completion runs).
 func (w *Worker) emit(ctx context.Context) error {
+	if w.observeIn != nil {
+		defer close(w.observeIn)
+	}
 	id := w.deps.Encoder.ID()
 	var p schemas.Prediction
 	for batch := range w.emitIn {
@@ -22,9 +25,7 @@ func (w *Worker) emit(ctx context.Context) error {
 		buf := make([]byte, 0, len(batch)*160)
 		for _, ev := range batch {
 			out := w.fillPrediction(&p, ev)
-			if w.deps.Observer != nil {
-				w.deps.Observer.Observe(ev.rec, out.Score)
-			}
+			ev.score = out.Score
 			if ev.reply != nil {
 				ev.reply <- ev
 				continue
@@ -45,6 +46,9 @@ func (w *Worker) emit(ctx context.Context) error {
 		if len(msgs) > 0 {
 			w.enqueue(msgs)
 			w.keep(ctx, batch)
+		}
+		if w.observeIn != nil {
+			w.observeIn <- batch
 		}
 	}
 	return nil
@@ -111,4 +115,17 @@ func (w *Worker) keep(ctx context.Context, batch []*event) {
 		w.deps.Metrics.keepErrors.Inc()
 		w.log.Warn("keeping scored events for retraining", "err", err, "events", len(kept))
 	}
+}
+
+// observe hands scored events to the drift Observer on its own goroutine,
+// so the tap runs beside the emit stage rather than lengthening it.
+// Records are not modified after decoding, so reading them here while the
+// writer's completion reads event_time is safe.
+func (w *Worker) observe() error {
+	for batch := range w.observeIn {
+		for _, ev := range batch {
+			w.deps.Observer.Observe(ev.rec, ev.score)
+		}
+	}
+	return nil
 }

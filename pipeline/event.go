@@ -32,6 +32,7 @@ type event struct {
 	inferTook  time.Duration
 	batchSize  int
 	shadow     *shadowResult // set when a shadow version also scored it
+	score      float32       // the output's score, for the drift Observer
 }
 
 func (e *event) eventTime() time.Time {

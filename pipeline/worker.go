@@ -47,11 +47,12 @@ type Worker struct {
 	writer  *producers.AsyncWriter
 	tracker *consumers.Tracker
 
-	decodeIn []chan *event
-	batchIn  chan *event
-	batchOut chan []*event
-	emitIn   chan []*event
-	retries  chan []kafka.Message
+	decodeIn  []chan *event
+	batchIn   chan *event
+	batchOut  chan []*event
+	emitIn    chan []*event
+	observeIn chan []*event // nil without an Observer
+	retries   chan []kafka.Message
 
 	// syncMu guards serving and the sends of Predict into batchIn, so that
 	// batchIn is closed only once no Predict is sending.
@@ -98,6 +99,9 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	w.batchIn = make(chan *event, cfg.Batch.MaxBatchSize*2)
 	w.batchOut = make(chan []*event, 2)
 	w.emitIn = make(chan []*event, 2)
+	if deps.Observer != nil {
+		w.observeIn = make(chan []*event, 16)
+	}
 	w.retries = make(chan []kafka.Message, cfg.MaxInFlight)
 	m := deps.Metrics
 	if cur, release := deps.Models.Acquire(); cur != nil {
@@ -168,6 +172,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	g.go_(func() error { defer close(w.emitIn); return w.infer(hard) })
 	emitted := make(chan struct{})
 	g.go_(func() error { defer close(emitted); return w.emit(hard) })
+	if w.observeIn != nil {
+		g.go_(w.observe)
+	}
 	retryCtx, stopRetries := context.WithCancel(hard)
 	g.go_(func() error { return w.retry(retryCtx) })
 	commitCtx, stopCommitter := context.WithCancel(hard)

@@ -34,8 +34,11 @@ test: deps ort
 test-short: deps ort
 	ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test -count=1 -short ./...
 
-fuzz: ort
-	scripts/fuzz.sh $(FUZZTIME)
+FUZZTIME ?= 30s
+fuzz: deps
+	$(GO) test -run x -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./schemas/
+	$(GO) test -run x -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./schemas/
+	$(GO) test -run x -fuzz '^FuzzMapRow$$' -fuzztime $(FUZZTIME) ./inference/
 
 demo: build ort
 	ONNXRUNTIME_LIB=$(ORT_LIB) $(BIN) demo

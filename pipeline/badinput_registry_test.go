@@ -25,7 +25,7 @@ import (
 // dead-lettering them, and scores them all once the registry is back.
 func TestRegistryUnreachableIsRetriedNotDeadLettered(t *testing.T) {
 	e := newEnv(t, 3)
-	reg := startSwitchableProxy(t, e.registry)
+	reg := startSwitchableProxy(t, e.Registry)
 	direct := e.client
 	e.client = schemas.NewClient(reg.URL, nil) // the worker's way to the registry
 	w := e.startWorker(pipeline.Config{Group: "registry-down"})

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"sync"
 	"testing"
@@ -19,19 +18,21 @@ import (
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 )
 
-// env is one test's real servers: a Kafka-protocol broker over TCP, a real
-// redis-server behind the embedded schema registry, and the demo model
-// trained and loaded in the real ONNX Runtime.
+// env is one test's real servers (internal/testworker: a Kafka-protocol
+// broker over TCP, a real redis-server behind the embedded schema registry,
+// the demo model trained for the real ONNX Runtime), with the names these
+// tests use.
 type env struct {
+	*testworker.Env
 	t        *testing.T
 	kafka    *testkit.Kafka
-	registry string
 	client   *schemas.Client
 	mlp      *retrain.MLP
 	sig      *inference.Signature
@@ -40,43 +41,15 @@ type env struct {
 	rdb      *redis.Client
 }
 
-var (
-	demoOnce sync.Once
-	demoMLP  *retrain.MLP
-	demoSig  *inference.Signature
-	demoErr  error
-)
-
 func newEnv(t *testing.T, partitions int32) *env {
 	t.Helper()
-	lib, err := inference.FindLibrary()
+	tw := testworker.New(t, partitions)
+	tw.Kafka.CreateTopic(t, "predictions.shadow", partitions)
+	enc, err := schemas.NewEncoder(t.Context(), tw.Client, "features-value", schemas.TransactionSchema())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := inference.InitRuntime(lib); err != nil {
-		t.Fatal(err)
-	}
-	demoOnce.Do(func() { demoMLP, demoSig, _, demoErr = retrain.TrainDemoModel(1, 4000) })
-	if demoErr != nil {
-		t.Fatal(demoErr)
-	}
-	onnx, err := retrain.WriteONNX(demoMLP, demoSig.Input.Tensor, demoSig.Output.Tensor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := testkit.StartKafka(t)
-	for _, topic := range []string{"features", "predictions", "features.dlq", "predictions.shadow"} {
-		k.CreateTopic(t, topic, partitions)
-	}
-	rdb := testkit.StartRedis(t).Client()
-	srv := httptest.NewServer(schemas.NewServer(rdb))
-	t.Cleanup(srv.Close)
-	client := schemas.NewClient(srv.URL, nil)
-	enc, err := schemas.NewEncoder(t.Context(), client, "features-value", schemas.TransactionSchema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, kafka: k, registry: srv.URL, client: client, mlp: demoMLP, sig: demoSig, onnx: onnx, inputEnc: enc, rdb: rdb}
+	return &env{Env: tw, t: t, kafka: tw.Kafka, client: tw.Client, mlp: tw.MLP, sig: tw.Sig, onnx: tw.ONNX, inputEnc: enc, rdb: tw.Redis}
 }
 
 // worker is a running pipeline.Worker.
@@ -149,29 +122,12 @@ func (e *env) startWorkerWith(cfg pipeline.Config, models pipeline.Models, close
 // order they were sent.
 func (e *env) publish(n int, seed int64, opts ...demo.Option) []map[string]any {
 	e.t.Helper()
-	gen := demo.NewGenerator(seed, opts...)
-	recs := make([]map[string]any, n)
-	msgs := make([]kafka.Message, n)
-	for i := range recs {
-		recs[i] = gen.Next()
-		v, err := e.inputEnc.Append(nil, recs[i])
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		msgs[i] = kafka.Message{Key: []byte(recs[i]["entity_id"].(string)), Value: v}
-	}
-	e.publishRaw(msgs...)
-	return recs
+	return e.Publish(n, seed, opts...)
 }
 
 func (e *env) publishRaw(msgs ...kafka.Message) {
 	e.t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(e.kafka.Addr), Topic: "features", Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000}
-	defer w.Close()
-	if err := w.WriteMessages(testkit.Context(e.t, 30*time.Second), msgs...); err != nil {
-		e.t.Fatal(err)
-	}
+	e.PublishRaw(msgs...)
 }
 
 // record is one message read back, decoded.
@@ -180,39 +136,16 @@ type record struct {
 	rec map[string]any
 }
 
-// read reads n records from topic (all partitions, in partition order)
-// within timeout, then keeps reading for linger to catch extra ones.
+// read reads n records from topic within timeout, then keeps reading for
+// linger to catch extra ones.
 func (e *env) read(topic string, n int, timeout, linger time.Duration) []record {
 	e.t.Helper()
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{e.kafka.Addr}, Topic: topic,
-		GroupID: fmt.Sprintf("reader-%s-%d", topic, time.Now().UnixNano()), StartOffset: kafka.FirstOffset,
-		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 20 * time.Millisecond})
-	defer r.Close()
-	dec := schemas.NewDecoder(e.client, 1<<20)
-	var out []record
-	deadline := time.Now().Add(timeout)
-	for {
-		until := deadline
-		if len(out) >= n {
-			until = time.Now().Add(linger)
-		}
-		ctx, cancel := context.WithDeadline(context.Background(), until)
-		msg, err := r.FetchMessage(ctx)
-		cancel()
-		if err != nil {
-			if len(out) < n {
-				e.t.Fatalf("read %d of %d records from %s: %v", len(out), n, topic, err)
-			}
-			return out
-		}
-		rec := map[string]any(nil)
-		if topic != "features.dlq" {
-			if rec, _, err = dec.Decode(context.Background(), msg.Value); err != nil {
-				e.t.Fatalf("decoding %s record: %v", topic, err)
-			}
-		}
-		out = append(out, record{msg: msg, rec: rec})
+	rs := e.Read(topic, n, timeout, linger)
+	out := make([]record, len(rs))
+	for i, r := range rs {
+		out[i] = record{msg: r.Msg, rec: r.Rec}
 	}
+	return out
 }
 
 func TestMain(m *testing.M) {

@@ -41,6 +41,19 @@ type Kafka struct {
 	TLS TLS `yaml:"tls"`
 	// SASL authenticates sluice to the brokers.
 	SASL SASL `yaml:"sasl"`
+	// Consumer tunes the group membership of the workers' readers.
+	Consumer Consumer `yaml:"consumer"`
+}
+
+// Consumer tunes the workers' consumer-group membership. Zero values take
+// the consumers package's defaults (session 30s, heartbeat 3s, rebalance
+// 30s, fetch max wait 250ms): a shorter session timeout lets the group
+// notice a killed worker sooner, at the cost of churn on long pauses.
+type Consumer struct {
+	SessionTimeout    time.Duration `yaml:"session_timeout"`
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	RebalanceTimeout  time.Duration `yaml:"rebalance_timeout"`
+	MaxWait           time.Duration `yaml:"max_wait"`
 }
 
 // Redis says where Redis is: redis://[user:password@]host:port/db, or
@@ -103,7 +116,10 @@ type Log struct {
 // Default is the configuration every unset key takes.
 func Default() Config {
 	return Config{
-		Kafka:     Kafka{Brokers: []string{"127.0.0.1:9092"}},
+		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Consumer: Consumer{
+			SessionTimeout: 30 * time.Second, HeartbeatInterval: 3 * time.Second,
+			RebalanceTimeout: 30 * time.Second, MaxWait: 250 * time.Millisecond,
+		}},
 		Redis:     Redis{URL: "redis://127.0.0.1:6379/0"},
 		Registry:  Registry{URL: "http://127.0.0.1:8081"},
 		Model:     Model{Name: "fraud", Version: "1", Dir: "models/fraud"},
@@ -174,6 +190,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Admin.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if k := c.Kafka.Consumer; k.HeartbeatInterval > 0 && k.SessionTimeout > 0 && k.HeartbeatInterval >= k.SessionTimeout {
+		errs = append(errs, fmt.Errorf("kafka.consumer.heartbeat_interval: %s must be shorter than kafka.consumer.session_timeout %s", k.HeartbeatInterval, k.SessionTimeout))
 	}
 	if err := c.Retrain.Validate(); err != nil {
 		errs = append(errs, err)

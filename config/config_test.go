@@ -111,3 +111,20 @@ func TestEveryKeyHasAnEnvName(t *testing.T) {
 		}
 	}
 }
+
+func TestConsumerTimeouts(t *testing.T) {
+	c, err := Parse([]byte("kafka:\n  consumer:\n    session_timeout: 6s\n    heartbeat_interval: 1s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kafka.Consumer.SessionTimeout != 6*time.Second || c.Kafka.Consumer.RebalanceTimeout != 30*time.Second {
+		t.Fatalf("consumer = %+v", c.Kafka.Consumer)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.Kafka.Consumer.HeartbeatInterval = 10 * time.Second
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "kafka.consumer.heartbeat_interval") {
+		t.Fatalf("heartbeat longer than the session: %v", err)
+	}
+}

@@ -34,7 +34,8 @@ redis:
 		Brokers: []string{"k1:9093"},
 		TLS: TLS{Enabled: true, CAFile: "/etc/sluice/ca.pem", CertFile: "/etc/sluice/client.pem",
 			KeyFile: "/etc/sluice/client-key.pem", ServerName: "kafka.internal"},
-		SASL: SASL{Mechanism: "scram-sha-512", Username: "sluice", PasswordFile: "/run/secrets/kafka"},
+		SASL:     SASL{Mechanism: "scram-sha-512", Username: "sluice", PasswordFile: "/run/secrets/kafka"},
+		Consumer: Default().Kafka.Consumer, // untouched by the file
 	}
 	if fmt.Sprint(c.Kafka) != fmt.Sprint(want) {
 		t.Errorf("kafka = %+v, want %+v", c.Kafka, want)

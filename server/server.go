@@ -117,7 +117,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	worker, err := pipeline.New(cfg.Pipeline, pipeline.Deps{
 		Observer: observer,
 		Keeper:   keeper,
-		Reader:   consumers.ReaderConfig{Brokers: cfg.Kafka.Brokers, Dialer: dialer},
+		Reader: consumers.ReaderConfig{Brokers: cfg.Kafka.Brokers, Dialer: dialer,
+			SessionTimeout: cfg.Kafka.Consumer.SessionTimeout, HeartbeatInterval: cfg.Kafka.Consumer.HeartbeatInterval,
+			RebalanceTimeout: cfg.Kafka.Consumer.RebalanceTimeout, MaxWait: cfg.Kafka.Consumer.MaxWait},
 		Writer:   producers.WriterConfig{Brokers: cfg.Kafka.Brokers, Transport: transport},
 		Decoder:  schemas.NewDecoder(client, cfg.Pipeline.WithDefaults().MaxRecordBytes),
 		Encoder:  enc,

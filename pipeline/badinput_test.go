@@ -78,18 +78,7 @@ func TestMoreBadInputIsDeadLettered(t *testing.T) {
 	}
 	e.publishRaw(msgs...)
 
-	dlq := e.read("features.dlq", len(bad), 60*time.Second, 500*time.Millisecond)
-	if len(dlq) != len(bad) {
-		t.Fatalf("%d dead letters, want %d", len(dlq), len(bad))
-	}
-	byCase := map[string]kafka.Message{}
-	for _, d := range dlq {
-		for _, h := range d.msg.Headers {
-			if h.Key == "case" {
-				byCase[string(h.Value)] = d.msg
-			}
-		}
-	}
+	byCase := e.deadLettersByCase(len(bad))
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {
 			d, found := byCase[b.name]

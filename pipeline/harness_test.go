@@ -148,6 +148,25 @@ func (e *env) read(topic string, n int, timeout, linger time.Duration) []record 
 	return out
 }
 
+// deadLettersByCase reads exactly n dead letters and indexes them by the
+// "case" header the test put on each bad input.
+func (e *env) deadLettersByCase(n int) map[string]kafka.Message {
+	e.t.Helper()
+	dlq := e.read("features.dlq", n, 60*time.Second, 500*time.Millisecond)
+	if len(dlq) != n {
+		e.t.Fatalf("%d dead letters, want %d", len(dlq), n)
+	}
+	byCase := map[string]kafka.Message{}
+	for _, d := range dlq {
+		for _, h := range d.msg.Headers {
+			if h.Key == "case" {
+				byCase[string(h.Value)] = d.msg
+			}
+		}
+	}
+	return byCase
+}
+
 func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }

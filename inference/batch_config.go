@@ -11,11 +11,27 @@ const (
 	DefaultMaxDelay     = 2 * time.Millisecond
 )
 
+// Dispatch modes of a Batcher.
+const (
+	// DispatchIdle sends a partial batch as soon as no more items are
+	// queued and the next stage is waiting for one; while the next stage is
+	// busy, items gather until the batch is full or MaxDelay has passed.
+	// Batches grow with the load, and an event arriving at an idle
+	// worker is not held back by MaxDelay.
+	DispatchIdle = "idle"
+	// DispatchDelay sends a batch only when it is full or MaxDelay after its
+	// first item came in (the dynamic batching of Triton and TF Serving).
+	DispatchDelay = "delay"
+)
+
 // BatchConfig says when a batch is sent: when it holds MaxBatchSize items,
-// or MaxDelay after its first item came in, whichever is first.
+// MaxDelay after its first item came in, or (Dispatch idle) as soon as
+// the next stage waits for one and no more items are queued, whichever is
+// first.
 type BatchConfig struct {
 	MaxBatchSize int           `yaml:"max_batch_size"` // default 256
 	MaxDelay     time.Duration `yaml:"max_delay"`      // default 2ms
+	Dispatch     string        `yaml:"dispatch"`       // idle (default) or delay
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -25,6 +41,9 @@ func (c BatchConfig) WithDefaults() BatchConfig {
 	}
 	if c.MaxDelay == 0 {
 		c.MaxDelay = DefaultMaxDelay
+	}
+	if c.Dispatch == "" {
+		c.Dispatch = DispatchIdle
 	}
 	return c
 }
@@ -38,6 +57,8 @@ func (c BatchConfig) Validate() error {
 		return fmt.Errorf("inference: batch config: max_batch_size: %d is more than %d", c.MaxBatchSize, 1<<16)
 	case c.MaxDelay < 0:
 		return fmt.Errorf("inference: batch config: max_delay: %s is negative", c.MaxDelay)
+	case c.Dispatch != "" && c.Dispatch != DispatchIdle && c.Dispatch != DispatchDelay:
+		return fmt.Errorf("inference: batch config: dispatch: %q is not %s or %s", c.Dispatch, DispatchIdle, DispatchDelay)
 	}
 	return nil
 }

@@ -50,6 +50,10 @@ func (p *Policy[T]) Flush() []T {
 	return b
 }
 
+// Pending is the batch waiting, without handing it over: after it has been
+// sent, call Flush to start the next one.
+func (p *Policy[T]) Pending() []T { return p.items }
+
 // UntilNext is how long until the waiting batch is due: negative when no
 // item waits, zero when it is due now.
 func (p *Policy[T]) UntilNext() time.Duration {

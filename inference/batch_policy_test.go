@@ -87,13 +87,13 @@ func TestPolicyDefaults(t *testing.T) {
 
 func TestBatchConfig(t *testing.T) {
 	d := BatchConfig{}.WithDefaults()
-	if d.MaxBatchSize != 256 || d.MaxDelay != 2*time.Millisecond {
+	if d.MaxBatchSize != 256 || d.MaxDelay != 2*time.Millisecond || d.Dispatch != DispatchIdle {
 		t.Fatalf("defaults = %+v", d)
 	}
 	if c := (BatchConfig{MaxBatchSize: 8, MaxDelay: time.Second}).WithDefaults(); c.MaxBatchSize != 8 || c.MaxDelay != time.Second {
 		t.Fatalf("WithDefaults changed set fields: %+v", c)
 	}
-	for _, bad := range []BatchConfig{{MaxBatchSize: -1}, {MaxBatchSize: 1 << 20}, {MaxDelay: -time.Millisecond}} {
+	for _, bad := range []BatchConfig{{MaxBatchSize: -1}, {MaxBatchSize: 1 << 20}, {MaxDelay: -time.Millisecond}, {Dispatch: "soon"}} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("Validate(%+v) = nil", bad)
 		}

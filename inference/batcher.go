@@ -7,7 +7,10 @@ import (
 
 // Batcher reads items from in and sends them to out in batches, by a Policy
 // built from its BatchConfig: a batch leaves when it is full or when the
-// oldest item in it has waited MaxDelay.
+// oldest item in it has waited MaxDelay. With Dispatch idle (the default)
+// a partial batch also leaves as soon as in holds no more items and out
+// takes it at once: give it an unbuffered out, so that "takes it" means the
+// next stage is waiting, and batches form only while that stage is busy.
 //
 // Shutdown: when in is closed, Run sends what is left (waiting for out
 // unless ctx ends) and returns nil. When ctx ends, Run offers what is left
@@ -46,6 +49,7 @@ func (b *Batcher[T]) Run(ctx context.Context) error {
 	timer.Stop()
 	defer timer.Stop()
 	armed := false
+	idle := cfg.Dispatch == DispatchIdle
 	for {
 		var due <-chan time.Time
 		if d := p.UntilNext(); d >= 0 {
@@ -54,6 +58,12 @@ func (b *Batcher[T]) Run(ctx context.Context) error {
 				armed = true
 			}
 			due = timer.C
+		}
+		// offer is out while a partial batch may leave early: the items
+		// queued now are taken first, so a busy input still fills batches.
+		var offer chan<- []T
+		if idle && p.Len() > 0 && len(b.in) == 0 {
+			offer = b.out
 		}
 		select {
 		case v, ok := <-b.in:
@@ -69,6 +79,10 @@ func (b *Batcher[T]) Run(ctx context.Context) error {
 			if !b.send(ctx, p.Flush()) {
 				return nil
 			}
+		case offer <- p.Pending():
+			p.Flush()
+			timer.Stop()
+			armed = false
 		case <-due:
 			armed = false
 			if p.UntilNext() == 0 && !b.send(ctx, p.Flush()) {

@@ -42,7 +42,7 @@ func waitDone(t *testing.T, done <-chan error) {
 
 func TestBatcherSizeFlush(t *testing.T) {
 	in, out := make(chan int), make(chan []int, 2)
-	done := runBatcher(t.Context(), NewBatcher(BatchConfig{MaxBatchSize: 3, MaxDelay: time.Hour}, in, out))
+	done := runBatcher(t.Context(), NewBatcher(BatchConfig{MaxBatchSize: 3, MaxDelay: time.Hour, Dispatch: DispatchDelay}, in, out))
 	for i := range 7 {
 		in <- i
 	}
@@ -65,7 +65,7 @@ func TestBatcherSizeFlush(t *testing.T) {
 func TestBatcherTimeFlush(t *testing.T) {
 	in, out := make(chan int), make(chan []int)
 	const delay = 20 * time.Millisecond
-	done := runBatcher(t.Context(), NewBatcher(BatchConfig{MaxBatchSize: 100, MaxDelay: delay}, in, out))
+	done := runBatcher(t.Context(), NewBatcher(BatchConfig{MaxBatchSize: 100, MaxDelay: delay, Dispatch: DispatchDelay}, in, out))
 	for round := range 3 {
 		start := time.Now()
 		in <- round
@@ -87,7 +87,7 @@ func TestBatcherCloseInFlushes(t *testing.T) {
 	in <- "a"
 	in <- "b"
 	close(in)
-	err := NewBatcher(BatchConfig{MaxBatchSize: 10, MaxDelay: time.Hour}, in, out).Run(t.Context())
+	err := NewBatcher(BatchConfig{MaxBatchSize: 10, MaxDelay: time.Hour, Dispatch: DispatchDelay}, in, out).Run(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestBatcherCloseInFlushes(t *testing.T) {
 func TestBatcherCancelFlushesWhenOutHasRoom(t *testing.T) {
 	in, out := make(chan int), make(chan []int, 1)
 	ctx, cancel := context.WithCancel(t.Context())
-	done := runBatcher(ctx, NewBatcher(BatchConfig{MaxBatchSize: 10, MaxDelay: time.Hour}, in, out))
+	done := runBatcher(ctx, NewBatcher(BatchConfig{MaxBatchSize: 10, MaxDelay: time.Hour, Dispatch: DispatchDelay}, in, out))
 	in <- 1
 	in <- 2
 	cancel()
@@ -118,7 +118,7 @@ func TestBatcherCancelFlushesWhenOutHasRoom(t *testing.T) {
 func TestBatcherCancelDoesNotBlockOnFullOut(t *testing.T) {
 	in, out := make(chan int), make(chan []int) // no one receives
 	ctx, cancel := context.WithCancel(t.Context())
-	done := runBatcher(ctx, NewBatcher(BatchConfig{MaxBatchSize: 2, MaxDelay: time.Hour}, in, out))
+	done := runBatcher(ctx, NewBatcher(BatchConfig{MaxBatchSize: 2, MaxDelay: time.Hour, Dispatch: DispatchDelay}, in, out))
 	in <- 1
 	in <- 2 // a full batch: Run now blocks sending it
 	cancelled := make(chan struct{})
@@ -152,4 +152,53 @@ func TestBatcherDefaults(t *testing.T) {
 	if a, b := <-out, <-out; len(a) != 256 || len(b) != 44 {
 		t.Fatalf("batches of %d and %d, want 256 and 44", len(a), len(b))
 	}
+}
+
+// With dispatch idle and an unbuffered out, an item reaching an idle
+// batcher whose receiver is waiting leaves at once, not after MaxDelay.
+func TestBatcherIdleDispatchesAtOnce(t *testing.T) {
+	in, out := make(chan int), make(chan []int)
+	done := runBatcher(t.Context(), NewBatcher(BatchConfig{MaxBatchSize: 100, MaxDelay: time.Hour}, in, out))
+	for round := range 3 {
+		in <- round
+		if b := recvBatch(t, out, 2*time.Second); !slices.Equal(b, []int{round}) {
+			t.Fatalf("round %d: batch = %v", round, b)
+		}
+	}
+	close(in)
+	waitDone(t, done)
+}
+
+// While the receiver is busy, items gather into one batch, which leaves
+// when the receiver comes back (long before MaxDelay).
+func TestBatcherIdleGathersWhileBusy(t *testing.T) {
+	in, out := make(chan int), make(chan []int)
+	done := runBatcher(t.Context(), NewBatcher(BatchConfig{MaxBatchSize: 100, MaxDelay: time.Hour}, in, out))
+	for i := range 10 {
+		in <- i // nobody receives yet: the batcher keeps them
+	}
+	if b := recvBatch(t, out, 2*time.Second); !slices.Equal(b, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Fatalf("batch = %v", b)
+	}
+	close(in)
+	waitDone(t, done)
+}
+
+// Items already queued on in are taken before a partial batch is offered,
+// so a backlog makes full batches even when the receiver is waiting.
+func TestBatcherIdleDrainsQueuedFirst(t *testing.T) {
+	in, out := make(chan int, 10), make(chan []int)
+	for i := range 10 {
+		in <- i
+	}
+	done := runBatcher(t.Context(), NewBatcher(BatchConfig{MaxBatchSize: 4, MaxDelay: time.Hour}, in, out))
+	var sizes []int
+	for range 3 {
+		sizes = append(sizes, len(recvBatch(t, out, 2*time.Second)))
+	}
+	if !slices.Equal(sizes, []int{4, 4, 2}) {
+		t.Fatalf("batch sizes %v, want [4 4 2]", sizes)
+	}
+	close(in)
+	waitDone(t, done)
 }

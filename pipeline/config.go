@@ -51,7 +51,7 @@ func DefaultConfig() Config {
 		CommitInterval: 500 * time.Millisecond,
 		ShutdownGrace:  20 * time.Second,
 		MaxRecordBytes: 1 << 20,
-		Batch:          inference.BatchConfig{MaxBatchSize: 256, MaxDelay: 2 * time.Millisecond},
+		Batch:          inference.BatchConfig{MaxBatchSize: 256, MaxDelay: 2 * time.Millisecond, Dispatch: inference.DispatchIdle},
 	}
 }
 
@@ -93,6 +93,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Batch.MaxDelay == 0 {
 		c.Batch.MaxDelay = d.Batch.MaxDelay
+	}
+	if c.Batch.Dispatch == "" {
+		c.Batch.Dispatch = d.Batch.Dispatch
 	}
 	return c
 }

@@ -97,7 +97,9 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		w.decodeIn[i] = make(chan *event, per)
 	}
 	w.batchIn = make(chan *event, cfg.Batch.MaxBatchSize*2)
-	w.batchOut = make(chan []*event, 2)
+	// Unbuffered: with dispatch idle a partial batch leaves only when the
+	// infer stage is waiting for it (see inference.Batcher).
+	w.batchOut = make(chan []*event)
 	w.emitIn = make(chan []*event, 2)
 	if deps.Observer != nil {
 		w.observeIn = make(chan []*event, 16)

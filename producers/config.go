@@ -20,7 +20,8 @@ type WriterConfig struct {
 	// BatchTimeout is how long a partition's partial batch waits for more
 	// messages before it is sent (default 2ms; kafka-go's default is 1s). A
 	// synchronous Write of fewer than BatchSize messages per partition waits
-	// this long, so keep it small.
+	// this long, so keep it small. The AsyncWriter (the pipeline's hot path)
+	// has no timer: it batches by round trips (see AsyncWriter).
 	BatchTimeout time.Duration `yaml:"batch_timeout"`
 	// BatchSize is how many messages per partition make a full batch, sent
 	// at once (default 1000).
@@ -28,8 +29,8 @@ type WriterConfig struct {
 	// BatchBytes is the most bytes per produce request and per message
 	// (default 1 MiB, Kafka's default message.max.bytes).
 	BatchBytes int64 `yaml:"batch_bytes"`
-	// WriteTimeout bounds one produce request (default 10s). kafka-go tries
-	// a batch up to 10 times.
+	// WriteTimeout bounds one produce request (default 10s). A batch is
+	// tried up to 10 times.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// Compression is "none" (default), "snappy", "lz4", "zstd" or "gzip".
 	Compression string `yaml:"compression"`

@@ -9,5 +9,13 @@
 // acknowledged, which is what lets the caller commit the input offsets
 // behind them.
 //
+// AsyncWriter is the pipeline's hot path, built on kafka-go's protocol
+// Client rather than its Writer: Enqueue returns at once, every produce
+// request's outcome reaches a completion func with the messages in it, and
+// each partition keeps one request in flight, sending what gathered while
+// it was out as soon as it is answered. Batches therefore grow with the load
+// and a message at an idle partition waits for no timer; the same
+// partitioning, acks and retries as the Writer apply.
+//
 // It does not decide what to send; callers build the messages.
 package producers

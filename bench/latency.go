@@ -5,9 +5,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/producers"
 )
 
 // Percentiles of end-to-end latency, in milliseconds.
@@ -41,12 +44,20 @@ func openLoop(ctx context.Context, e *env, m *model, rate float64, d time.Durati
 	if err != nil {
 		return 0, err
 	}
-	w := &kafka.Writer{Addr: kafka.TCP(e.addr), Topic: "features", Balancer: kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000, Async: true}
+	var failed atomic.Pointer[error]
+	w, err := producers.NewAsyncWriter(producers.WriterConfig{Brokers: []string{e.addr}, Topic: "features"}, nil,
+		func(_ []kafka.Message, err error) {
+			if err != nil {
+				failed.CompareAndSwap(nil, &err)
+			}
+		})
+	if err != nil {
+		return 0, err
+	}
 	defer w.Close()
 	start := time.Now()
 	sent := 0
-	tick := time.NewTicker(time.Millisecond)
+	tick := time.NewTicker(250 * time.Microsecond)
 	defer tick.Stop()
 	var msgs []kafka.Message
 	for time.Since(start) < d {
@@ -55,6 +66,9 @@ func openLoop(ctx context.Context, e *env, m *model, rate float64, d time.Durati
 			return sent, ctx.Err()
 		case <-tick.C:
 		}
+		if perr := failed.Load(); perr != nil {
+			return sent, fmt.Errorf("open-loop publish: %w", *perr)
+		}
 		due := int(time.Since(start).Seconds() * rate)
 		msgs = msgs[:0]
 		for ; sent < due; sent++ {
@@ -62,10 +76,8 @@ func openLoop(ctx context.Context, e *env, m *model, rate float64, d time.Durati
 			at := start.Add(time.Duration(float64(sent) / rate * float64(time.Second)))
 			msgs = append(msgs, kafka.Message{Key: p.key, Value: p.stamp(at)})
 		}
-		if len(msgs) > 0 {
-			if err := w.WriteMessages(ctx, msgs...); err != nil {
-				return sent, fmt.Errorf("open-loop publish: %w", err)
-			}
+		if err := w.Enqueue(msgs...); err != nil {
+			return sent, fmt.Errorf("open-loop publish: %w", err)
 		}
 	}
 	return sent, nil

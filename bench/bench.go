@@ -55,6 +55,13 @@ type Result struct {
 	BatchedOverBatch1 float64         `json:"pipeline_over_batch1"`
 	PipelineDrift     float64         `json:"pipeline_drift_on_events_per_s,omitempty"`
 	DriftOverNoDrift  float64         `json:"drift_on_over_off,omitempty"`
+	// The two runs each of the figures above are the mean of.
+	PassthroughRuns []float64 `json:"passthrough_runs"`
+	PipelineRuns    []float64 `json:"pipeline_runs"`
+	DriftRuns       []float64 `json:"pipeline_drift_on_runs,omitempty"`
+	// Scale is the pipeline's throughput by workers (in this process) and
+	// partitions, each over the same number of events.
+	Scale []ScaleRow `json:"scale"`
 }
 
 // sizes of the runs.

@@ -124,7 +124,16 @@ func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
 
 // preload writes n input events to the features topic.
 func (e *env) preload(ctx context.Context, m *model, n int) error {
-	w := &kafka.Writer{Addr: kafka.TCP(e.addr), Topic: "features", Balancer: kafka.Murmur2Balancer{},
+	return e.preloadTopic(ctx, m, "features", n)
+}
+
+// preloadTopic writes n input events to topic.
+func (e *env) preloadTopic(ctx context.Context, m *model, topic string, n int) error {
+	// A transport of its own: the shared default one caches metadata read
+	// before the topic existed.
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	w := &kafka.Writer{Addr: kafka.TCP(e.addr), Topic: topic, Transport: tr, Balancer: kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 2000, BatchBytes: 16 << 20}
 	defer w.Close()
 	const chunk = 2000

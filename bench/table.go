@@ -31,7 +31,12 @@ func WriteTable(w io.Writer, rs []Result) {
 	row("passthrough consume→produce→commit (events/s)", func(r Result) string { return num(r.Passthrough) })
 	row("pipeline, default batching (events/s)", func(r Result) string { return num(r.Pipeline) })
 	row("pipeline, batch 1 (events/s)", func(r Result) string { return num(r.PipelineBatch1) })
-	row("pipeline, drift monitoring on (events/s)", func(r Result) string { return num(r.PipelineDrift) })
+	row("pipeline, drift monitoring on (events/s)", func(r Result) string {
+		if r.PipelineDrift == 0 {
+			return "—"
+		}
+		return num(r.PipelineDrift)
+	})
 	row("pipeline / passthrough", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverPass) })
 	row("pipeline / raw at the same batch size", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverRaw) })
 	row("pipeline / pipeline at batch 1", func(r Result) string { return fmt.Sprintf("%.1f×", r.BatchedOverBatch1) })
@@ -44,6 +49,15 @@ func WriteTable(w io.Writer, rs []Result) {
 	row("end-to-end p50 / p99 / p99.9 at 50% load (ms)", func(r Result) string { return pct(r.Latency50) })
 	row("end-to-end p50 / p99 / p99.9 at 80% load (ms)", func(r Result) string { return pct(r.Latency80) })
 	row("p99 target at 50%: 2×max_delay + 3×batch inference + 5 ms", func(r Result) string { return fmt.Sprintf("%.1f ms", r.P99TargetMs) })
+	for i := range rs[0].Scale {
+		s0 := rs[0].Scale[i]
+		row(fmt.Sprintf("scale: %d worker(s), %d partition(s) (events/s)", s0.Workers, s0.Partitions), func(r Result) string {
+			if i >= len(r.Scale) {
+				return "—"
+			}
+			return num(r.Scale[i].EventsPerS)
+		})
+	}
 }
 
 func num(v float64) string {

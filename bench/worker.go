@@ -29,6 +29,12 @@ type worker struct {
 }
 
 func startWorker(ctx context.Context, e *env, m *inference.Model, batch inference.BatchConfig, maxInFlight int, obs ...pipeline.Observer) (*worker, error) {
+	return startWorkerOn(ctx, e, "features", fmt.Sprintf("bench-%d", time.Now().UnixNano()), m, batch, maxInFlight, obs...)
+}
+
+// startWorkerOn starts a worker on topic in group; it returns once the
+// worker has joined the group.
+func startWorkerOn(ctx context.Context, e *env, topic, group string, m *inference.Model, batch inference.BatchConfig, maxInFlight int, obs ...pipeline.Observer) (*worker, error) {
 	enc, err := schemas.NewEncoder(ctx, e.client, schemas.Subject("predictions"), schemas.PredictionSchema())
 	if err != nil {
 		return nil, err
@@ -36,9 +42,11 @@ func startWorker(ctx context.Context, e *env, m *inference.Model, batch inferenc
 	reg := prometheus.NewRegistry()
 	wk := &worker{}
 	w, err := pipeline.New(pipeline.Config{
-		Group: fmt.Sprintf("bench-%d", time.Now().UnixNano()), Batch: batch, MaxInFlight: maxInFlight,
+		InputTopic: topic, Group: group, Batch: batch, MaxInFlight: maxInFlight,
 	}, pipeline.Deps{
-		Reader:   consumers.ReaderConfig{Brokers: []string{e.addr}},
+		// A short heartbeat, so a member notices a rebalance quickly (the
+		// scale runs start a second worker beside the first).
+		Reader:   consumers.ReaderConfig{Brokers: []string{e.addr}, HeartbeatInterval: 200 * time.Millisecond},
 		Writer:   producers.WriterConfig{Brokers: []string{e.addr}},
 		Decoder:  schemas.NewDecoder(e.client, 0),
 		Encoder:  enc,

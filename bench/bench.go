@@ -72,7 +72,13 @@ type sizes struct {
 	loadFor time.Duration
 }
 
+// testSizes, when set (by this package's tests), replaces both.
+var testSizes *sizes
+
 func sizesFor(quick bool) sizes {
+	if testSizes != nil {
+		return *testSizes
+	}
 	if quick {
 		return sizes{rawFor: 300 * time.Millisecond, loadFor: 2 * time.Second,
 			events: map[string]int{"demo": 40000, "heavy": 8000}, batch1: map[string]int{"demo": 8000, "heavy": 2000}}

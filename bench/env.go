@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -129,12 +131,18 @@ func (e *env) preload(ctx context.Context, m *model, n int) error {
 
 // preloadTopic writes n input events to topic.
 func (e *env) preloadTopic(ctx context.Context, m *model, topic string, n int) error {
-	// A transport of its own: the shared default one caches metadata read
-	// before the topic existed.
-	tr := &kafka.Transport{}
-	defer tr.CloseIdleConnections()
-	w := &kafka.Writer{Addr: kafka.TCP(e.addr), Topic: topic, Transport: tr, Balancer: kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 2000, BatchBytes: 16 << 20}
+	var acked atomic.Int64
+	var failed atomic.Pointer[error]
+	w, err := producers.NewAsyncWriter(producers.WriterConfig{Brokers: []string{e.addr}, Topic: topic}, nil,
+		func(msgs []kafka.Message, err error) {
+			if err != nil {
+				failed.CompareAndSwap(nil, &err)
+			}
+			acked.Add(int64(len(msgs)))
+		})
+	if err != nil {
+		return err
+	}
 	defer w.Close()
 	const chunk = 2000
 	msgs := make([]kafka.Message, 0, chunk)
@@ -148,10 +156,22 @@ func (e *env) preloadTopic(ctx context.Context, m *model, topic string, n int) e
 			}
 			msgs = append(msgs, kafka.Message{Key: []byte(rec["entity_id"].(string)), Value: v})
 		}
-		if err := w.WriteMessages(ctx, msgs...); err != nil {
+		if err := w.Enqueue(msgs...); err != nil {
 			return fmt.Errorf("preloading events: %w", err)
 		}
 		sent += len(msgs)
+		for int64(sent)-acked.Load() > 4*chunk { // bound what is buffered
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for acked.Load() < int64(n) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if perr := failed.Load(); perr != nil {
+		return fmt.Errorf("preloading events: %w", *perr)
 	}
 	return nil
 }

@@ -116,7 +116,7 @@ func (w *AsyncWriter) Enqueue(msgs ...kafka.Message) error {
 		if topic == "" {
 			return fmt.Errorf("enqueueing %d messages: message %d names no topic", len(msgs), i)
 		}
-		if size := messageSize(m); size > w.cfg.BatchBytes {
+		if size := messageSize(m); size > w.cfg.BatchBytes-batchOverhead {
 			return fmt.Errorf("enqueueing %d messages: %w: message %d is %d bytes, batch_bytes is %d",
 				len(msgs), kafka.MessageSizeTooLarge, i, size, w.cfg.BatchBytes)
 		}
@@ -220,9 +220,10 @@ func (w *AsyncWriter) send(key partKey, q *partQueue) {
 }
 
 // take removes the next request's messages from q: up to BatchSize
-// messages and BatchBytes bytes (at least one message). w.mu is held.
+// messages in a record batch of at most BatchBytes (at least one message).
+// w.mu is held.
 func (w *AsyncWriter) take(q *partQueue) []kafka.Message {
-	n, bytes := 0, int64(0)
+	n, bytes := 0, int64(batchOverhead)
 	for n < len(q.pending) && n < w.cfg.BatchSize {
 		size := messageSize(&q.pending[n])
 		if n > 0 && bytes+size > w.cfg.BatchBytes {
@@ -313,11 +314,21 @@ func (r *messageRecords) ReadRecord() (*kafka.Record, error) {
 	return &r.rec, nil
 }
 
-// messageSize is a message's size as batch_bytes counts it.
+// Record-batch framing, bounded from above: the batch header, and per
+// record its length, attributes, timestamp and offset deltas and the key,
+// value and header-count lengths (varints), and per header two lengths.
+const (
+	batchOverhead  = 61
+	recordOverhead = 40
+	headerOverhead = 10
+)
+
+// messageSize is the most bytes a message takes in a record batch, as
+// batch_bytes counts it.
 func messageSize(m *kafka.Message) int64 {
-	n := int64(len(m.Key) + len(m.Value))
+	n := int64(len(m.Key)+len(m.Value)) + recordOverhead
 	for _, h := range m.Headers {
-		n += int64(len(h.Key) + len(h.Value))
+		n += int64(len(h.Key)+len(h.Value)) + headerOverhead
 	}
 	return n
 }

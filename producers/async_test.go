@@ -243,3 +243,30 @@ func TestAsyncWriterRidesOutBrokerRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestAsyncWriterFitsTheBrokerLimit: a backlog of ~1 KiB messages, several
+// MiB in all, is cut into requests whose record batches the broker accepts
+// (its limit is batch_bytes' default, 1 MiB, framing included).
+func TestAsyncWriterFitsTheBrokerLimit(t *testing.T) {
+	const n = 3000
+	k := testkit.StartKafka(t)
+	k.CreateTopic(t, "predictions", 1)
+	c := newCompletions(n)
+	w := newAsync(t, WriterConfig{Brokers: []string{k.Addr}, Topic: "predictions"}, nil, c)
+	msgs := make([]kafka.Message, n)
+	for i := range msgs {
+		msgs[i] = kafka.Message{Key: fmt.Appendf(nil, "k%d", i), Value: make([]byte, 1040)}
+	}
+	if err := w.Enqueue(msgs...); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, n, 20*time.Second)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.errs) > 0 {
+		t.Fatalf("%d requests failed, first: %v", len(c.errs), c.errs[0])
+	}
+	if len(c.calls) < 3 {
+		t.Errorf("%d MiB went out in %d requests", n/1024, len(c.calls))
+	}
+}

@@ -1,0 +1,99 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-ml/sluice/inference"
+)
+
+// TestRunBothModels runs every phase on both models with tiny sizes and
+// checks that each figure was measured, that the ratios are the ratios of
+// the figures, and that the table and the JSON carry them.
+func TestRunBothModels(t *testing.T) {
+	if _, err := inference.FindLibrary(); err != nil {
+		t.Skipf("ONNX Runtime: %v (run scripts/fetch-onnxruntime.sh)", err)
+	}
+	testSizes = &sizes{rawFor: 50 * time.Millisecond, loadFor: 500 * time.Millisecond,
+		events: map[string]int{"demo": 3000, "heavy": 600}, batch1: map[string]int{"demo": 500, "heavy": 200}}
+	defer func() { testSizes = nil }()
+	var progress bytes.Buffer
+	rs, err := Run(t.Context(), Options{Provider: inference.ProviderCPU, Threads: 1, Partitions: 2, Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].Model != "demo" || rs[1].Model != "heavy" {
+		t.Fatalf("results for %d models", len(rs))
+	}
+	for _, r := range rs {
+		figures := map[string]float64{
+			"raw": r.Raw, "passthrough": r.Passthrough, "pipeline": r.Pipeline, "batch1": r.PipelineBatch1,
+			"p99@50": r.P99At50, "p99@80": r.P99At80, "batch inference": r.BatchInferenceMs,
+		}
+		for _, b := range rawBatches {
+			figures["raw batch "+itoa(b)] = r.RawByBatch[b]
+		}
+		for name, v := range figures {
+			if !(v > 0) {
+				t.Errorf("%s: %s = %v, want > 0", r.Model, name, v)
+			}
+		}
+		if r.Latency50.N == 0 || r.Latency80.N == 0 {
+			t.Errorf("%s: latency samples %d and %d", r.Model, r.Latency50.N, r.Latency80.N)
+		}
+		if len(r.PipelineRuns) != 2 || r.Pipeline != (r.PipelineRuns[0]+r.PipelineRuns[1])/2 {
+			t.Errorf("%s: pipeline %v is not the mean of its runs %v", r.Model, r.Pipeline, r.PipelineRuns)
+		}
+		if !near(r.PipelineOverPass, r.Pipeline/r.Passthrough) || !near(r.PipelineOverRaw, r.Pipeline/r.Raw) || !near(r.BatchedOverBatch1, r.Pipeline/r.PipelineBatch1) {
+			t.Errorf("%s: ratios do not match the figures: %+v", r.Model, r)
+		}
+		if len(r.Scale) != 3 {
+			t.Fatalf("%s: %d scale rows", r.Model, len(r.Scale))
+		}
+		for _, s := range r.Scale {
+			if !(s.EventsPerS > 0) {
+				t.Errorf("%s: scale row %+v not measured", r.Model, s)
+			}
+		}
+		if want := (ScaleRow{Workers: 2, Partitions: 2}); r.Scale[2].Workers != want.Workers || r.Scale[2].Partitions != want.Partitions {
+			t.Errorf("%s: last scale row %+v, want 2 workers over 2 partitions", r.Model, r.Scale[2])
+		}
+	}
+	if d := rs[0]; !(d.PipelineDrift > 0) || !near(d.DriftOverNoDrift, d.PipelineDrift/d.Pipeline) {
+		t.Errorf("demo drift on %v, ratio %v", d.PipelineDrift, d.DriftOverNoDrift)
+	}
+	if rs[1].PipelineDrift != 0 {
+		t.Errorf("heavy drift-on run measured (%v) though drift does not profile arrays", rs[1].PipelineDrift)
+	}
+
+	var table bytes.Buffer
+	WriteTable(&table, rs)
+	for _, want := range []string{"| figure | demo | heavy |", "pipeline / passthrough", "drift on / drift off", "scale: 2 worker(s), 2 partition(s)"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	b, err := json.Marshal(rs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]any
+	if err := json.Unmarshal(b, &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"raw_rows_per_s", "passthrough_events_per_s", "pipeline_events_per_s", "pipeline_batch1_events_per_s", "p99_ms_at_50pct", "p99_ms_at_80pct", "cpu", "provider", "batch_size", "scale"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	if !strings.Contains(progress.String(), "scale") {
+		t.Errorf("progress never named the scale phase: %q", progress.String())
+	}
+}
+
+func near(a, b float64) bool { return a == b || (a-b)/b < 1e-9 && (b-a)/b < 1e-9 }
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

@@ -27,6 +27,9 @@ type Options struct {
 	// DriftSampleEvery is the drift monitor's drift.sample_every in the
 	// drift-on run (default 1: every event).
 	DriftSampleEvery int
+	// DriftMaxRate is drift.max_rate in the drift-on run (0: its default).
+	// A second drift-on run always bins every event (max_rate -1).
+	DriftMaxRate int
 	// Progress receives a one-line progress display (nil: none).
 	Progress io.Writer
 }
@@ -59,6 +62,9 @@ type Result struct {
 	PassthroughRuns []float64 `json:"passthrough_runs"`
 	PipelineRuns    []float64 `json:"pipeline_runs"`
 	DriftRuns       []float64 `json:"pipeline_drift_on_runs,omitempty"`
+	// The same with the drift tap binning every event (max_rate -1).
+	PipelineDriftAll    float64 `json:"pipeline_drift_every_event_events_per_s,omitempty"`
+	DriftAllOverNoDrift float64 `json:"drift_every_event_over_off,omitempty"`
 	// Scale is the pipeline's throughput by workers (in this process) and
 	// partitions, each over the same number of events.
 	Scale []ScaleRow `json:"scale"`

@@ -62,7 +62,7 @@ func TestRunBothModels(t *testing.T) {
 			t.Errorf("%s: last scale row %+v, want 2 workers over 2 partitions", r.Model, r.Scale[2])
 		}
 	}
-	if d := rs[0]; !(d.PipelineDrift > 0) || !near(d.DriftOverNoDrift, d.PipelineDrift/d.Pipeline) {
+	if d := rs[0]; !(d.PipelineDrift > 0) || !near(d.DriftOverNoDrift, d.PipelineDrift/d.Pipeline) || !(d.PipelineDriftAll > 0) || !near(d.DriftAllOverNoDrift, d.PipelineDriftAll/d.Pipeline) {
 		t.Errorf("demo drift on %v, ratio %v", d.PipelineDrift, d.DriftOverNoDrift)
 	}
 	if rs[1].PipelineDrift != 0 {

@@ -15,7 +15,8 @@ func (discard) Emit(context.Context, string, string, map[string]any, string) err
 
 // pipelineWithDrift is pipelineRate with the drift monitor observing every
 // scored event and flushing its windows to Redis, as a worker runs it.
-func pipelineWithDrift(ctx context.Context, e *env, m *model, im *inference.Model, batch inference.BatchConfig, n, maxInFlight, sampleEvery int) (float64, error) {
+// maxRate is drift.max_rate (0: its default, -1: bin every event).
+func pipelineWithDrift(ctx context.Context, e *env, m *model, im *inference.Model, batch inference.BatchConfig, n, maxInFlight, sampleEvery, maxRate int) (float64, error) {
 	recs := make([]map[string]any, 20000)
 	for i := range recs {
 		recs[i] = m.next()
@@ -32,6 +33,9 @@ func pipelineWithDrift(ctx context.Context, e *env, m *model, im *inference.Mode
 	}
 	cfg := drift.DefaultConfig()
 	cfg.SampleEvery = sampleEvery
+	if maxRate != 0 {
+		cfg.MaxRate = maxRate
+	}
 	mon, err := drift.NewMonitor(cfg, m.name, "1", p, e.rdb, discard{}, drift.WithLogger(e.log))
 	if err != nil {
 		return 0, err

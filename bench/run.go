@@ -58,10 +58,10 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	maxInFlight := 8192
 
 	// 2, 3 and 3b run in a mirrored order (passthrough, pipeline, drift on,
-	// drift on, pipeline, passthrough) and each figure is the mean of its
-	// two runs, so that a trend over the run (the broker's log growing, the
+	// drift on binning every event, and back) and each figure is the mean of
+	// its two runs, so that a trend over the run (the broker's log growing, the
 	// machine's other tenants) weighs on every figure alike.
-	var pass, pipe, drifted [2]float64
+	var pass, pipe, drifted, driftedAll [2]float64
 	for round := range 2 {
 		passRun := func() (err error) {
 			o.progress("%s: [2/6] passthrough (consume → produce → commit, no decode, no inference), run %d of 2", name, round+1)
@@ -80,12 +80,20 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 				return nil
 			}
 			o.progress("%s: [3/6] pipeline with drift monitoring, run %d of 2", name, round+1)
-			drifted[round], err = pipelineWithDrift(ctx, e, m, im, batch, n, maxInFlight, o.DriftSampleEvery)
+			drifted[round], err = pipelineWithDrift(ctx, e, m, im, batch, n, maxInFlight, o.DriftSampleEvery, o.DriftMaxRate)
 			return err
 		}
-		order := []func() error{passRun, pipeRun, driftRun}
+		driftAllRun := func() (err error) {
+			if name != "demo" {
+				return nil
+			}
+			o.progress("%s: [3/6] pipeline with drift monitoring of every event, run %d of 2", name, round+1)
+			driftedAll[round], err = pipelineWithDrift(ctx, e, m, im, batch, n, maxInFlight, 1, -1)
+			return err
+		}
+		order := []func() error{passRun, pipeRun, driftRun, driftAllRun}
 		if round == 1 {
-			order = []func() error{driftRun, pipeRun, passRun}
+			order = []func() error{driftAllRun, driftRun, pipeRun, passRun}
 		}
 		for _, run := range order {
 			if err := run(); err != nil {
@@ -100,6 +108,8 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 		res.PipelineDrift = (drifted[0] + drifted[1]) / 2
 		res.DriftOverNoDrift = res.PipelineDrift / res.Pipeline
 		res.DriftRuns = drifted[:]
+		res.PipelineDriftAll = (driftedAll[0] + driftedAll[1]) / 2
+		res.DriftAllOverNoDrift = res.PipelineDriftAll / res.Pipeline
 	}
 
 	// 4. the pipeline at batch 1, over a prefix of the same events

@@ -37,6 +37,12 @@ func WriteTable(w io.Writer, rs []Result) {
 		}
 		return num(r.PipelineDrift)
 	})
+	row("pipeline, drift monitoring every event (events/s)", func(r Result) string {
+		if r.PipelineDriftAll == 0 {
+			return "—"
+		}
+		return num(r.PipelineDriftAll)
+	})
 	row("pipeline / passthrough", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverPass) })
 	row("pipeline / raw at the same batch size", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverRaw) })
 	row("pipeline / pipeline at batch 1", func(r Result) string { return fmt.Sprintf("%.1f×", r.BatchedOverBatch1) })
@@ -45,6 +51,12 @@ func WriteTable(w io.Writer, rs []Result) {
 			return "—"
 		}
 		return fmt.Sprintf("%.2f", r.DriftOverNoDrift)
+	})
+	row("drift on, every event / drift off", func(r Result) string {
+		if r.PipelineDriftAll == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f", r.DriftAllOverNoDrift)
 	})
 	row("end-to-end p50 / p99 / p99.9 at 50% load (ms)", func(r Result) string { return pct(r.Latency50) })
 	row("end-to-end p50 / p99 / p99.9 at 80% load (ms)", func(r Result) string { return pct(r.Latency80) })

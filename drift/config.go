@@ -30,6 +30,14 @@ type Config struct {
 	// WindowEvents spans SampleEvery times as many events; raise it when
 	// the tap costs more throughput than drift is worth.
 	SampleEvery int `yaml:"sample_every"`
+	// MaxRate is the most events per second one worker bins (default
+	// 20000; -1: every event however fast). Above it the monitor bins one
+	// event in k, k (at least SampleEvery) set at each flush interval from
+	// the rate of the last one. Windows count binned events, so a window
+	// keeps its size and statistical power and only spans more traffic,
+	// while the tap's cost (binning, flushes, evaluations) stops growing
+	// with throughput.
+	MaxRate int `yaml:"max_rate"`
 	// PSIThreshold flags a feature whose PSI exceeds it (default 0.2).
 	PSIThreshold float64 `yaml:"psi_threshold"`
 	// PValue is the family-wise significance of the KS and chi-squared
@@ -72,6 +80,7 @@ func DefaultConfig() Config {
 		ReportsTopic:    "drift-reports",
 		RetrainTopic:    "retrain-requests",
 		SampleEvery:     1,
+		MaxRate:         20000,
 		RedisTimeout:    2 * time.Second,
 		CloseLease:      30 * time.Second,
 		WindowTTL:       time.Hour,
@@ -93,6 +102,7 @@ func (c Config) WithDefaults() Config {
 	}
 	set(&c.WindowEvents, d.WindowEvents)
 	set(&c.SampleEvery, 1)
+	set(&c.MaxRate, d.MaxRate)
 	set(&c.MinWindowEvents, d.MinWindowEvents)
 	set(&c.RetrainK, d.RetrainK)
 	set(&c.RetrainM, d.RetrainM)
@@ -130,6 +140,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.SampleEvery < 1:
 		return bad("sample_every", c.SampleEvery)
+	case c.MaxRate < -1:
+		return bad("max_rate", c.MaxRate)
 	case c.WindowEvents < 1:
 		return bad("window_events", c.WindowEvents)
 	case c.WindowDuration < 0:

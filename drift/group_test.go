@@ -119,6 +119,10 @@ func testConfig() Config {
 	c := DefaultConfig()
 	c.FlushInterval = 20 * time.Millisecond
 	c.WindowDuration = time.Minute
+	// The tests feed events far faster than a worker sees them and count
+	// windows by events fed: bin every one (TestMaxRateRaisesSampling
+	// covers max_rate).
+	c.MaxRate = -1
 	return c
 }
 

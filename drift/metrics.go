@@ -14,6 +14,7 @@ type Metrics struct {
 	windows     *prometheus.CounterVec
 	retrains    *prometheus.CounterVec
 	flushErrors prometheus.Counter
+	sampleEvery *prometheus.GaugeVec
 }
 
 // NewMetrics registers drift's metrics with reg (nil: not registered).
@@ -35,9 +36,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sluice_drift_flush_errors_total",
 			Help: "Failed flushes of drift counts to Redis.",
 		}),
+		sampleEvery: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sluice_drift_sample_every",
+			Help: "The drift tap bins one event in this many (drift.sample_every, raised while the rate exceeds drift.max_rate).",
+		}, []string{"model"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.score, m.windows, m.retrains, m.flushErrors)
+		reg.MustRegister(m.score, m.windows, m.retrains, m.flushErrors, m.sampleEvery)
 	}
 	return m
 }
@@ -68,5 +73,11 @@ func (m *Metrics) retrain(model string) {
 func (m *Metrics) flushError() {
 	if m != nil {
 		m.flushErrors.Inc()
+	}
+}
+
+func (m *Metrics) sampling(model string, k int) {
+	if m != nil {
+		m.sampleEvery.WithLabelValues(model).Set(float64(k))
 	}
 }

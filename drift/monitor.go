@@ -19,7 +19,8 @@ import (
 // evaluates the windows it closes. Observe and ObserveBatch are safe for
 // concurrent use and never touch the network; Run does the rest.
 type Monitor struct {
-	seen      atomic.Uint64 // events offered to Observe, for SampleEvery
+	seen      atomic.Uint64 // events offered to Observe
+	every     atomic.Uint64 // bin one event in this many (SampleEvery, raised by MaxRate)
 	cfg       Config
 	model     string
 	version   string
@@ -48,6 +49,10 @@ type Monitor struct {
 
 	umu        sync.Mutex
 	unfinished []string // closed windows whose evaluation failed
+
+	// Run's alone: where the last rate measurement started.
+	rateSeen uint64
+	rateAt   time.Time
 }
 
 // counts is one set of bin counts and the number of events behind them.
@@ -112,6 +117,8 @@ func NewMonitor(cfg Config, model, version string, p *Profile, rdb redis.Univers
 	}
 	m.acc, m.spare, m.pending = m.newCounts(), m.newCounts(), m.newCounts()
 	m.stackSafe = len(m.lay.feats)+1 <= stackBins
+	m.every.Store(uint64(m.cfg.SampleEvery))
+	m.met.sampling(model, m.cfg.SampleEvery)
 	m.log = m.log.With("model", model, "version", version)
 	return m, nil
 }

@@ -1,6 +1,9 @@
 package drift
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // stackBins is how many features Observe bins on the stack before taking
 // the lock; wider profiles bin under the lock instead.
@@ -8,12 +11,15 @@ const stackBins = 64
 
 var nan32 = float32(math.NaN())
 
+// minRateInterval is the shortest interval adapt measures a rate over.
+const minRateInterval = time.Millisecond
+
 // Observe counts one event: its decoded record (plain Go values, nil for
 // null) and the model's score on it (NaN when there is none). Missing
 // values and unknown categories count in their own bins. It does not
 // allocate or do I/O and is safe for concurrent use.
 func (m *Monitor) Observe(rec map[string]any, score float32) {
-	if k := uint64(m.cfg.SampleEvery); k > 1 && m.seen.Add(1)%k != 0 {
+	if n, k := m.seen.Add(1), m.every.Load(); k > 1 && n%k != 0 {
 		return
 	}
 	if !m.stackSafe {
@@ -48,10 +54,10 @@ func (m *Monitor) Observe(rec map[string]any, score float32) {
 // recs[i] (scores may be nil when there are none). It is safe for
 // concurrent use.
 func (m *Monitor) ObserveBatch(recs []map[string]any, scores []float32) {
-	k := uint64(m.cfg.SampleEvery)
+	k := m.every.Load()
 	m.mu.Lock()
 	for i, rec := range recs {
-		if k > 1 && m.seen.Add(1)%k != 0 {
+		if n := m.seen.Add(1); k > 1 && n%k != 0 {
 			continue
 		}
 		s := nan32
@@ -90,5 +96,29 @@ func (m *Monitor) kickNow() {
 	select {
 	case m.kick <- struct{}{}:
 	default:
+	}
+}
+
+// adapt sets how many events Observe passes over per event it bins, from
+// the rate seen since the last call: SampleEvery, or more when the rate
+// divided by it would exceed MaxRate. Run calls it at every flush (each
+// flush interval, and each FlushEvents binned events), so a burst is
+// sampled within a few milliseconds of its start.
+func (m *Monitor) adapt(now time.Time) {
+	seen := m.seen.Load()
+	if m.rateAt.IsZero() || m.cfg.MaxRate <= 0 {
+		m.rateSeen, m.rateAt = seen, now
+		return
+	}
+	dt := now.Sub(m.rateAt).Seconds()
+	if dt < minRateInterval.Seconds() {
+		return // too short to measure; the next call will see more
+	}
+	rate := float64(seen-m.rateSeen) / dt
+	m.rateSeen, m.rateAt = seen, now
+	k := max(uint64(m.cfg.SampleEvery), uint64(math.Ceil(rate/float64(m.cfg.MaxRate))))
+	if old := m.every.Swap(k); old != k {
+		m.met.sampling(m.model, int(k))
+		m.log.Debug("drift: sampling changed", "bin_one_in", k, "events_per_s", int(rate), "max_rate", m.cfg.MaxRate)
 	}
 }

@@ -3,6 +3,10 @@ package drift
 import (
 	"math"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestObserveDoesNotAllocate(t *testing.T) {
@@ -163,5 +167,70 @@ func TestSampleEveryObservesOneInK(t *testing.T) {
 	cfg.SampleEvery = -1
 	if err := cfg.Validate(); err == nil {
 		t.Fatal("sample_every -1 was accepted")
+	}
+}
+
+// TestMaxRateRaisesSampling: above max_rate events per second the tap bins
+// one event in ceil(rate/max_rate), never fewer than sample_every asks,
+// and bins every event again once the rate falls.
+func TestMaxRateRaisesSampling(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxRate = 1000
+	cfg.SampleEvery = 2
+	reg := prometheus.NewRegistry()
+	m, err := NewMonitor(cfg, "fraud", "3", testProfile(t, 5000), nil, newCaptureSink(), WithMetrics(NewMetrics(reg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGen(73)
+	observe := func(n int) int64 {
+		m.mu.Lock()
+		before := m.acc.n
+		m.mu.Unlock()
+		for range n {
+			rec, score := g.next()
+			m.Observe(rec, score)
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.acc.n - before
+	}
+	gauge := func() float64 { return testutil.ToFloat64(m.met.sampleEvery.WithLabelValues("fraud")) }
+	t0 := time.Unix(1000, 0)
+	m.adapt(t0) // starts the first measurement
+	if got := observe(1000); got != 500 || gauge() != 2 {
+		t.Fatalf("before any rate is known: binned %d of 1000, gauge %v; want 500 (sample_every 2)", got, gauge())
+	}
+	observe(9000) // 10000 events in the second: 10 times max_rate
+	m.adapt(t0.Add(time.Second))
+	if got := observe(5000); got != 500 || gauge() != 10 {
+		t.Fatalf("at 10000/s: binned %d of 5000, gauge %v; want 500 (one in 10)", got, gauge())
+	}
+	m.adapt(t0.Add(3 * time.Second)) // 5000 events over 2 s: 2.5 times max_rate
+	if got := observe(3000); got != 1000 || gauge() != 3 {
+		t.Fatalf("at 2500/s: binned %d of 3000, gauge %v; want 1000 (one in 3)", got, gauge())
+	}
+	m.adapt(t0.Add(13 * time.Second)) // 300/s: back to sample_every
+	if got := observe(1000); got != 500 || gauge() != 2 {
+		t.Fatalf("at 300/s: binned %d of 1000, gauge %v; want 500", got, gauge())
+	}
+
+	cfg.MaxRate = -1 // every event, however fast
+	m2, err := NewMonitor(cfg, "fraud", "3", testProfile(t, 5000), nil, newCaptureSink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2.adapt(t0)
+	for range 100000 {
+		rec, score := g.next()
+		m2.Observe(rec, score)
+	}
+	m2.adapt(t0.Add(time.Second))
+	if k := m2.every.Load(); k != 2 {
+		t.Fatalf("max_rate -1 sampled one in %d at 100000/s", k)
+	}
+	cfg.MaxRate = -2
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("max_rate -2 was accepted")
 	}
 }

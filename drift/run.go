@@ -28,8 +28,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 			cancel()
 			return nil
 		case <-m.kick:
+			m.adapt(time.Now())
 			m.bounded(ctx, func(c context.Context) error { return m.Flush(c) })
-		case <-t.C:
+		case now := <-t.C:
+			m.adapt(now)
 			m.bounded(ctx, func(c context.Context) error { return m.Flush(c) })
 			m.bounded(ctx, m.retryUnfinished)
 			if ticks++; ticks%sweepEvery == 0 {

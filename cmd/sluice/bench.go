@@ -23,6 +23,7 @@ func cmdBench(ctx context.Context, args []string, _ *slog.Logger) error {
 	threads := fs.Int("threads", 0, "ONNX Runtime intra-op threads (0 = GOMAXPROCS)")
 	partitions := fs.Int("partitions", 4, "partitions of the input topic")
 	driftSample := fs.Int("drift-sample-every", 1, "drift.sample_every in the drift-on run")
+	driftMaxRate := fs.Int("drift-max-rate", 0, "drift.max_rate in the drift-on run (0: its default; -1: every event)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -43,7 +44,7 @@ func cmdBench(ctx context.Context, args []string, _ *slog.Logger) error {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	res, err := bench.Run(ctx, bench.Options{
 		Quick: *quick, Models: strings.Split(*models, ","), Provider: inference.Provider(*provider),
-		Threads: *threads, Partitions: int32(*partitions), Progress: os.Stderr, DriftSampleEvery: *driftSample,
+		Threads: *threads, Partitions: int32(*partitions), Progress: os.Stderr, DriftSampleEvery: *driftSample, DriftMaxRate: *driftMaxRate,
 	})
 	if err != nil {
 		return err

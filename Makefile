@@ -8,7 +8,7 @@ ORT_LIB = $(shell scripts/fetch-onnxruntime.sh)
 GOFLAGS_TEST ?= -race -count=1
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build deps ort test test-short fuzz demo dev bench vet fmt clean
+.PHONY: all build deps ort test test-short fuzz demo dev bench bench-gpu vet fmt clean
 
 all: build
 
@@ -48,6 +48,11 @@ dev: build ort
 
 bench: build ort
 	ONNXRUNTIME_LIB=$(ORT_LIB) $(BIN) bench $(BENCHFLAGS)
+
+# CPU against CUDA on the heavy model; needs a GPU and a GPU build of ONNX
+# Runtime (see scripts/bench-gpu.sh).
+bench-gpu: build
+	scripts/bench-gpu.sh $(BENCHGPUFLAGS)
 
 clean:
 	rm -rf bin .sluice

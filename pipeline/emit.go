@@ -59,13 +59,13 @@ func (w *Worker) fillPrediction(p *schemas.Prediction, ev *event) inference.Resu
 	m := ev.model
 	sig := m.Signature()
 	out := sig.ReadOutput(ev.scores)
-	t := ev.eventTime()
+	t := ev.evTime
 	if t.IsZero() {
 		t = time.UnixMilli(0)
 	}
 	*p = schemas.Prediction{
-		EventID:         ev.stringField("event_id"),
-		EntityID:        ev.stringField("entity_id"),
+		EventID:         ev.eventID,
+		EntityID:        ev.entityID,
 		ModelName:       m.Name(),
 		ModelVersion:    m.Version(),
 		Scores:          ev.scores,
@@ -108,7 +108,7 @@ func (w *Worker) keep(ctx context.Context, batch []*event) {
 	kept := make([]KeptEvent, 0, len(batch))
 	for _, ev := range batch {
 		if ev.reply == nil {
-			kept = append(kept, KeptEvent{EventID: ev.stringField("event_id"), Value: ev.msg.Value})
+			kept = append(kept, KeptEvent{EventID: ev.eventID, Value: ev.msg.Value})
 		}
 	}
 	if err := w.deps.Keeper.Keep(ctx, kept); err != nil {

@@ -11,11 +11,15 @@ import (
 // event is one input message on its way through the worker. It is owned by
 // one stage at a time; the writer's completion callback is its last owner.
 type event struct {
-	msg     kafka.Message
-	rec     map[string]any
-	sig     *inference.Signature // signature row was mapped with
-	row     []float32
-	fetched time.Time
+	msg kafka.Message
+	rec map[string]any // set with setRecord
+	// Read from rec once, by setRecord: the emit stage and the writer's
+	// completion need them for every event.
+	eventID, entityID string
+	evTime            time.Time
+	sig               *inference.Signature // signature row was mapped with
+	row               []float32
+	fetched           time.Time
 
 	// reply is set for a synchronous request (Predict): the event is
 	// answered there instead of being produced or dead-lettered.
@@ -35,14 +39,10 @@ type event struct {
 	score      float32       // the output's score, for the drift Observer
 }
 
-func (e *event) eventTime() time.Time {
-	if t, ok := e.rec["event_time"].(time.Time); ok {
-		return t
-	}
-	return time.Time{}
-}
-
-func (e *event) stringField(name string) string {
-	s, _ := e.rec[name].(string)
-	return s
+// setRecord sets the decoded record and the fields read from it.
+func (e *event) setRecord(rec map[string]any) {
+	e.rec = rec
+	e.eventID, _ = rec["event_id"].(string)
+	e.entityID, _ = rec["entity_id"].(string)
+	e.evTime, _ = rec["event_time"].(time.Time)
 }

@@ -45,7 +45,8 @@ func (w *Worker) Predict(ctx context.Context, recs []map[string]any) ([]Output, 
 	sig := m.Signature()
 	release()
 	for i, rec := range recs {
-		ev := &event{rec: rec, fetched: time.Now(), reply: reply}
+		ev := &event{fetched: time.Now(), reply: reply}
+		ev.setRecord(rec)
 		if class := w.mapRow(ev, sig); class != "" {
 			return nil, &RecordError{Index: i, Err: ev.dlqErr}
 		}

@@ -85,7 +85,7 @@ func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff) str
 		rec, _, err := w.deps.Decoder.Decode(ctx, ev.msg.Value)
 		if err == nil {
 			backoff.reset()
-			ev.rec = rec
+			ev.setRecord(rec)
 			break
 		}
 		var de *schemas.DecodeError
@@ -173,7 +173,7 @@ func (w *Worker) completed(msgs []kafka.Message, err error) {
 		}
 		m.predictions.Inc()
 		m.processing.Observe(now.Sub(ev.fetched).Seconds())
-		if t := ev.eventTime(); !t.IsZero() {
+		if t := ev.evTime; !t.IsZero() {
 			d := now.Sub(t)
 			m.endToEnd.Observe(d.Seconds())
 			if w.deps.OnLatency != nil {

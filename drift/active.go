@@ -20,6 +20,20 @@ func (a *Active) Observe(rec map[string]any, score float32) {
 	}
 }
 
+// Sample asks the current monitor whether to show it the next event (false
+// without one); see Monitor.Sample.
+func (a *Active) Sample() bool {
+	m := a.m.Load()
+	return m != nil && m.Sample()
+}
+
+// Observed passes an event Sample picked to the current monitor, if any.
+func (a *Active) Observed(rec map[string]any, score float32) {
+	if m := a.m.Load(); m != nil {
+		m.Observed(rec, score)
+	}
+}
+
 // ObserveBatch passes the batch to the current monitor, if any.
 func (a *Active) ObserveBatch(recs []map[string]any, scores []float32) {
 	if m := a.m.Load(); m != nil {

@@ -19,9 +19,23 @@ const minRateInterval = time.Millisecond
 // values and unknown categories count in their own bins. It does not
 // allocate or do I/O and is safe for concurrent use.
 func (m *Monitor) Observe(rec map[string]any, score float32) {
-	if n, k := m.seen.Add(1), m.every.Load(); k > 1 && n%k != 0 {
-		return
+	if m.Sample() {
+		m.Observed(rec, score)
 	}
+}
+
+// Sample counts one event offered to the monitor and reports whether it is
+// one to bin (see SampleEvery and MaxRate). A caller that builds records
+// only for the events it will show calls Sample for every event and
+// Observed for each it picked; Observe does both. Safe for concurrent use.
+func (m *Monitor) Sample() bool {
+	n, k := m.seen.Add(1), m.every.Load()
+	return k <= 1 || n%k == 0
+}
+
+// Observed bins one event that Sample picked. It does not allocate or do
+// I/O and is safe for concurrent use.
+func (m *Monitor) Observed(rec map[string]any, score float32) {
 	if !m.stackSafe {
 		m.mu.Lock()
 		m.addLocked(rec, score)

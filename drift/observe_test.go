@@ -2,6 +2,7 @@ package drift
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -232,5 +233,52 @@ func TestMaxRateRaisesSampling(t *testing.T) {
 	cfg.MaxRate = -2
 	if err := cfg.Validate(); err == nil {
 		t.Fatal("max_rate -2 was accepted")
+	}
+}
+
+// TestSampleThenObserved: Sample and Observed together bin what Observe
+// bins, and Active samples nothing until it has a monitor.
+func TestSampleThenObserved(t *testing.T) {
+	cfg := testConfig()
+	cfg.SampleEvery = 3
+	a, err := NewMonitor(cfg, "fraud", "3", testProfile(t, 5000), nil, newCaptureSink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewMonitor(cfg, "fraud", "3", testProfile(t, 5000), nil, newCaptureSink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var active Active
+	g := newGen(74)
+	for range 300 {
+		rec, score := g.next()
+		if active.Sample() {
+			t.Fatal("Active without a monitor sampled an event")
+		}
+		a.Observe(rec, score)
+		if b.Sample() {
+			b.Observed(rec, score)
+		}
+	}
+	active.Set(b)
+	picked := 0
+	for range 300 {
+		rec, score := g.next()
+		a.Observe(rec, score)
+		if active.Sample() {
+			picked++
+			active.Observed(rec, score)
+		}
+	}
+	if picked != 100 {
+		t.Fatalf("Active picked %d of 300 with sample_every 3", picked)
+	}
+	a.mu.Lock()
+	b.mu.Lock()
+	defer a.mu.Unlock()
+	defer b.mu.Unlock()
+	if a.acc.n != 200 || b.acc.n != 200 || !slices.Equal(a.acc.c, b.acc.c) {
+		t.Fatalf("Observe binned %d events, Sample+Observed %d; counts equal: %v", a.acc.n, b.acc.n, slices.Equal(a.acc.c, b.acc.c))
 	}
 }

@@ -146,7 +146,9 @@ func TestBatcherDefaults(t *testing.T) {
 		in <- i
 	}
 	close(in)
-	if err := NewBatcher(BatchConfig{}, in, out).Run(t.Context()); err != nil {
+	// Default size; MaxDelay long, so that a slow machine (-race) cannot
+	// cut the first batch short by the clock.
+	if err := NewBatcher(BatchConfig{MaxDelay: time.Hour}, in, out).Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if a, b := <-out, <-out; len(a) != 256 || len(b) != 44 {

@@ -54,6 +54,24 @@ func FuzzMapRow(f *testing.F) {
 			rec["emb"] = []float64{amount, income, amount}
 		}
 		err := sig.MapRow(rec, row)
+		// MapFields over the same record as names and values, plus a
+		// field the signature does not use, must agree exactly.
+		names, vals := []string{"extra"}, []any{"unused"}
+		for k, v := range rec {
+			names, vals = append(names, k), append(vals, v)
+		}
+		row2 := make([]float32, len(row))
+		err2 := sig.MapFields(vals, sig.Positions(names), row2)
+		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+			t.Fatalf("MapRow error %v, MapFields error %v", err, err2)
+		}
+		if err == nil {
+			for i := range row {
+				if math.Float32bits(row[i]) != math.Float32bits(row2[i]) {
+					t.Fatalf("column %d: MapRow %v, MapFields %v", i, row[i], row2[i])
+				}
+			}
+		}
 		if err != nil {
 			var me *MapError
 			if !errors.As(err, &me) || me.Field == "" || me.Class == "" {

@@ -48,22 +48,77 @@ func (s *Signature) MapRow(rec map[string]any, dst []float32) error {
 	}
 	for i := range p.cols {
 		c := &p.cols[i]
-		v := unwrapUnion(rec[c.field])
-		out := dst[c.off : c.off+c.width]
-		var err *MapError
-		switch c.kind {
-		case KindNumeric:
-			err = c.mapNumeric(v, out)
-		case KindBoolean:
-			err = c.mapBoolean(v, out)
-		case KindCategorical:
-			err = c.mapCategorical(v, out)
-		case KindArray:
-			err = c.mapArray(v, out)
-		}
-		if err != nil {
+		if err := c.mapValue(rec[c.field], dst[c.off:c.off+c.width]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// Positions returns where each input field of the signature is in names
+// (-1 where it is absent), for MapFields over records whose fields come in
+// that order (a decoded record's schema order). Compute it once per schema.
+func (s *Signature) Positions(names []string) []int {
+	p := s.plan
+	if p == nil {
+		return nil
+	}
+	pos := make([]int, len(p.cols))
+	for i := range p.cols {
+		pos[i] = -1
+		for j, name := range names {
+			if name == p.cols[i].field {
+				pos[i] = j
+				break
+			}
+		}
+	}
+	return pos
+}
+
+// MapFields is MapRow for a record given as values in the order of the
+// names that Positions turned into pos: the same checks and columns,
+// without a map lookup per field.
+func (s *Signature) MapFields(vals []any, pos []int, dst []float32) error {
+	p := s.plan
+	if p == nil {
+		return ErrNotValidated
+	}
+	if len(dst) < p.width {
+		return fmt.Errorf("inference: row buffer has %d columns, signature needs %d", len(dst), p.width)
+	}
+	if len(pos) != len(p.cols) {
+		return fmt.Errorf("inference: %d positions for %d input fields (use Positions of this signature)", len(pos), len(p.cols))
+	}
+	for i := range p.cols {
+		c := &p.cols[i]
+		var v any
+		if j := pos[i]; j >= 0 && j < len(vals) {
+			v = vals[j]
+		}
+		if err := c.mapValue(v, dst[c.off:c.off+c.width]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mapValue writes the columns of one field's value into out.
+func (c *colPlan) mapValue(v any, out []float32) error {
+	v = unwrapUnion(v)
+	var err *MapError
+	switch c.kind {
+	case KindNumeric:
+		err = c.mapNumeric(v, out)
+	case KindBoolean:
+		err = c.mapBoolean(v, out)
+	case KindCategorical:
+		err = c.mapCategorical(v, out)
+	case KindArray:
+		err = c.mapArray(v, out)
+	}
+	if err != nil {
+		return err
 	}
 	return nil
 }

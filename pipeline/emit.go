@@ -119,12 +119,19 @@ func (w *Worker) keep(ctx context.Context, batch []*event) {
 
 // observe hands scored events to the drift Observer on its own goroutine,
 // so the tap runs beside the emit stage rather than lengthening it.
-// Records are not modified after decoding, so reading them here while the
-// writer's completion reads event_time is safe.
+// The observe stage is the last to touch a record (the writer's completion
+// reads only the event's own fields), so it may build the record's map here,
+// and only for the events the Observer samples.
 func (w *Worker) observe() error {
+	so, sampling := w.deps.Observer.(SamplingObserver)
 	for batch := range w.observeIn {
 		for _, ev := range batch {
-			w.deps.Observer.Observe(ev.rec, ev.score)
+			switch {
+			case !sampling:
+				w.deps.Observer.Observe(ev.record(), ev.score)
+			case so.Sample():
+				so.Observed(ev.record(), ev.score)
+			}
 		}
 	}
 	return nil

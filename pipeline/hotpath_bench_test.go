@@ -14,8 +14,9 @@ import (
 )
 
 // BenchmarkHotPathPerEvent is the worker's per-event CPU work outside
-// Kafka and ONNX Runtime: decode a framed event (schema cached), map it to
-// its tensor row, and encode its Prediction. Run with -benchmem for
+// Kafka and ONNX Runtime: decode a framed event (schema cached) into its
+// fields, map them to its tensor row by position, and encode its
+// Prediction. Run with -benchmem for
 // allocations per event:
 //
 //	go test -run x -bench HotPath -benchmem ./pipeline/
@@ -42,10 +43,22 @@ func BenchmarkHotPathPerEvent(b *testing.B) {
 		}
 	}
 	dec := schemas.NewDecoder(client, 0)
-	if _, _, err := dec.Decode(b.Context(), events[0]); err != nil { // caches the schema
+	first, _, err := dec.DecodeFields(b.Context(), events[0]) // caches the schema
+	if err != nil {
 		b.Fatal(err)
 	}
 	sig := retrain.DemoSignature()
+	pos := sig.Positions(first.Names) // the worker keeps these per schema id
+	at := func(name string) int {
+		for i, n := range first.Names {
+			if n == name {
+				return i
+			}
+		}
+		b.Fatalf("no field %s", name)
+		return -1
+	}
+	idAt, entityAt, timeAt := at("event_id"), at("entity_id"), at("event_time")
 	row := make([]float32, sig.Width())
 	scores := []float32{0.9, 0.1}
 	buf := make([]byte, 0, 512)
@@ -53,18 +66,19 @@ func BenchmarkHotPathPerEvent(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		rec, _, err := dec.Decode(b.Context(), events[i%len(events)])
+		f, _, err := dec.DecodeFields(b.Context(), events[i%len(events)])
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := sig.MapRow(rec, row); err != nil {
+		if err := sig.MapFields(f.Values, pos, row); err != nil {
 			b.Fatal(err)
 		}
+		rec := f.Values
 		out := sig.ReadOutput(scores)
 		p = schemas.Prediction{
-			EventID: rec["event_id"].(string), EntityID: rec["entity_id"].(string), ModelName: "fraud", ModelVersion: "1",
+			EventID: rec[idAt].(string), EntityID: rec[entityAt].(string), ModelName: "fraud", ModelVersion: "1",
 			Scores: scores, Classes: sig.Output.Classes, PredictedClass: out.Class, Score: out.Score,
-			SourceTopic: "features", SourcePartition: 1, SourceOffset: int64(i), EventTime: rec["event_time"].(time.Time), BatchSize: 256,
+			SourceTopic: "features", SourcePartition: 1, SourceOffset: int64(i), EventTime: rec[timeAt].(time.Time), BatchSize: 256,
 		}
 		buf = schemas.AppendPrediction(buf[:0], 2, &p)
 		i++

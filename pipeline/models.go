@@ -35,3 +35,12 @@ func (s *StaticModel) Acquire() (*inference.Model, func()) { return s.m.Load(), 
 type Observer interface {
 	Observe(rec map[string]any, score float32)
 }
+
+// A SamplingObserver picks the events it looks at before it sees them, so
+// that the worker builds a record's map only for those (the decode stage
+// keeps records as schemas.Fields): Sample is called once per scored event
+// and Observed with each event it picked. The drift monitor implements it.
+type SamplingObserver interface {
+	Sample() bool
+	Observed(rec map[string]any, score float32)
+}

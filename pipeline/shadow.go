@@ -58,7 +58,7 @@ func (w *Worker) shadow(ctx context.Context, batch []*event) {
 	rows := make([]float32, len(picked)*sig.Width())
 	kept := picked[:0]
 	for _, ev := range picked {
-		if sig.MapRow(ev.rec, rows[len(kept)*sig.Width():(len(kept)+1)*sig.Width()]) == nil {
+		if sig.MapRow(ev.record(), rows[len(kept)*sig.Width():(len(kept)+1)*sig.Width()]) == nil {
 			kept = append(kept, ev)
 		}
 	}

@@ -63,8 +63,9 @@ func (w *Worker) fetch(ctx context.Context) error {
 // A registry that is down is waited out rather than dead-lettered.
 func (w *Worker) decode(ctx context.Context, in <-chan *event) error {
 	backoff := newBackoff(100*time.Millisecond, 5*time.Second)
+	plans := map[int32]*fieldPlan{} // this goroutine's, by schema id
 	for ev := range in {
-		if class := w.decodeOne(ctx, ev, backoff); class != "" {
+		if class := w.decodeOne(ctx, ev, backoff, plans); class != "" {
 			w.deadLetter(ev, class, ev.dlqErr)
 			continue
 		}
@@ -76,16 +77,18 @@ func (w *Worker) decode(ctx context.Context, in <-chan *event) error {
 	return nil
 }
 
-func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff) string {
+func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff, plans map[int32]*fieldPlan) string {
 	if len(ev.msg.Value) > w.cfg.MaxRecordBytes {
 		ev.dlqErr = errors.New("record larger than max_record_bytes")
 		return "too_large"
 	}
+	var fields schemas.Fields
+	var id int32
 	for {
-		rec, _, err := w.deps.Decoder.Decode(ctx, ev.msg.Value)
+		var err error
+		fields, id, err = w.deps.Decoder.DecodeFields(ctx, ev.msg.Value)
 		if err == nil {
 			backoff.reset()
-			ev.setRecord(rec)
 			break
 		}
 		var de *schemas.DecodeError
@@ -103,16 +106,35 @@ func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff) str
 	}
 	m, release := w.deps.Models.Acquire()
 	defer release()
-	return w.mapRow(ev, m.Signature())
+	sig := m.Signature()
+	p := plans[id]
+	if p == nil || p.sig != sig {
+		p = newFieldPlan(fields.Names, sig)
+		plans[id] = p
+	}
+	ev.setFields(fields, p)
+	return w.mapFields(ev, sig, p.pos)
 }
 
+// mapFields maps a decoded record's fields with the positions of sig's
+// inputs in its schema.
+func (w *Worker) mapFields(ev *event, sig *inference.Signature, pos []int) string {
+	return w.mapWith(ev, sig, func(row []float32) error { return sig.MapFields(ev.fields.Values, pos, row) })
+}
+
+// mapRow maps ev's record as a map (a synchronous request's, or a record
+// mapped again because the model was swapped since).
 func (w *Worker) mapRow(ev *event, sig *inference.Signature) string {
+	return w.mapWith(ev, sig, func(row []float32) error { return sig.MapRow(ev.record(), row) })
+}
+
+func (w *Worker) mapWith(ev *event, sig *inference.Signature, mapTo func([]float32) error) string {
 	if cap(ev.row) < sig.Width() {
 		ev.row = make([]float32, sig.Width())
 	}
 	ev.row = ev.row[:sig.Width()]
 	ev.sig = sig
-	if err := sig.MapRow(ev.rec, ev.row); err != nil {
+	if err := mapTo(ev.row); err != nil {
 		ev.dlqErr = err
 		var me *inference.MapError
 		if errors.As(err, &me) {

@@ -50,6 +50,7 @@ type Decoder struct {
 type codecEntry struct {
 	codec *goavro.Codec
 	root  *node
+	names []string     // the record's field names, in schema order
 	fast  *fastDecoder // nil: the schema needs goavro
 	err   error        // the schema cannot be used; cached because ids are immutable
 }
@@ -69,21 +70,7 @@ func NewDecoder(c *Client, maxBytes int) *Decoder {
 // Class says why (dead-letter it); a registry that cannot be reached gives an
 // error matching ErrRegistryUnavailable and no DecodeError (retry it).
 func (d *Decoder) Decode(ctx context.Context, framed []byte) (rec map[string]any, schemaID int32, err error) {
-	switch {
-	case len(framed) == 0:
-		return nil, 0, decodeErr(ClassEmpty, ErrEmpty)
-	case len(framed) > d.maxBytes:
-		return nil, 0, decodeErr(ClassTooLarge, fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(framed), d.maxBytes))
-	}
-	id, body, err := ParseFrame(framed)
-	if err != nil {
-		class := ClassShortFrame
-		if errors.Is(err, ErrBadMagic) {
-			class = ClassBadMagic
-		}
-		return nil, 0, decodeErr(class, err)
-	}
-	e, err := d.entry(ctx, id)
+	e, id, body, err := d.open(ctx, framed)
 	if err != nil {
 		return nil, id, err
 	}
@@ -96,6 +83,72 @@ func (d *Decoder) Decode(ctx context.Context, framed []byte) (rec map[string]any
 		return nil, id, decodeErr(ClassDecode, fmt.Errorf("schema %d: %w", id, err))
 	}
 	return rec, id, nil
+}
+
+// Fields is a decoded record as its writer schema's field names and their
+// values in schema order: what Decode's map holds, without the map. Names
+// is shared by every record of one schema id and must not be modified;
+// Values belongs to the record.
+type Fields struct {
+	Names  []string
+	Values []any
+}
+
+// Map returns the record as Decode returns it.
+func (f Fields) Map() map[string]any {
+	m := make(map[string]any, len(f.Names))
+	for i, name := range f.Names {
+		m[name] = f.Values[i]
+	}
+	return m
+}
+
+// DecodeFields is Decode returning the record as Fields. Schemas the
+// compiled decoder covers are read straight into the values, which costs
+// less than building the map; errors are Decode's.
+func (d *Decoder) DecodeFields(ctx context.Context, framed []byte) (Fields, int32, error) {
+	e, id, body, err := d.open(ctx, framed)
+	if err != nil {
+		return Fields{}, id, err
+	}
+	vals := make([]any, len(e.names))
+	if e.fast != nil && !d.goavro {
+		err = e.fast.decodeValues(body, vals)
+	} else {
+		var rec map[string]any
+		if rec, err = e.decodeGoavro(body); err == nil {
+			for i, name := range e.names {
+				vals[i] = rec[name]
+			}
+		}
+	}
+	if err != nil {
+		return Fields{}, id, decodeErr(ClassDecode, fmt.Errorf("schema %d: %w", id, err))
+	}
+	return Fields{Names: e.names, Values: vals}, id, nil
+}
+
+// open checks the frame and returns the codec of its schema and its body.
+func (d *Decoder) open(ctx context.Context, framed []byte) (*codecEntry, int32, []byte, error) {
+	switch {
+	case len(framed) == 0:
+		return nil, 0, nil, decodeErr(ClassEmpty, ErrEmpty)
+	case len(framed) > d.maxBytes:
+		return nil, 0, nil, decodeErr(ClassTooLarge, fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(framed), d.maxBytes))
+	}
+	id, body, err := ParseFrame(framed)
+	if err != nil {
+		class := ClassShortFrame
+		if errors.Is(err, ErrBadMagic) {
+			class = ClassBadMagic
+		}
+		return nil, 0, nil, decodeErr(class, err)
+	}
+	e, err := d.entry(ctx, id)
+	if err != nil {
+		return nil, id, nil, err
+	}
+	return e, id, body, nil
 }
 
 // entry returns the cached codec of id, fetching and building it on a miss.
@@ -148,7 +201,11 @@ func compile(text string) *codecEntry {
 	if root.kind != kRecord {
 		return &codecEntry{err: errors.New("schema is not an avro record")}
 	}
-	return &codecEntry{codec: codec, root: root, fast: compileFast(root)}
+	names := make([]string, len(root.fields))
+	for i, f := range root.fields {
+		names[i] = f.name
+	}
+	return &codecEntry{codec: codec, root: root, names: names, fast: compileFast(root)}
 }
 
 // newCodec is goavro.NewCodec with its panics on malformed schemas turned

@@ -10,29 +10,48 @@ import (
 
 var errFastPanic = errors.New("fast avro decoder panicked")
 
-// decode reads one body. It allocates the map, the strings, the arrays and
-// the boxed values; bytes and fixed values share body's memory, as goavro's
-// do.
-func (fd *fastDecoder) decode(body []byte) (rec map[string]any, err error) {
+// decode reads one body into a map. It allocates the map, the strings, the
+// arrays and the boxed values; bytes and fixed values share body's memory,
+// as goavro's do.
+func (fd *fastDecoder) decode(body []byte) (map[string]any, error) {
+	var buf [32]any
+	vals := buf[:0]
+	if len(fd.fields) <= len(buf) {
+		vals = buf[:len(fd.fields)]
+	} else {
+		vals = make([]any, len(fd.fields))
+	}
+	if err := fd.decodeValues(body, vals); err != nil {
+		return nil, err
+	}
+	rec := make(map[string]any, len(fd.fields))
+	for i := range fd.fields {
+		rec[fd.fields[i].name] = vals[i]
+	}
+	return rec, nil
+}
+
+// decodeValues reads one body into vals, one value per field in schema
+// order (len(vals) == len(fd.fields)).
+func (fd *fastDecoder) decodeValues(body []byte, vals []any) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			rec, err = nil, fmt.Errorf("%w: %v", errFastPanic, p)
+			err = fmt.Errorf("%w: %v", errFastPanic, p)
 		}
 	}()
 	r := fastReader{buf: body, budget: int64(len(body)) + maxZeroSizeItems, guarded: fd.guarded}
-	rec = make(map[string]any, len(fd.fields))
 	for i := range fd.fields {
 		f := &fd.fields[i]
 		v, err := r.value(&f.op)
 		if err != nil {
-			return nil, fmt.Errorf("field %s at byte %d: %w", f.name, r.pos, err)
+			return fmt.Errorf("field %s at byte %d: %w", f.name, r.pos, err)
 		}
-		rec[f.name] = v
+		vals[i] = v
 	}
 	if r.pos != len(body) {
-		return nil, fmt.Errorf("%d trailing bytes after the record", len(body)-r.pos)
+		return fmt.Errorf("%d trailing bytes after the record", len(body)-r.pos)
 	}
-	return rec, nil
+	return nil
 }
 
 // epoch is where goavro counts dates from.

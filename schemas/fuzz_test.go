@@ -97,6 +97,14 @@ func FuzzDecode(f *testing.F) {
 		} else if gotID != id {
 			t.Fatalf("id %d, want %d", gotID, id)
 		}
+		// DecodeFields must read exactly what Decode reads.
+		fields, _, ferr := d.DecodeFields(t.Context(), AppendFrame(nil, id, body))
+		switch {
+		case (err == nil) != (ferr == nil):
+			t.Fatalf("Decode error %v, DecodeFields error %v", err, ferr)
+		case err == nil && !sameDecoded(fields.Map(), rec):
+			t.Fatalf("DecodeFields\n%#v\nDecode\n%#v", fields.Map(), rec)
+		}
 		e, _ := d.codecs.Load(id)
 		ce := e.(*codecEntry)
 		if ce.fast != nil {

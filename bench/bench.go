@@ -48,6 +48,7 @@ type Result struct {
 	PipelineBatch1    float64         `json:"pipeline_batch1_events_per_s"`
 	P99At50           float64         `json:"p99_ms_at_50pct"`
 	P99At80           float64         `json:"p99_ms_at_80pct"`
+	Latency10         Percentiles     `json:"latency_at_10pct"`
 	Latency50         Percentiles     `json:"latency_at_50pct"`
 	Latency80         Percentiles     `json:"latency_at_80pct"`
 	BatchInferenceMs  float64         `json:"batch_inference_ms"`

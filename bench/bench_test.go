@@ -41,8 +41,10 @@ func TestRunBothModels(t *testing.T) {
 				t.Errorf("%s: %s = %v, want > 0", r.Model, name, v)
 			}
 		}
-		if r.Latency50.N == 0 || r.Latency80.N == 0 {
-			t.Errorf("%s: latency samples %d and %d", r.Model, r.Latency50.N, r.Latency80.N)
+		for _, l := range []Percentiles{r.Latency10, r.Latency50, r.Latency80} {
+			if l.N == 0 || !(l.CoresBusy > 0) || !(l.P50 <= l.P99 && l.P99 <= l.P999) {
+				t.Errorf("%s: latency %+v", r.Model, l)
+			}
 		}
 		if len(r.PipelineRuns) != 2 || r.Pipeline != (r.PipelineRuns[0]+r.PipelineRuns[1])/2 {
 			t.Errorf("%s: pipeline %v is not the mean of its runs %v", r.Model, r.Pipeline, r.PipelineRuns)

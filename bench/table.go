@@ -58,8 +58,9 @@ func WriteTable(w io.Writer, rs []Result) {
 		}
 		return fmt.Sprintf("%.2f", r.DriftAllOverNoDrift)
 	})
-	row("end-to-end p50 / p99 / p99.9 at 50% load (ms)", func(r Result) string { return pct(r.Latency50) })
-	row("end-to-end p50 / p99 / p99.9 at 80% load (ms)", func(r Result) string { return pct(r.Latency80) })
+	row("end-to-end p50 / p99 / p99.9 at 10% load (ms), cores busy", func(r Result) string { return pct(r.Latency10) })
+	row("end-to-end p50 / p99 / p99.9 at 50% load (ms), cores busy", func(r Result) string { return pct(r.Latency50) })
+	row("end-to-end p50 / p99 / p99.9 at 80% load (ms), cores busy", func(r Result) string { return pct(r.Latency80) })
 	row("p99 target at 50%: 2×max_delay + 3×batch inference + 5 ms", func(r Result) string { return fmt.Sprintf("%.1f ms", r.P99TargetMs) })
 	for i := range rs[0].Scale {
 		s0 := rs[0].Scale[i]
@@ -84,5 +85,5 @@ func num(v float64) string {
 }
 
 func pct(p Percentiles) string {
-	return fmt.Sprintf("%.1f / %.1f / %.1f", p.P50, p.P99, p.P999)
+	return fmt.Sprintf("%.1f / %.1f / %.1f, %.2f", p.P50, p.P99, p.P999, p.CoresBusy)
 }

@@ -59,7 +59,7 @@ type Result struct {
 	BatchedOverBatch1 float64         `json:"pipeline_over_batch1"`
 	PipelineDrift     float64         `json:"pipeline_drift_on_events_per_s,omitempty"`
 	DriftOverNoDrift  float64         `json:"drift_on_over_off,omitempty"`
-	// The two runs each of the figures above are the mean of.
+	// The runs each of the figures above is the median of.
 	PassthroughRuns []float64 `json:"passthrough_runs"`
 	PipelineRuns    []float64 `json:"pipeline_runs"`
 	DriftRuns       []float64 `json:"pipeline_drift_on_runs,omitempty"`
@@ -77,6 +77,7 @@ type sizes struct {
 	events  map[string]int
 	batch1  map[string]int
 	loadFor time.Duration
+	rounds  int // of the mirrored passthrough/pipeline/drift runs
 }
 
 // testSizes, when set (by this package's tests), replaces both.
@@ -87,10 +88,10 @@ func sizesFor(quick bool) sizes {
 		return *testSizes
 	}
 	if quick {
-		return sizes{rawFor: 300 * time.Millisecond, loadFor: 2 * time.Second,
+		return sizes{rawFor: 300 * time.Millisecond, loadFor: 2 * time.Second, rounds: 2,
 			events: map[string]int{"demo": 40000, "heavy": 8000}, batch1: map[string]int{"demo": 8000, "heavy": 2000}}
 	}
-	return sizes{rawFor: 2 * time.Second, loadFor: 8 * time.Second,
+	return sizes{rawFor: 2 * time.Second, loadFor: 8 * time.Second, rounds: 4,
 		events: map[string]int{"demo": 200000, "heavy": 40000}, batch1: map[string]int{"demo": 30000, "heavy": 6000}}
 }
 

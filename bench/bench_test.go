@@ -17,7 +17,7 @@ func TestRunBothModels(t *testing.T) {
 	if _, err := inference.FindLibrary(); err != nil {
 		t.Skipf("ONNX Runtime: %v (run scripts/fetch-onnxruntime.sh)", err)
 	}
-	testSizes = &sizes{rawFor: 50 * time.Millisecond, loadFor: 500 * time.Millisecond,
+	testSizes = &sizes{rawFor: 50 * time.Millisecond, loadFor: 500 * time.Millisecond, rounds: 2,
 		events: map[string]int{"demo": 3000, "heavy": 600}, batch1: map[string]int{"demo": 500, "heavy": 200}}
 	defer func() { testSizes = nil }()
 	var progress bytes.Buffer
@@ -47,7 +47,7 @@ func TestRunBothModels(t *testing.T) {
 			}
 		}
 		if len(r.PipelineRuns) != 2 || r.Pipeline != (r.PipelineRuns[0]+r.PipelineRuns[1])/2 {
-			t.Errorf("%s: pipeline %v is not the mean of its runs %v", r.Model, r.Pipeline, r.PipelineRuns)
+			t.Errorf("%s: pipeline %v is not the median of its runs %v", r.Model, r.Pipeline, r.PipelineRuns)
 		}
 		if !near(r.PipelineOverPass, r.Pipeline/r.Passthrough) || !near(r.PipelineOverRaw, r.Pipeline/r.Raw) || !near(r.BatchedOverBatch1, r.Pipeline/r.PipelineBatch1) {
 			t.Errorf("%s: ratios do not match the figures: %+v", r.Model, r)
@@ -99,3 +99,14 @@ func TestRunBothModels(t *testing.T) {
 func near(a, b float64) bool { return a == b || (a-b)/b < 1e-9 && (b-a)/b < 1e-9 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestMedian(t *testing.T) {
+	for _, tt := range []struct {
+		in   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{4, 1, 3}, 3}, {[]float64{10, 1, 4, 2}, 3}} {
+		if got := median(tt.in); got != tt.want {
+			t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/sluice-ml/sluice/inference"
@@ -57,19 +58,21 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	res.Events = n
 	maxInFlight := 8192
 
-	// 2, 3 and 3b run in a mirrored order (passthrough, pipeline, drift on,
-	// drift on binning every event, and back) and each figure is the mean of
-	// its two runs, so that a trend over the run (the broker's log growing, the
-	// machine's other tenants) weighs on every figure alike.
-	var pass, pipe, drifted, driftedAll [2]float64
-	for round := range 2 {
+	// 2, 3 and 3b run in rounds of mirrored order (passthrough, pipeline,
+	// drift on, drift on binning every event, then back) and each figure is
+	// the median of its runs, so that a trend over the run (the broker's log
+	// growing, the machine's other tenants) weighs on every figure alike and
+	// one disturbed run does not decide a ratio.
+	rounds := sz.rounds
+	pass, pipe, drifted, driftedAll := make([]float64, rounds), make([]float64, rounds), make([]float64, rounds), make([]float64, rounds)
+	for round := range rounds {
 		passRun := func() (err error) {
-			o.progress("%s: [2/6] passthrough (consume → produce → commit, no decode, no inference), run %d of 2", name, round+1)
+			o.progress("%s: [2/6] passthrough (consume → produce → commit, no decode, no inference), run %d of %d", name, round+1, rounds)
 			pass[round], err = passthrough(ctx, e, n, maxInFlight)
 			return err
 		}
 		pipeRun := func() (err error) {
-			o.progress("%s: [3/6] pipeline, max batch %d, run %d of 2", name, batch.MaxBatchSize, round+1)
+			o.progress("%s: [3/6] pipeline, max batch %d, run %d of %d", name, batch.MaxBatchSize, round+1, rounds)
 			pipe[round], err = pipelineRate(ctx, e, im, batch, n, maxInFlight)
 			return err
 		}
@@ -79,7 +82,7 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 			if name != "demo" {
 				return nil
 			}
-			o.progress("%s: [3/6] pipeline with drift monitoring, run %d of 2", name, round+1)
+			o.progress("%s: [3/6] pipeline with drift monitoring, run %d of %d", name, round+1, rounds)
 			drifted[round], err = pipelineWithDrift(ctx, e, m, im, batch, n, maxInFlight, o.DriftSampleEvery, o.DriftMaxRate)
 			return err
 		}
@@ -87,12 +90,12 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 			if name != "demo" {
 				return nil
 			}
-			o.progress("%s: [3/6] pipeline with drift monitoring of every event, run %d of 2", name, round+1)
+			o.progress("%s: [3/6] pipeline with drift monitoring of every event, run %d of %d", name, round+1, rounds)
 			driftedAll[round], err = pipelineWithDrift(ctx, e, m, im, batch, n, maxInFlight, 1, -1)
 			return err
 		}
 		order := []func() error{passRun, pipeRun, driftRun, driftAllRun}
-		if round == 1 {
+		if round%2 == 1 {
 			order = []func() error{driftAllRun, driftRun, pipeRun, passRun}
 		}
 		for _, run := range order {
@@ -101,15 +104,13 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 			}
 		}
 	}
-	res.Passthrough = (pass[0] + pass[1]) / 2
-	res.Pipeline = (pipe[0] + pipe[1]) / 2
-	res.PassthroughRuns, res.PipelineRuns = pass[:], pipe[:]
+	res.Passthrough, res.Pipeline = median(pass), median(pipe)
+	res.PassthroughRuns, res.PipelineRuns = pass, pipe
 	if name == "demo" {
-		res.PipelineDrift = (drifted[0] + drifted[1]) / 2
+		res.PipelineDrift, res.PipelineDriftAll = median(drifted), median(driftedAll)
 		res.DriftOverNoDrift = res.PipelineDrift / res.Pipeline
-		res.DriftRuns = drifted[:]
-		res.PipelineDriftAll = (driftedAll[0] + driftedAll[1]) / 2
 		res.DriftAllOverNoDrift = res.PipelineDriftAll / res.Pipeline
+		res.DriftRuns = drifted
 	}
 
 	// 4. the pipeline at batch 1, over a prefix of the same events
@@ -200,4 +201,17 @@ func pipelineRate(ctx context.Context, e *env, im *inference.Model, batch infere
 	}
 	defer w.stop()
 	return measure(ctx, n, w.done.Load)
+}
+
+// median of xs (the mean of the middle two for an even count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

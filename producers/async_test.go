@@ -52,6 +52,17 @@ func (c *completions) wait(t *testing.T, n int, within time.Duration) {
 	}
 }
 
+// waitOK waits for n messages and fails the test if any request failed.
+func (c *completions) waitOK(t *testing.T, n int, within time.Duration) {
+	t.Helper()
+	c.wait(t, n, within)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.errs) > 0 {
+		t.Fatalf("%d requests failed, first: %v", len(c.errs), c.errs[0])
+	}
+}
+
 func newAsync(t *testing.T, cfg WriterConfig, m *Metrics, c *completions) *AsyncWriter {
 	t.Helper()
 	w, err := NewAsyncWriter(cfg, m, c.done)
@@ -95,13 +106,9 @@ func TestAsyncWriterOrderAndAcks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.wait(t, total, 20*time.Second)
-
+	c.waitOK(t, total, 20*time.Second)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.errs) > 0 {
-		t.Fatalf("%d requests failed, first: %v", len(c.errs), c.errs[0])
-	}
 	seen := make([]bool, total)
 	lastSeq := map[[2]any]int{}      // (topic, partition) → last seq completed
 	lastOffset := map[[2]any]int64{} // (topic, partition) → last offset
@@ -260,12 +267,9 @@ func TestAsyncWriterFitsTheBrokerLimit(t *testing.T) {
 	if err := w.Enqueue(msgs...); err != nil {
 		t.Fatal(err)
 	}
-	c.wait(t, n, 20*time.Second)
+	c.waitOK(t, n, 20*time.Second)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.errs) > 0 {
-		t.Fatalf("%d requests failed, first: %v", len(c.errs), c.errs[0])
-	}
 	if len(c.calls) < 3 {
 		t.Errorf("%d MiB went out in %d requests", n/1024, len(c.calls))
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -83,6 +84,8 @@ type env struct {
 	stop     func()
 	log      *slog.Logger
 	rdb      *redis.Client
+	// partitions of every topic newEnv creates
+	partitions int32
 }
 
 func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
@@ -111,7 +114,8 @@ func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
 	e.rdb = rdb
 	e.stop = func() { _ = srv.Close(); rdb.Close(); stopRedis(); c.Close() }
 	e.client = schemas.NewClient(e.registry, nil)
-	for _, t := range []string{"features", "predictions", "features.dlq", "passthrough"} {
+	e.partitions = partitions
+	for _, t := range append([]string{"features"}, outputs...) {
 		if err := c.CreateTopic(t, partitions, nil); err != nil {
 			e.stop()
 			return nil, err
@@ -122,6 +126,26 @@ func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// outputs are the topics the runs write; reset empties them.
+var outputs = []string{"predictions", "features.dlq", "passthrough"}
+
+// reset drops what earlier runs wrote (the in-process broker keeps every
+// record in this process's heap) and collects the garbage, so that each run
+// starts with the same heap and the collector's work on earlier runs'
+// records is not charged to it.
+func (e *env) reset() error {
+	for _, t := range outputs {
+		if err := e.broker.DeleteTopic(t); err != nil {
+			return fmt.Errorf("resetting topic %s: %w", t, err)
+		}
+		if err := e.broker.CreateTopic(t, e.partitions, nil); err != nil {
+			return fmt.Errorf("resetting topic %s: %w", t, err)
+		}
+	}
+	runtime.GC()
+	return nil
 }
 
 // preload writes n input events to the features topic.

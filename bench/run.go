@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"time"
 
@@ -99,6 +100,9 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 			order = []func() error{driftAllRun, driftRun, pipeRun, passRun}
 		}
 		for _, run := range order {
+			if err := e.reset(); err != nil {
+				return res, err
+			}
 			if err := run(); err != nil {
 				return res, err
 			}
@@ -115,6 +119,9 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 
 	// 4. the pipeline at batch 1, over a prefix of the same events
 	o.progress("%s: [4/6] pipeline, batch 1", name)
+	if err := e.reset(); err != nil {
+		return res, err
+	}
 	if res.PipelineBatch1, err = pipelineRate(ctx, e, im, inference.BatchConfig{MaxBatchSize: 1, MaxDelay: batch.MaxDelay}, sz.batch1[name], maxInFlight); err != nil {
 		return res, err
 	}
@@ -125,6 +132,7 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	// copies would show up as the pipeline's tail latency.
 	stopEnv()
 	stopEnv = func() {}
+	runtime.GC() // the old broker's records
 	if e, err = newEnv(ctx, m, o.Partitions); err != nil {
 		return res, err
 	}
@@ -178,6 +186,7 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	// 6. throughput by workers and partitions, again on a fresh broker
 	stopEnv()
 	stopEnv = func() {}
+	runtime.GC() // the old broker's records
 	if e, err = newEnv(ctx, m, o.Partitions); err != nil {
 		return res, err
 	}

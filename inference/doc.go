@@ -9,9 +9,10 @@
 //   - models: sessions on an execution provider (cuda when the library and a
 //     device have it, cpu otherwise), a session pool with reused tensors, and
 //     warm-up before a model is handed out (LoadModel, Model.Infer);
-//   - the batcher that groups rows by size and delay (Policy, Batcher);
+//   - the batcher that groups rows by size and delay, sending a partial
+//     batch early when inference waits for one (Policy, Batcher);
 //   - the metrics of all of the above (NewMetrics).
 //
-// It does not know about Kafka: callers hand it records as maps and get
-// float32 outputs back.
+// It does not know about Kafka: callers hand it records (as maps, or as
+// values in schema order with Positions) and get float32 outputs back.
 package inference

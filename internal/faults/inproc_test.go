@@ -1,12 +1,8 @@
 package faults
 
 import (
-	"context"
-	"fmt"
 	"io"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,9 +10,8 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
-	"github.com/sluice-ml/sluice/producers"
-	"github.com/sluice-ml/sluice/schemas"
 )
 
 // sessionTimeout is the in-process workers' group session timeout (the
@@ -42,59 +37,20 @@ type inprocOpts struct {
 // for its group reader (kfake's minimum session timeout is 6s).
 func (e *env) startWorker(cfg pipeline.Config, o inprocOpts) *worker {
 	e.t.Helper()
-	if o.onnx == nil {
-		o.onnx, o.sig = e.onnx, e.sig
-	}
-	reg := prometheus.NewRegistry()
-	model, err := inference.LoadModel("fraud", "1", o.onnx, o.sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, inference.NewMetrics(reg))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	enc, err := schemas.NewEncoder(e.t.Context(), e.client, schemas.Subject(outputTopic), schemas.PredictionSchema())
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	logs := &logBuf{}
-	w, err := pipeline.New(cfg, pipeline.Deps{
-		Reader: consumers.ReaderConfig{Brokers: []string{e.kafka.Addr}, MaxWait: 50 * time.Millisecond,
-			SessionTimeout: sessionTimeout, HeartbeatInterval: 500 * time.Millisecond,
-			RebalanceTimeout: 5 * time.Second, JoinGroupBackoff: 200 * time.Millisecond},
-		Writer:   producers.WriterConfig{Brokers: []string{e.kafka.Addr}},
-		Decoder:  schemas.NewDecoder(e.client, 1<<20),
-		Encoder:  enc,
-		Models:   pipeline.NewStaticModel(model),
-		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		Metrics:  pipeline.NewMetrics(reg),
-		Consumer: consumers.NewMetrics(reg),
-		Producer: producers.NewMetrics(reg),
+	tw := testworker.Attach(e.t, e.kafka, e.client, e.onnx, e.sig).StartWorker(cfg, testworker.Options{
+		ONNX: o.onnx, Sig: o.sig, Log: logs,
+		Reader: func(rc *consumers.ReaderConfig) {
+			rc.SessionTimeout, rc.HeartbeatInterval = sessionTimeout, 500*time.Millisecond
+			rc.RebalanceTimeout, rc.JoinGroupBackoff = 5*time.Second, 200*time.Millisecond
+		},
 	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	var once sync.Once
-	var runErr error
-	stop := func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(60 * time.Second):
-				runErr = fmt.Errorf("worker did not stop within 60s")
-			}
-			model.Close()
-		})
-		return runErr
-	}
-	e.t.Cleanup(func() {
-		_ = stop()
+	e.t.Cleanup(func() { // runs before the worker is stopped
 		if e.t.Failed() {
 			e.t.Logf("worker log (tail):\n%s", tail(logs.String(), 3000))
 		}
 	})
-	return &worker{w: w, reg: reg, logs: logs, stop: stop}
+	return &worker{w: tw.W, reg: tw.Reg, logs: logs, stop: tw.Stop}
 }
 
 // Write makes logBuf an io.Writer for slog.

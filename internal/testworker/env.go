@@ -79,3 +79,11 @@ func New(t testing.TB, partitions int32) *Env {
 	return &Env{t: t, Kafka: k, Redis: rdb, Registry: srv.URL, Client: client,
 		MLP: demoMLP, Sig: demoSig, ONNX: onnx, inputEnc: enc}
 }
+
+// Attach is an Env over servers a test started itself (a broker with a
+// data dir, say): StartWorker runs workers against k and the registry c
+// serves, scoring with onnx and sig by default. Encode and Publish need
+// New's input encoder and are not available; PublishRaw is.
+func Attach(t testing.TB, k *testkit.Kafka, c *schemas.Client, onnx []byte, sig *inference.Signature) *Env {
+	return &Env{t: t, Kafka: k, Client: c, ONNX: onnx, Sig: sig}
+}

@@ -32,6 +32,13 @@ type Options struct {
 	// ReaderBrokers, when set, replaces the broker address the worker's
 	// group reader dials (a closed port keeps the worker from joining).
 	ReaderBrokers []string
+	// Reader, when set, adjusts the group reader's config (timings).
+	Reader func(*consumers.ReaderConfig)
+	// ONNX and Sig, when set, replace the Env's model as fraud version 1.
+	ONNX []byte
+	Sig  *inference.Signature
+	// Log receives the worker's log at info level (default: discarded).
+	Log io.Writer
 }
 
 // Worker is a running worker and its admin server.
@@ -45,8 +52,8 @@ type Worker struct {
 	Stop func() error
 }
 
-// StartWorker loads the demo model as fraud version 1 and runs a worker
-// with it until the test ends.
+// StartWorker loads the Env's model (or o's) as fraud version 1 and runs a
+// worker with it until the test ends.
 func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 	t := e.t
 	t.Helper()
@@ -54,7 +61,11 @@ func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	model, err := inference.LoadModel("fraud", "1", e.ONNX, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, inference.NewMetrics(reg))
+	onnx, sig := e.ONNX, e.Sig
+	if o.ONNX != nil {
+		onnx, sig = o.ONNX, o.Sig
+	}
+	model, err := inference.LoadModel("fraud", "1", onnx, sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, inference.NewMetrics(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,14 +77,22 @@ func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 	if o.ReaderBrokers != nil {
 		brokers = o.ReaderBrokers
 	}
+	rc := consumers.ReaderConfig{Brokers: brokers, MaxWait: 50 * time.Millisecond}
+	if o.Reader != nil {
+		o.Reader(&rc)
+	}
+	logTo := io.Discard
+	if o.Log != nil {
+		logTo = o.Log
+	}
 	w, err := pipeline.New(cfg, pipeline.Deps{
-		Reader:   consumers.ReaderConfig{Brokers: brokers, MaxWait: 50 * time.Millisecond},
+		Reader:   rc,
 		Writer:   producers.WriterConfig{Brokers: []string{e.Kafka.Addr}},
 		Decoder:  schemas.NewDecoder(e.Client, 1<<20),
 		Encoder:  enc,
 		Models:   pipeline.NewStaticModel(model),
 		Observer: o.Observer,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:   slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Metrics:  pipeline.NewMetrics(reg),
 		Consumer: consumers.NewMetrics(reg),
 		Producer: producers.NewMetrics(reg),

@@ -126,52 +126,25 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 		return res, err
 	}
 
-	// 5. open-loop latency at 50% and 80% of the pipeline's maximum, on a
-	// fresh broker: the in-process broker keeps every record of the runs
-	// above in this process's heap, and its garbage collection and log
-	// copies would show up as the pipeline's tail latency.
-	stopEnv()
-	stopEnv = func() {}
-	runtime.GC() // the old broker's records
-	if e, err = newEnv(ctx, m, o.Partitions); err != nil {
-		return res, err
-	}
-	stopEnv = e.stop
-	w, err := startWorker(ctx, e, im, batch, maxInFlight)
-	if err != nil {
-		return res, err
-	}
-	done := 0
-	// 10% too, where the load generator and the broker leave the worker
-	// its share of the cores: the pipeline's own latency.
+	// 5. open-loop latency at 10%, 50% and 80% of the pipeline's maximum
+	// (10%: where the load generator and the broker leave the worker its
+	// share of the cores, the pipeline's own latency), each on a fresh
+	// broker and worker: the in-process broker keeps every record in this
+	// process's heap, and the collector's growing work on earlier records
+	// would show up as the pipeline's tail latency.
 	for _, frac := range []float64{0.1, 0.5, 0.8} {
-		o.progress("%s: [5/6] latency at %.0f%% load (%.0f events/s)", name, frac*100, frac*res.Pipeline)
-		// Latencies count after a warm-up second, once the producer's and
-		// the worker's connections and fetch sessions are in steady state.
-		var cpu0 time.Duration
-		var wall0 time.Time
-		warmed := make(chan struct{})
-		warm := time.AfterFunc(time.Second, func() {
-			w.record(true)
-			cpu0, wall0 = processCPU(), time.Now()
-			close(warmed)
-		})
-		sent, err := openLoop(ctx, e, m, frac*res.Pipeline, time.Second+sz.loadFor)
-		busy := 0.0
-		if !warm.Stop() {
-			<-warmed
-			busy = (processCPU() - cpu0).Seconds() / time.Since(wall0).Seconds()
-		}
-		if err != nil {
-			w.stop()
+		stopEnv()
+		stopEnv = func() {}
+		runtime.GC() // the old broker's records
+		if e, err = newEnv(ctx, m, o.Partitions); err != nil {
 			return res, err
 		}
-		for deadline := time.Now().Add(30 * time.Second); w.done.Load() < int64(done+sent) && time.Now().Before(deadline); {
-			time.Sleep(5 * time.Millisecond)
+		stopEnv = e.stop
+		o.progress("%s: [5/6] latency at %.0f%% load (%.0f events/s)", name, frac*100, frac*res.Pipeline)
+		p, err := latencyAt(ctx, e, m, im, batch, maxInFlight, frac*res.Pipeline, sz.loadFor)
+		if err != nil {
+			return res, err
 		}
-		p := percentiles(w.record(false))
-		p.CoresBusy = busy
-		done += sent
 		switch frac {
 		case 0.1:
 			res.Latency10 = p
@@ -181,7 +154,6 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 			res.Latency80, res.P99At80 = p, p.P99
 		}
 	}
-	w.stop()
 
 	// 6. throughput by workers and partitions, again on a fresh broker
 	stopEnv()
@@ -223,4 +195,41 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// latencyAt runs a fresh worker under an open-loop load of rate events per
+// second for a warm-up second and then d, and returns the end-to-end
+// latencies after the warm-up, with the cores this process kept busy
+// meanwhile.
+func latencyAt(ctx context.Context, e *env, m *model, im *inference.Model, batch inference.BatchConfig, maxInFlight int, rate float64, d time.Duration) (Percentiles, error) {
+	w, err := startWorker(ctx, e, im, batch, maxInFlight)
+	if err != nil {
+		return Percentiles{}, err
+	}
+	defer w.stop()
+	// Latencies count after a warm-up second, once the producer's and the
+	// worker's connections and fetch sessions are in steady state.
+	var cpu0 time.Duration
+	var wall0 time.Time
+	warmed := make(chan struct{})
+	warm := time.AfterFunc(time.Second, func() {
+		w.record(true)
+		cpu0, wall0 = processCPU(), time.Now()
+		close(warmed)
+	})
+	sent, err := openLoop(ctx, e, m, rate, time.Second+d)
+	busy := 0.0
+	if !warm.Stop() {
+		<-warmed
+		busy = (processCPU() - cpu0).Seconds() / time.Since(wall0).Seconds()
+	}
+	if err != nil {
+		return Percentiles{}, err
+	}
+	for deadline := time.Now().Add(30 * time.Second); w.done.Load() < int64(sent) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	p := percentiles(w.record(false))
+	p.CoresBusy = busy
+	return p, nil
 }

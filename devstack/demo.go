@@ -92,7 +92,11 @@ func Demo(ctx context.Context, dc DemoConfig, log *slog.Logger) (Summary, error)
 	var demoErr error
 	// The retrainer trains on the most recent labelled events, so the new
 	// version learns the drifted data and its profile describes it.
-	cfg := Config{DataDir: dir, KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Worker: defaultWorker(),
+	// The demo shows every drift window of a short run at a rate it sets
+	// itself, so its worker bins every event (drift.max_rate -1).
+	worker := defaultWorker()
+	worker.Drift.MaxRate = -1
+	cfg := Config{DataDir: dir, KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Worker: worker,
 		Retrain: retrain.Config{Policy: retrain.PolicyAuto, BufferSize: 5000, MinRows: 2000}}
 	err = Run(ctx, cfg, log, func(a Addrs) {
 		go func() {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
 )
 
@@ -64,6 +65,12 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	// the median of its runs, so that a trend over the run (the broker's log
 	// growing, the machine's other tenants) weighs on every figure alike and
 	// one disturbed run does not decide a ratio.
+	var prof *drift.Profile
+	if name == "demo" {
+		if prof, err = driftProfile(m); err != nil {
+			return res, err
+		}
+	}
 	rounds := sz.rounds
 	pass, pipe, drifted, driftedAll := make([]float64, rounds), make([]float64, rounds), make([]float64, rounds), make([]float64, rounds)
 	for round := range rounds {
@@ -84,7 +91,7 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 				return nil
 			}
 			o.progress("%s: [3/6] pipeline with drift monitoring, run %d of %d", name, round+1, rounds)
-			drifted[round], err = pipelineWithDrift(ctx, e, m, im, batch, n, maxInFlight, o.DriftSampleEvery, o.DriftMaxRate)
+			drifted[round], err = pipelineWithDrift(ctx, e, m, prof, im, batch, n, maxInFlight, o.DriftSampleEvery, o.DriftMaxRate)
 			return err
 		}
 		driftAllRun := func() (err error) {
@@ -92,7 +99,7 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 				return nil
 			}
 			o.progress("%s: [3/6] pipeline with drift monitoring of every event, run %d of %d", name, round+1, rounds)
-			driftedAll[round], err = pipelineWithDrift(ctx, e, m, im, batch, n, maxInFlight, 1, -1)
+			driftedAll[round], err = pipelineWithDrift(ctx, e, m, prof, im, batch, n, maxInFlight, 1, -1)
 			return err
 		}
 		order := []func() error{passRun, pipeRun, driftRun, driftAllRun}

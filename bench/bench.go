@@ -59,6 +59,13 @@ type Result struct {
 	BatchedOverBatch1 float64         `json:"pipeline_over_batch1"`
 	PipelineDrift     float64         `json:"pipeline_drift_on_events_per_s,omitempty"`
 	DriftOverNoDrift  float64         `json:"drift_on_over_off,omitempty"`
+	// CPU time per event of this process and its Redis in those runs
+	// (medians, µs): what each costs, less noisy than the rates on a
+	// shared machine.
+	PassthroughCPU float64 `json:"passthrough_cpu_us_per_event"`
+	PipelineCPU    float64 `json:"pipeline_cpu_us_per_event"`
+	DriftCPU       float64 `json:"pipeline_drift_on_cpu_us_per_event,omitempty"`
+	DriftAllCPU    float64 `json:"pipeline_drift_every_event_cpu_us_per_event,omitempty"`
 	// The runs each of the figures above is the median of.
 	PassthroughRuns []float64 `json:"passthrough_runs"`
 	PipelineRuns    []float64 `json:"pipeline_runs"`

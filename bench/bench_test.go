@@ -32,6 +32,7 @@ func TestRunBothModels(t *testing.T) {
 		figures := map[string]float64{
 			"raw": r.Raw, "passthrough": r.Passthrough, "pipeline": r.Pipeline, "batch1": r.PipelineBatch1,
 			"p99@50": r.P99At50, "p99@80": r.P99At80, "batch inference": r.BatchInferenceMs,
+			"passthrough cpu/event": r.PassthroughCPU, "pipeline cpu/event": r.PipelineCPU,
 		}
 		for _, b := range rawBatches {
 			figures["raw batch "+itoa(b)] = r.RawByBatch[b]
@@ -64,7 +65,7 @@ func TestRunBothModels(t *testing.T) {
 			t.Errorf("%s: last scale row %+v, want 2 workers over 2 partitions", r.Model, r.Scale[2])
 		}
 	}
-	if d := rs[0]; !(d.PipelineDrift > 0) || !near(d.DriftOverNoDrift, d.PipelineDrift/d.Pipeline) || !(d.PipelineDriftAll > 0) || !near(d.DriftAllOverNoDrift, d.PipelineDriftAll/d.Pipeline) {
+	if d := rs[0]; !(d.DriftCPU > 0) || !(d.DriftAllCPU > 0) || !(d.PipelineDrift > 0) || !near(d.DriftOverNoDrift, d.PipelineDrift/d.Pipeline) || !(d.PipelineDriftAll > 0) || !near(d.DriftAllOverNoDrift, d.PipelineDriftAll/d.Pipeline) {
 		t.Errorf("demo drift on %v, ratio %v", d.PipelineDrift, d.DriftOverNoDrift)
 	}
 	if rs[1].PipelineDrift != 0 {
@@ -73,7 +74,7 @@ func TestRunBothModels(t *testing.T) {
 
 	var table bytes.Buffer
 	WriteTable(&table, rs)
-	for _, want := range []string{"| figure | demo | heavy |", "pipeline / passthrough", "drift on / drift off", "scale: 2 worker(s), 2 partition(s)"} {
+	for _, want := range []string{"| figure | demo | heavy |", "pipeline / passthrough", "CPU per event", "drift on / drift off", "scale: 2 worker(s), 2 partition(s)"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}

@@ -34,7 +34,7 @@ func driftProfile(m *model) (*drift.Profile, error) {
 // observing the scored events and flushing its windows to Redis, as a
 // worker runs it. maxRate is drift.max_rate (0: its default, -1: bin every
 // event).
-func pipelineWithDrift(ctx context.Context, e *env, m *model, p *drift.Profile, im *inference.Model, batch inference.BatchConfig, n, maxInFlight, sampleEvery, maxRate int) (float64, error) {
+func pipelineWithDrift(ctx context.Context, e *env, m *model, p *drift.Profile, im *inference.Model, batch inference.BatchConfig, n, maxInFlight, sampleEvery, maxRate int) (runRate, error) {
 	cfg := drift.DefaultConfig()
 	cfg.SampleEvery = sampleEvery
 	if maxRate != 0 {
@@ -42,7 +42,7 @@ func pipelineWithDrift(ctx context.Context, e *env, m *model, p *drift.Profile, 
 	}
 	mon, err := drift.NewMonitor(cfg, m.name, "1", p, e.rdb, discard{}, drift.WithLogger(e.log))
 	if err != nil {
-		return 0, err
+		return runRate{}, err
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -50,8 +50,8 @@ func pipelineWithDrift(ctx context.Context, e *env, m *model, p *drift.Profile, 
 	defer func() { cancel(); <-done }()
 	w, err := startWorker(ctx, e, im, batch, maxInFlight, mon)
 	if err != nil {
-		return 0, err
+		return runRate{}, err
 	}
 	defer w.stop()
-	return measure(ctx, n, w.done.Load)
+	return measure(ctx, e, n, w.done.Load)
 }

@@ -8,9 +8,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -86,6 +88,33 @@ type env struct {
 	rdb      *redis.Client
 	// partitions of every topic newEnv creates
 	partitions int32
+	redisPID   int // 0: the in-process stand-in
+}
+
+// cpu is the CPU time this process and the env's redis-server have used.
+func (e *env) cpu() time.Duration {
+	return processCPU() + childCPU(e.redisPID)
+}
+
+// childCPU is the user and system time of process pid (0 for none), from
+// /proc (in USER_HZ ticks, 100 a second on Linux).
+func childCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ")".
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
@@ -93,7 +122,7 @@ func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting broker: %w", err)
 	}
-	redisAddr, stopRedis, err := startRedis()
+	redisAddr, redisPID, stopRedis, err := startRedis()
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -111,7 +140,7 @@ func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
 		broker: c, addr: c.ListenAddrs()[0], registry: "http://" + ln.Addr().String(),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
-	e.rdb = rdb
+	e.rdb, e.redisPID = rdb, redisPID
 	e.stop = func() { _ = srv.Close(); rdb.Close(); stopRedis(); c.Close() }
 	e.client = schemas.NewClient(e.registry, nil)
 	e.partitions = partitions
@@ -204,25 +233,25 @@ func (e *env) preloadTopic(ctx context.Context, m *model, topic string, n int) e
 // worker's Redis would be: another process. Where none is installed it
 // falls back to the in-process stand-in, whose Lua scripts then take the
 // worker's CPU.
-func startRedis() (addr string, stop func(), err error) {
+func startRedis() (addr string, pid int, stop func(), err error) {
 	bin, lerr := exec.LookPath("redis-server")
 	if lerr != nil {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.Start(); err != nil {
-			return "", nil, err
+			return "", 0, nil, err
 		}
-		return mr.Addr(), mr.Close, nil
+		return mr.Addr(), 0, mr.Close, nil
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	for i := 0; i < 200; i++ {
@@ -232,5 +261,5 @@ func startRedis() (addr string, stop func(), err error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return addr, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
+	return addr, cmd.Process.Pid, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
 }

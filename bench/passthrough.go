@@ -17,10 +17,10 @@ import (
 // same reader, tracker, asynchronous writer and settings, copying each
 // value unchanged: the broker-side limit of our stack. It returns events per
 // second over n preloaded events.
-func passthrough(ctx context.Context, e *env, n int, maxInFlight int) (float64, error) {
+func passthrough(ctx context.Context, e *env, n int, maxInFlight int) (runRate, error) {
 	r, err := consumers.NewReader(consumers.ReaderConfig{Brokers: []string{e.addr}, Topic: "features", GroupID: fmt.Sprintf("passthrough-%d", time.Now().UnixNano())})
 	if err != nil {
-		return 0, err
+		return runRate{}, err
 	}
 	defer r.Close()
 	tr := consumers.NewTracker(maxInFlight, nil)
@@ -35,7 +35,7 @@ func passthrough(ctx context.Context, e *env, n int, maxInFlight int) (float64, 
 		acked.Add(int64(len(msgs)))
 	})
 	if err != nil {
-		return 0, err
+		return runRate{}, err
 	}
 	defer w.Close()
 	ctx, cancel := context.WithCancel(ctx)
@@ -68,36 +68,49 @@ func passthrough(ctx context.Context, e *env, n int, maxInFlight int) (float64, 
 			}
 		}
 	}()
-	rate, err := measure(ctx, n, func() int64 { return acked.Load() })
+	rate, err := measure(ctx, e, n, func() int64 { return acked.Load() })
 	cancel()
 	<-committed
 	return rate, err
 }
 
+// runRate is what one timed run measured: events per second, and the CPU
+// time per event this process and the env's Redis spent meanwhile.
+type runRate struct {
+	perS  float64
+	cpuUS float64
+}
+
 // measure polls count until it reaches n and returns the rate between the
-// first and the last observed progress, so group joins are not counted.
-func measure(ctx context.Context, n int, count func() int64) (float64, error) {
+// first and the last observed progress, so group joins are not counted, and
+// the CPU spent per event over the same span.
+func measure(ctx context.Context, e *env, n int, count func() int64) (runRate, error) {
 	var t0 time.Time
 	var c0 int64
+	var cpu0 time.Duration
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		c := count()
 		if c > 0 && t0.IsZero() {
-			t0, c0 = time.Now(), c
+			t0, c0, cpu0 = time.Now(), c, e.cpu()
 		}
 		if c >= int64(n) {
 			el := time.Since(t0).Seconds()
 			if el <= 0 {
 				el = 1e-3
 			}
-			return float64(c-c0) / el, nil
+			r := runRate{perS: float64(c-c0) / el}
+			if c > c0 {
+				r.cpuUS = float64((e.cpu() - cpu0).Microseconds()) / float64(c-c0)
+			}
+			return r, nil
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("only %d of %d events done in 5 minutes", c, n)
+			return runRate{}, fmt.Errorf("only %d of %d events done in 5 minutes", c, n)
 		}
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return runRate{}, ctx.Err()
 		case <-time.After(2 * time.Millisecond):
 		}
 	}

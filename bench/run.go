@@ -72,7 +72,7 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 		}
 	}
 	rounds := sz.rounds
-	pass, pipe, drifted, driftedAll := make([]float64, rounds), make([]float64, rounds), make([]float64, rounds), make([]float64, rounds)
+	pass, pipe, drifted, driftedAll := make([]runRate, rounds), make([]runRate, rounds), make([]runRate, rounds), make([]runRate, rounds)
 	for round := range rounds {
 		passRun := func() (err error) {
 			o.progress("%s: [2/6] passthrough (consume → produce → commit, no decode, no inference), run %d of %d", name, round+1, rounds)
@@ -115,13 +115,13 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 			}
 		}
 	}
-	res.Passthrough, res.Pipeline = median(pass), median(pipe)
-	res.PassthroughRuns, res.PipelineRuns = pass, pipe
+	res.Passthrough, res.PassthroughCPU, res.PassthroughRuns = medians(pass)
+	res.Pipeline, res.PipelineCPU, res.PipelineRuns = medians(pipe)
 	if name == "demo" {
-		res.PipelineDrift, res.PipelineDriftAll = median(drifted), median(driftedAll)
+		res.PipelineDrift, res.DriftCPU, res.DriftRuns = medians(drifted)
+		res.PipelineDriftAll, res.DriftAllCPU, _ = medians(driftedAll)
 		res.DriftOverNoDrift = res.PipelineDrift / res.Pipeline
 		res.DriftAllOverNoDrift = res.PipelineDriftAll / res.Pipeline
-		res.DriftRuns = drifted
 	}
 
 	// 4. the pipeline at batch 1, over a prefix of the same events
@@ -129,9 +129,11 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	if err := e.reset(); err != nil {
 		return res, err
 	}
-	if res.PipelineBatch1, err = pipelineRate(ctx, e, im, inference.BatchConfig{MaxBatchSize: 1, MaxDelay: batch.MaxDelay}, sz.batch1[name], maxInFlight); err != nil {
+	b1, err := pipelineRate(ctx, e, im, inference.BatchConfig{MaxBatchSize: 1, MaxDelay: batch.MaxDelay}, sz.batch1[name], maxInFlight)
+	if err != nil {
 		return res, err
 	}
+	res.PipelineBatch1 = b1.perS
 
 	// 5. open-loop latency at 10%, 50% and 80% of the pipeline's maximum
 	// (10%: where the load generator and the broker leave the worker its
@@ -182,13 +184,24 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 
 // pipelineRate runs a fresh worker over the first n preloaded events and
 // returns its events per second.
-func pipelineRate(ctx context.Context, e *env, im *inference.Model, batch inference.BatchConfig, n, maxInFlight int) (float64, error) {
+func pipelineRate(ctx context.Context, e *env, im *inference.Model, batch inference.BatchConfig, n, maxInFlight int) (runRate, error) {
 	w, err := startWorker(ctx, e, im, batch, maxInFlight)
 	if err != nil {
-		return 0, err
+		return runRate{}, err
 	}
 	defer w.stop()
-	return measure(ctx, n, w.done.Load)
+	return measure(ctx, e, n, w.done.Load)
+}
+
+// medians returns the median rate and the median CPU per event of runs,
+// and the rates.
+func medians(runs []runRate) (perS, cpuUS float64, rates []float64) {
+	cpu := make([]float64, len(runs))
+	rates = make([]float64, len(runs))
+	for i, r := range runs {
+		rates[i], cpu[i] = r.perS, r.cpuUS
+	}
+	return median(rates), median(cpu), rates
 }
 
 // median of xs (the mean of the middle two for an even count).

@@ -44,13 +44,13 @@ func scale(ctx context.Context, o Options, name string, e *env, m *model, im *in
 		if err != nil {
 			return rows, fmt.Errorf("scale, %d workers over %d partitions: %w", r.Workers, r.Partitions, err)
 		}
-		r.EventsPerS = rate
+		r.EventsPerS = rate.perS
 		o.progress("%s: [6/6] scale: %d worker(s), %d partition(s): %.0f events/s", name, r.Workers, r.Partitions, rate)
 	}
 	return rows, nil
 }
 
-func scaleRun(ctx context.Context, e *env, topic, group string, workers int, im *inference.Model, batch inference.BatchConfig, n, maxInFlight int) (float64, error) {
+func scaleRun(ctx context.Context, e *env, topic, group string, workers int, im *inference.Model, batch inference.BatchConfig, n, maxInFlight int) (runRate, error) {
 	gate := make(chan struct{})
 	opened := false
 	open := func() {
@@ -79,15 +79,15 @@ func scaleRun(ctx context.Context, e *env, topic, group string, workers int, im 
 	for range workers {
 		w, err := startWorkerOn(ctx, e, topic, group, im, batch, maxInFlight)
 		if err != nil {
-			return 0, err
+			return runRate{}, err
 		}
 		ws = append(ws, w)
 	}
 	if err := waitStable(ctx, e, group, workers); err != nil {
-		return 0, err
+		return runRate{}, err
 	}
 	open()
-	return measure(ctx, n, func() int64 {
+	return measure(ctx, e, n, func() int64 {
 		var sum int64
 		for _, w := range ws {
 			sum += w.done.Load()

@@ -43,6 +43,15 @@ func WriteTable(w io.Writer, rs []Result) {
 		}
 		return num(r.PipelineDriftAll)
 	})
+	row("CPU per event: passthrough / pipeline (µs, process + Redis)", func(r Result) string {
+		return fmt.Sprintf("%.2f / %.2f", r.PassthroughCPU, r.PipelineCPU)
+	})
+	row("CPU per event: drift on / every event (µs, process + Redis)", func(r Result) string {
+		if r.DriftCPU == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f / %.2f", r.DriftCPU, r.DriftAllCPU)
+	})
 	row("pipeline / passthrough", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverPass) })
 	row("pipeline / raw at the same batch size", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverRaw) })
 	row("pipeline / pipeline at batch 1", func(r Result) string { return fmt.Sprintf("%.1f×", r.BatchedOverBatch1) })

@@ -45,7 +45,7 @@ func scale(ctx context.Context, o Options, name string, e *env, m *model, im *in
 			return rows, fmt.Errorf("scale, %d workers over %d partitions: %w", r.Workers, r.Partitions, err)
 		}
 		r.EventsPerS = rate.perS
-		o.progress("%s: [6/6] scale: %d worker(s), %d partition(s): %.0f events/s", name, r.Workers, r.Partitions, rate)
+		o.progress("%s: [6/6] scale: %d worker(s), %d partition(s): %.0f events/s", name, r.Workers, r.Partitions, rate.perS)
 	}
 	return rows, nil
 }

@@ -31,7 +31,7 @@ type Config struct {
 	// the tap costs more throughput than drift is worth.
 	SampleEvery int `yaml:"sample_every"`
 	// MaxRate is the most events per second one worker bins (default
-	// 10000; -1: every event however fast). Above it the monitor bins one
+	// 5000; -1: every event however fast). Above it the monitor bins one
 	// event in k, k (at least SampleEvery) set at each flush interval from
 	// the rate of the last one. Windows count binned events, so a window
 	// keeps its size and statistical power and only spans more traffic,
@@ -80,7 +80,7 @@ func DefaultConfig() Config {
 		ReportsTopic:    "drift-reports",
 		RetrainTopic:    "retrain-requests",
 		SampleEvery:     1,
-		MaxRate:         10000,
+		MaxRate:         5000,
 		RedisTimeout:    2 * time.Second,
 		CloseLease:      30 * time.Second,
 		WindowTTL:       time.Hour,

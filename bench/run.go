@@ -141,14 +141,20 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	// broker and worker: the in-process broker keeps every record in this
 	// process's heap, and the collector's growing work on earlier records
 	// would show up as the pipeline's tail latency.
-	for _, frac := range []float64{0.1, 0.5, 0.8} {
+	freshEnv := func() error {
 		stopEnv()
 		stopEnv = func() {}
 		runtime.GC() // the old broker's records
 		if e, err = newEnv(ctx, m, o.Partitions); err != nil {
-			return res, err
+			return err
 		}
 		stopEnv = e.stop
+		return nil
+	}
+	for _, frac := range []float64{0.1, 0.5, 0.8} {
+		if err := freshEnv(); err != nil {
+			return res, err
+		}
 		o.progress("%s: [5/6] latency at %.0f%% load (%.0f events/s)", name, frac*100, frac*res.Pipeline)
 		p, err := latencyAt(ctx, e, m, im, batch, maxInFlight, frac*res.Pipeline, sz.loadFor)
 		if err != nil {
@@ -165,13 +171,9 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	}
 
 	// 6. throughput by workers and partitions, again on a fresh broker
-	stopEnv()
-	stopEnv = func() {}
-	runtime.GC() // the old broker's records
-	if e, err = newEnv(ctx, m, o.Partitions); err != nil {
+	if err := freshEnv(); err != nil {
 		return res, err
 	}
-	stopEnv = e.stop
 	if res.Scale, err = scale(ctx, o, name, e, m, im, batch, n, maxInFlight); err != nil {
 		return res, err
 	}

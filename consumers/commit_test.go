@@ -25,6 +25,14 @@ func fetchTracked(t *testing.T, ctx context.Context, r *Reader, tr *Tracker, n i
 		}
 		byPart[m.Partition] = append(byPart[m.Partition], m)
 	}
+	// kafka-go logs the subscription, which sets Generation, just after it
+	// starts the new generation's fetchers: the first messages can arrive a
+	// moment before, and a commit then would find no generation yet.
+	for deadline := time.Now().Add(10 * time.Second); r.Generation() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the reader never reported its first generation")
+		}
+	}
 	return byPart
 }
 

@@ -1,12 +1,7 @@
 package pipeline_test
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,13 +9,11 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
-	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -78,44 +71,8 @@ func (e *env) loadModel(version string) *inference.Model {
 // startWorkerWith runs a worker serving models; closeModels runs after it stopped.
 func (e *env) startWorkerWith(cfg pipeline.Config, models pipeline.Models, closeModels func() error) *worker {
 	e.t.Helper()
-	reg := prometheus.NewRegistry()
-	enc, err := schemas.NewEncoder(e.t.Context(), e.client, "predictions-value", schemas.PredictionSchema())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	w, err := pipeline.New(cfg, pipeline.Deps{
-		Reader:   consumers.ReaderConfig{Brokers: []string{e.kafka.Addr}, MaxWait: 50 * time.Millisecond},
-		Writer:   producers.WriterConfig{Brokers: []string{e.kafka.Addr}},
-		Decoder:  schemas.NewDecoder(e.client, 1<<20),
-		Encoder:  enc,
-		Models:   models,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Metrics:  pipeline.NewMetrics(reg),
-		Consumer: consumers.NewMetrics(reg),
-		Producer: producers.NewMetrics(reg),
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	var once sync.Once
-	var runErr error
-	stop := func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(60 * time.Second):
-				runErr = fmt.Errorf("worker did not stop within 60s")
-			}
-			_ = closeModels()
-		})
-		return runErr
-	}
-	e.t.Cleanup(func() { _ = stop() })
-	return &worker{w: w, reg: reg, stop: stop}
+	tw := e.StartWorker(cfg, testworker.Options{Models: models, CloseModels: closeModels, Client: e.client})
+	return &worker{w: tw.W, reg: tw.Reg, stop: tw.Stop}
 }
 
 // publish writes n demo events (keyed by entity_id) and returns them in the

@@ -37,6 +37,13 @@ type Options struct {
 	// ONNX and Sig, when set, replace the Env's model as fraud version 1.
 	ONNX []byte
 	Sig  *inference.Signature
+	// Models, when set, is what the worker serves instead (hot-swap and
+	// canary tests); CloseModels, if set, runs after the worker stopped.
+	Models      pipeline.Models
+	CloseModels func() error
+	// Client, when set, is the worker's schema registry client instead of
+	// the Env's (a test can route it through a proxy).
+	Client *schemas.Client
 	// Log receives the worker's log at info level (default: discarded).
 	Log io.Writer
 }
@@ -61,15 +68,26 @@ func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	onnx, sig := e.ONNX, e.Sig
-	if o.ONNX != nil {
-		onnx, sig = o.ONNX, o.Sig
+	models, closeModels := o.Models, o.CloseModels
+	if models == nil {
+		onnx, sig := e.ONNX, e.Sig
+		if o.ONNX != nil {
+			onnx, sig = o.ONNX, o.Sig
+		}
+		model, err := inference.LoadModel("fraud", "1", onnx, sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, inference.NewMetrics(reg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		models, closeModels = pipeline.NewStaticModel(model), model.Close
 	}
-	model, err := inference.LoadModel("fraud", "1", onnx, sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, inference.NewMetrics(reg))
-	if err != nil {
-		t.Fatal(err)
+	if closeModels == nil {
+		closeModels = func() error { return nil }
 	}
-	enc, err := schemas.NewEncoder(t.Context(), e.Client, schemas.Subject(Predictions), schemas.PredictionSchema())
+	client := e.Client
+	if o.Client != nil {
+		client = o.Client
+	}
+	enc, err := schemas.NewEncoder(t.Context(), client, schemas.Subject(Predictions), schemas.PredictionSchema())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +106,9 @@ func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 	w, err := pipeline.New(cfg, pipeline.Deps{
 		Reader:   rc,
 		Writer:   producers.WriterConfig{Brokers: []string{e.Kafka.Addr}},
-		Decoder:  schemas.NewDecoder(e.Client, 1<<20),
+		Decoder:  schemas.NewDecoder(client, 1<<20),
 		Encoder:  enc,
-		Models:   pipeline.NewStaticModel(model),
+		Models:   models,
 		Observer: o.Observer,
 		Logger:   slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Metrics:  pipeline.NewMetrics(reg),
@@ -129,7 +147,7 @@ func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 			case <-time.After(60 * time.Second):
 				runErr = fmt.Errorf("worker did not stop within 60s")
 			}
-			model.Close()
+			_ = closeModels()
 		})
 		return runErr
 	}

@@ -68,10 +68,9 @@ func (m *Monitor) Observed(rec map[string]any, score float32) {
 // recs[i] (scores may be nil when there are none). It is safe for
 // concurrent use.
 func (m *Monitor) ObserveBatch(recs []map[string]any, scores []float32) {
-	k := m.every.Load()
 	m.mu.Lock()
 	for i, rec := range recs {
-		if n := m.seen.Add(1); k > 1 && n%k != 0 {
+		if !m.Sample() {
 			continue
 		}
 		s := nan32

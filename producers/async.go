@@ -120,7 +120,7 @@ func (w *AsyncWriter) Enqueue(msgs ...kafka.Message) error {
 			return fmt.Errorf("enqueueing %d messages: %w: message %d is %d bytes, batch_bytes is %d",
 				len(msgs), kafka.MessageSizeTooLarge, i, size, w.cfg.BatchBytes)
 		}
-		if last == nil || i == 0 || topic != keys[i-1].topic {
+		if last == nil || topic != keys[i-1].topic {
 			ti, err := w.topic(topic)
 			if err != nil {
 				return fmt.Errorf("enqueueing %d messages: %w", len(msgs), err)

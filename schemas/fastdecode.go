@@ -14,13 +14,7 @@ var errFastPanic = errors.New("fast avro decoder panicked")
 // arrays and the boxed values; bytes and fixed values share body's memory,
 // as goavro's do.
 func (fd *fastDecoder) decode(body []byte) (map[string]any, error) {
-	var buf [32]any
-	vals := buf[:0]
-	if len(fd.fields) <= len(buf) {
-		vals = buf[:len(fd.fields)]
-	} else {
-		vals = make([]any, len(fd.fields))
-	}
+	vals := make([]any, len(fd.fields))
 	if err := fd.decodeValues(body, vals); err != nil {
 		return nil, err
 	}

@@ -58,7 +58,10 @@ type Result struct {
 	PipelineOverPass  float64         `json:"pipeline_over_passthrough"`
 	BatchedOverBatch1 float64         `json:"pipeline_over_batch1"`
 	PipelineDrift     float64         `json:"pipeline_drift_on_events_per_s,omitempty"`
-	DriftOverNoDrift  float64         `json:"drift_on_over_off,omitempty"`
+	// DriftOverNoDrift is the median over rounds of the drift-on run's rate
+	// over the pipeline run's beside it (DriftAllOverNoDrift likewise, over
+	// the rounds with an every-event run).
+	DriftOverNoDrift float64 `json:"drift_on_over_off,omitempty"`
 	// CPU time per event of this process and its Redis in those runs
 	// (medians, µs): what each costs, less noisy than the rates on a
 	// shared machine.
@@ -70,6 +73,7 @@ type Result struct {
 	PassthroughRuns []float64 `json:"passthrough_runs"`
 	PipelineRuns    []float64 `json:"pipeline_runs"`
 	DriftRuns       []float64 `json:"pipeline_drift_on_runs,omitempty"`
+	DriftAllRuns    []float64 `json:"pipeline_drift_every_event_runs,omitempty"`
 	// The same with the drift tap binning every event (max_rate -1).
 	PipelineDriftAll    float64 `json:"pipeline_drift_every_event_events_per_s,omitempty"`
 	DriftAllOverNoDrift float64 `json:"drift_every_event_over_off,omitempty"`
@@ -85,6 +89,8 @@ type sizes struct {
 	batch1  map[string]int
 	loadFor time.Duration
 	rounds  int // of the mirrored passthrough/pipeline/drift runs
+	// more rounds of the pipeline and drift-on runs alone (demo model)
+	driftPairs int
 }
 
 // testSizes, when set (by this package's tests), replaces both.
@@ -95,10 +101,10 @@ func sizesFor(quick bool) sizes {
 		return *testSizes
 	}
 	if quick {
-		return sizes{rawFor: 300 * time.Millisecond, loadFor: 2 * time.Second, rounds: 2,
+		return sizes{rawFor: 300 * time.Millisecond, loadFor: 2 * time.Second, rounds: 2, driftPairs: 4,
 			events: map[string]int{"demo": 40000, "heavy": 8000}, batch1: map[string]int{"demo": 8000, "heavy": 2000}}
 	}
-	return sizes{rawFor: 2 * time.Second, loadFor: 8 * time.Second, rounds: 4,
+	return sizes{rawFor: 2 * time.Second, loadFor: 8 * time.Second, rounds: 8, driftPairs: 24,
 		events: map[string]int{"demo": 200000, "heavy": 40000}, batch1: map[string]int{"demo": 30000, "heavy": 6000}}
 }
 

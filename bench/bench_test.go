@@ -3,6 +3,8 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +19,7 @@ func TestRunBothModels(t *testing.T) {
 	if _, err := inference.FindLibrary(); err != nil {
 		t.Skipf("ONNX Runtime: %v (run scripts/fetch-onnxruntime.sh)", err)
 	}
-	testSizes = &sizes{rawFor: 50 * time.Millisecond, loadFor: 500 * time.Millisecond, rounds: 2,
+	testSizes = &sizes{rawFor: 50 * time.Millisecond, loadFor: 500 * time.Millisecond, rounds: 2, driftPairs: 2,
 		events: map[string]int{"demo": 3000, "heavy": 600}, batch1: map[string]int{"demo": 500, "heavy": 200}}
 	defer func() { testSizes = nil }()
 	var progress bytes.Buffer
@@ -47,8 +49,9 @@ func TestRunBothModels(t *testing.T) {
 				t.Errorf("%s: latency %+v", r.Model, l)
 			}
 		}
-		if len(r.PipelineRuns) != 2 || r.Pipeline != (r.PipelineRuns[0]+r.PipelineRuns[1])/2 {
-			t.Errorf("%s: pipeline %v is not the median of its runs %v", r.Model, r.Pipeline, r.PipelineRuns)
+		// demo: two mirrored rounds and two more of pipeline and drift on
+		if runs := map[string]int{"demo": 4, "heavy": 2}[r.Model]; len(r.PipelineRuns) != runs || len(r.PassthroughRuns) != 2 || !near(r.Pipeline, sortedMedian(r.PipelineRuns)) {
+			t.Errorf("%s: pipeline %v is not the median of its runs %v (want %d), passthrough runs %v", r.Model, r.Pipeline, r.PipelineRuns, runs, r.PassthroughRuns)
 		}
 		if !near(r.PipelineOverPass, r.Pipeline/r.Passthrough) || !near(r.PipelineOverRaw, r.Pipeline/r.Raw) || !near(r.BatchedOverBatch1, r.Pipeline/r.PipelineBatch1) {
 			t.Errorf("%s: ratios do not match the figures: %+v", r.Model, r)
@@ -65,7 +68,8 @@ func TestRunBothModels(t *testing.T) {
 			t.Errorf("%s: last scale row %+v, want 2 workers over 2 partitions", r.Model, r.Scale[2])
 		}
 	}
-	if d := rs[0]; !(d.DriftCPU > 0) || !(d.DriftAllCPU > 0) || !(d.PipelineDrift > 0) || !near(d.DriftOverNoDrift, d.PipelineDrift/d.Pipeline) || !(d.PipelineDriftAll > 0) || !near(d.DriftAllOverNoDrift, d.PipelineDriftAll/d.Pipeline) {
+	if d := rs[0]; !(d.DriftCPU > 0) || !(d.DriftAllCPU > 0) || !(d.PipelineDrift > 0) || len(d.DriftRuns) != 4 || len(d.DriftAllRuns) != 2 ||
+		!near(d.DriftOverNoDrift, paired(d.DriftRuns, d.PipelineRuns)) || !(d.PipelineDriftAll > 0) || !near(d.DriftAllOverNoDrift, paired(d.DriftAllRuns, d.PipelineRuns[:2])) {
 		t.Errorf("demo drift on %v, ratio %v", d.PipelineDrift, d.DriftOverNoDrift)
 	}
 	if rs[1].PipelineDrift != 0 {
@@ -95,6 +99,26 @@ func TestRunBothModels(t *testing.T) {
 	if !strings.Contains(progress.String(), "scale") {
 		t.Errorf("progress never named the scale phase: %q", progress.String())
 	}
+}
+
+// paired is the median of a[i]/b[i].
+func paired(a, b []float64) float64 {
+	if len(a) != len(b) {
+		return math.NaN()
+	}
+	r := make([]float64, len(a))
+	for i := range a {
+		r[i] = a[i] / b[i]
+	}
+	return sortedMedian(r)
+}
+
+func sortedMedian(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func near(a, b float64) bool { return a == b || (a-b)/b < 1e-9 && (b-a)/b < 1e-9 }

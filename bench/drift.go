@@ -30,11 +30,10 @@ func driftProfile(m *model) (*drift.Profile, error) {
 	}, drift.ProfileOptions{})
 }
 
-// pipelineWithDrift is pipelineRate with a drift monitor on profile p
-// observing the scored events and flushing its windows to Redis, as a
-// worker runs it. maxRate is drift.max_rate (0: its default, -1: bin every
-// event).
-func pipelineWithDrift(ctx context.Context, e *env, m *model, p *drift.Profile, im *inference.Model, batch inference.BatchConfig, n, maxInFlight, sampleEvery, maxRate int) (runRate, error) {
+// startMonitor starts a drift monitor on profile p, flushing its windows to
+// the env's Redis as a worker's does, and returns it with the func that
+// stops it. maxRate is drift.max_rate (0: its default, -1: bin every event).
+func startMonitor(ctx context.Context, e *env, m *model, p *drift.Profile, sampleEvery, maxRate int) (*drift.Monitor, func(), error) {
 	cfg := drift.DefaultConfig()
 	cfg.SampleEvery = sampleEvery
 	if maxRate != 0 {
@@ -42,12 +41,22 @@ func pipelineWithDrift(ctx context.Context, e *env, m *model, p *drift.Profile, 
 	}
 	mon, err := drift.NewMonitor(cfg, m.name, "1", p, e.rdb, discard{}, drift.WithLogger(e.log))
 	if err != nil {
-		return runRate{}, err
+		return nil, nil, err
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = mon.Run(mctx) }()
-	defer func() { cancel(); <-done }()
+	return mon, func() { cancel(); <-done }, nil
+}
+
+// pipelineWithDrift is pipelineRate with a drift monitor on profile p
+// observing the scored events (see startMonitor).
+func pipelineWithDrift(ctx context.Context, e *env, m *model, p *drift.Profile, im *inference.Model, batch inference.BatchConfig, n, maxInFlight, sampleEvery, maxRate int) (runRate, error) {
+	mon, stopMon, err := startMonitor(ctx, e, m, p, sampleEvery, maxRate)
+	if err != nil {
+		return runRate{}, err
+	}
+	defer stopMon()
 	w, err := startWorker(ctx, e, im, batch, maxInFlight, mon)
 	if err != nil {
 		return runRate{}, err

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -51,24 +52,8 @@ func scale(ctx context.Context, o Options, name string, e *env, m *model, im *in
 }
 
 func scaleRun(ctx context.Context, e *env, topic, group string, workers int, im *inference.Model, batch inference.BatchConfig, n, maxInFlight int) (runRate, error) {
-	gate := make(chan struct{})
-	opened := false
-	open := func() {
-		if !opened {
-			opened = true
-			close(gate)
-		}
-	}
+	open := holdFetches(e)
 	defer open()
-	e.broker.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
-		select {
-		case <-gate:
-			e.broker.DropControl()
-		default:
-			e.broker.SleepControl(func() { <-gate })
-		}
-		return nil, nil, false // then handled as usual
-	})
 	var ws []*worker
 	defer func() {
 		open()
@@ -94,6 +79,24 @@ func scaleRun(ctx context.Context, e *env, topic, group string, workers int, im 
 		}
 		return sum
 	})
+}
+
+// holdFetches makes the broker hold every fetch until open is called, so
+// that workers started one after another start consuming together. open
+// may be called more than once.
+func holdFetches(e *env) (open func()) {
+	gate := make(chan struct{})
+	var once sync.Once
+	e.broker.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
+		select {
+		case <-gate:
+			e.broker.DropControl()
+		default:
+			e.broker.SleepControl(func() { <-gate })
+		}
+		return nil, nil, false // then handled as usual
+	})
+	return func() { once.Do(func() { close(gate) }) }
 }
 
 // waitStable waits until group is stable with members members, each

@@ -34,6 +34,14 @@ func (a *Active) Observed(rec map[string]any, score float32) {
 	}
 }
 
+// ObservedFields passes an event Sample picked, as field names and values,
+// to the current monitor, if any.
+func (a *Active) ObservedFields(names []string, values []any, score float32) {
+	if m := a.m.Load(); m != nil {
+		m.ObservedFields(names, values, score)
+	}
+}
+
 // ObserveBatch passes the batch to the current monitor, if any.
 func (a *Active) ObserveBatch(recs []map[string]any, scores []float32) {
 	if m := a.m.Load(); m != nil {

@@ -32,7 +32,9 @@
 // Windows are tumbling, per model version, and shared by the group. Each
 // worker counts locally (Observe: no I/O, no allocation) and flushes every
 // FlushInterval or FlushEvents events with one Lua script call: one round
-// trip that adds its counts to the open window's hash and closes the
+// trip that adds its counts to its own field of the open window's hash
+// (one comma-separated list of integers, so a flush is a handful of
+// commands however many bins the profile has) and closes the
 // window when the group's event count reaches WindowEvents or, at any
 // flush or tick, when it is WindowDuration old (and holds at least
 // MinWindowEvents). Because the script runs atomically, workers never

@@ -70,7 +70,7 @@ func (m *Monitor) flush(ctx context.Context) ([]string, error) {
 	m.spare = full
 
 	now := m.now()
-	args := make([]any, 0, 14+2*len(p.c))
+	args := make([]any, 0, 15)
 	retry := "0"
 	if m.retry {
 		retry = "1"
@@ -78,11 +78,7 @@ func (m *Monitor) flush(ctx context.Context) ([]string, error) {
 	args = append(args, m.keys.prefix, now.UnixMilli(), m.cfg.WindowEvents,
 		m.cfg.WindowDuration.Milliseconds(), m.cfg.MinWindowEvents, m.worker, p.n, m.lost,
 		retry, m.fp, m.epoch, randomHex(4), m.cfg.WindowTTL.Milliseconds(), stateTTL.Milliseconds())
-	for i, v := range p.c {
-		if v != 0 {
-			args = append(args, strconv.Itoa(i), v)
-		}
-	}
+	args = append(args, packCounts(p.c))
 	rctx, cancel := context.WithTimeout(ctx, m.cfg.RedisTimeout)
 	defer cancel()
 	res, err := flushScript.Run(rctx, m.rdb, []string{m.keys.state, m.keys.closed}, args...).StringSlice()
@@ -99,6 +95,19 @@ func (m *Monitor) flush(ctx context.Context) ([]string, error) {
 	p.reset()
 	m.epoch = res[0]
 	return res[1:], nil
+}
+
+// packCounts writes c as comma-separated decimal integers, the form the
+// flush script keeps a worker's counts of a window in.
+func packCounts(c []int64) string {
+	b := make([]byte, 0, 4*len(c))
+	for i, v := range c {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, v, 10)
+	}
+	return string(b)
 }
 
 // flushFailed keeps the pending counts for the next try; when a failure

@@ -25,9 +25,9 @@ func newKeys(model, version string) keys {
 	}
 }
 
-// window is the hash holding the counts of window id: one field per
-// non-empty bin (its index in the layout) plus n, lost, inc, seq, start,
-// last, end, fp and wk:<worker> (events per worker).
+// window is the hash holding the counts of window id: c:<worker>, each
+// worker's bin counts (comma-separated, in layout order), wk:<worker>, its
+// events, and n, lost, inc, seq, start, last, end and fp.
 func (k keys) window(id string) string { return k.prefix + "w:" + id }
 
 // lock is the close lock of window id: held while a worker evaluates it,

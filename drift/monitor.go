@@ -35,6 +35,8 @@ type Monitor struct {
 	keys      keys
 	stackSafe bool // every event's bins fit the stack buffer of Observe
 
+	fieldPos atomic.Pointer[fieldPositions] // see ObservedFields
+
 	mu   sync.Mutex
 	acc  *counts // filled by Observe
 	kick chan struct{}

@@ -2,6 +2,7 @@ package drift
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -36,9 +37,51 @@ func (m *Monitor) Sample() bool {
 // Observed bins one event that Sample picked. It does not allocate or do
 // I/O and is safe for concurrent use.
 func (m *Monitor) Observed(rec map[string]any, score float32) {
+	m.bin(score, func(f *binner, _ int) any { return rec[f.name] })
+}
+
+// ObservedFields is Observed for a record given as its field names and
+// values (values[i] is the value of names[i]; a feature names lacks counts
+// as missing), for a caller that decodes records that way: it spares
+// building a map. The monitor keeps where each feature sits in the last
+// names slice it saw, so callers should pass one slice per schema, not a
+// copy per record. Safe for concurrent use.
+func (m *Monitor) ObservedFields(names []string, values []any, score float32) {
+	pos := m.positions(names)
+	m.bin(score, func(_ *binner, i int) any {
+		if p := pos[i]; p >= 0 && p < len(values) {
+			return values[p]
+		}
+		return nil
+	})
+}
+
+// fieldPositions is where each feature of the layout sits in one slice of
+// field names (-1: absent).
+type fieldPositions struct {
+	names []string
+	pos   []int
+}
+
+// positions returns where each feature sits in names, from the cache when
+// names is the slice it was computed for.
+func (m *Monitor) positions(names []string) []int {
+	if c := m.fieldPos.Load(); c != nil && len(c.names) == len(names) && (len(names) == 0 || &c.names[0] == &names[0]) {
+		return c.pos
+	}
+	c := &fieldPositions{names: names, pos: make([]int, len(m.lay.feats))}
+	for i := range m.lay.feats {
+		c.pos[i] = slices.Index(names, m.lay.feats[i].name)
+	}
+	m.fieldPos.Store(c)
+	return c.pos
+}
+
+// bin counts one event whose value of feature i (feats[i]) is value(f, i).
+func (m *Monitor) bin(score float32, value func(f *binner, i int) any) {
 	if !m.stackSafe {
 		m.mu.Lock()
-		m.addLocked(rec, score)
+		m.addLocked(score, value)
 		n := m.acc.n
 		m.mu.Unlock()
 		m.maybeKick(n)
@@ -48,7 +91,7 @@ func (m *Monitor) Observed(rec map[string]any, score float32) {
 	idx := buf[:0]
 	feats := m.lay.feats
 	for i := range feats {
-		idx = append(idx, feats[i].binOf(rec[feats[i].name]))
+		idx = append(idx, feats[i].binOf(value(&feats[i], i)))
 	}
 	if s := m.lay.score; s != nil {
 		idx = append(idx, s.numBin(float64(score)))
@@ -77,7 +120,7 @@ func (m *Monitor) ObserveBatch(recs []map[string]any, scores []float32) {
 		if i < len(scores) {
 			s = scores[i]
 		}
-		m.addLocked(rec, s)
+		m.addLocked(s, func(f *binner, _ int) any { return rec[f.name] })
 	}
 	n := m.acc.n
 	m.mu.Unlock()
@@ -86,11 +129,11 @@ func (m *Monitor) ObserveBatch(recs []map[string]any, scores []float32) {
 	}
 }
 
-func (m *Monitor) addLocked(rec map[string]any, score float32) {
+func (m *Monitor) addLocked(score float32, value func(f *binner, i int) any) {
 	c := m.acc
 	feats := m.lay.feats
 	for i := range feats {
-		c.c[feats[i].binOf(rec[feats[i].name])]++
+		c.c[feats[i].binOf(value(&feats[i], i))]++
 	}
 	if s := m.lay.score; s != nil {
 		c.c[s.numBin(float64(score))]++

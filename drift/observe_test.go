@@ -282,3 +282,57 @@ func TestSampleThenObserved(t *testing.T) {
 		t.Fatalf("Observe binned %d events, Sample+Observed %d; counts equal: %v", a.acc.n, b.acc.n, slices.Equal(a.acc.c, b.acc.c))
 	}
 }
+
+// ObservedFields bins a record given as names and values exactly as
+// Observed bins it as a map, whatever order the fields come in, and a
+// feature the names lack counts as missing.
+func TestObservedFieldsBinsLikeObserved(t *testing.T) {
+	p := testProfile(t, 5000)
+	byMap, err := NewMonitor(testConfig(), "fraud", "3", p, nil, newCaptureSink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFields, err := NewMonitor(testConfig(), "fraud", "3", p, nil, newCaptureSink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var active Active
+	active.Set(byFields)
+	g := newGen(75)
+	// Two schemas: the second writes its fields in reverse and lacks "x3".
+	first := []string{"x0", "x1", "x2", "x3", "x4", "x5", "flag", "channel", "income", "emb"}
+	second := []string{"emb", "income", "channel", "flag", "x5", "x4", "x2", "x1", "x0"}
+	for i := range 600 {
+		rec, score := g.next()
+		names := first
+		if i%3 == 2 {
+			names = second
+			delete(rec, "x3")
+		}
+		values := make([]any, len(names))
+		for j, n := range names {
+			values[j] = rec[n]
+		}
+		byMap.Observed(rec, score)
+		if i%2 == 0 {
+			byFields.ObservedFields(names, values, score)
+		} else {
+			active.ObservedFields(names, values, score)
+		}
+	}
+	if byMap.acc.n != 600 || byFields.acc.n != 600 || !slices.Equal(byMap.acc.c, byFields.acc.c) {
+		t.Fatalf("Observed binned %d events, ObservedFields %d; counts equal: %v", byMap.acc.n, byFields.acc.n, slices.Equal(byMap.acc.c, byFields.acc.c))
+	}
+	x3 := byMap.lay.feats[slices.IndexFunc(byMap.lay.feats, func(b binner) bool { return b.name == "x3" })]
+	if missing := byFields.acc.c[x3.off+x3.nb-1]; missing != 200 {
+		t.Fatalf("x3 missing in %d events, want the 200 of the second schema", missing)
+	}
+	rec, score := g.next()
+	values := make([]any, len(first))
+	for j, n := range first {
+		values[j] = rec[n]
+	}
+	if allocs := testing.AllocsPerRun(100, func() { byFields.ObservedFields(first, values, score) }); allocs > 0 {
+		t.Fatalf("ObservedFields allocates %v times for a known schema", allocs)
+	}
+}

@@ -68,8 +68,8 @@ type windowData struct {
 	fingerprintOK bool
 }
 
-// parseWindow reads the fields of a window hash; bins outside the layout
-// are ignored.
+// parseWindow reads the fields of a window hash, summing the counts of
+// every worker ("c:<worker>"); bins beyond the layout are ignored.
 func parseWindow(f map[string]string, bins int, fp string) windowData {
 	w := windowData{counts: make([]float64, bins)}
 	num := func(s string) int64 { v, _ := strconv.ParseInt(s, 10, 64); return v }
@@ -93,9 +93,13 @@ func parseWindow(f map[string]string, bins int, fp string) windowData {
 			if num(v) > 0 {
 				w.workers++
 			}
-		default:
-			if i, err := strconv.Atoi(k); err == nil && i >= 0 && i < bins {
-				w.counts[i] = float64(num(v))
+		case strings.HasPrefix(k, "c:"):
+			i := 0
+			for f := range strings.SplitSeq(v, ",") {
+				if i < bins {
+					w.counts[i] += float64(num(f))
+				}
+				i++
 			}
 		}
 	}

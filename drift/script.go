@@ -8,14 +8,17 @@ import "github.com/redis/go-redis/v9"
 // KEYS: state, closed. ARGV: prefix, now (ms), window events, window ms,
 // min events for a time close, worker id, n, lost, retry (0/1), profile
 // fingerprint, the epoch the worker last saw, a fresh epoch, window ttl
-// (ms), state ttl (ms), then (bin, count) pairs.
+// (ms), state ttl (ms), then the worker's counts: one decimal integer per
+// bin of the layout, comma-separated.
 //
 // The open window closes by time (before the counts are added, when it is
 // old enough and holds min events) or by count (after). Closing records
 // the window in the closed set, which the caller then evaluates. A window
 // is marked incomplete when the counts come from a failed flush (retry) or
 // when the state epoch changed since the worker last wrote (Redis lost its
-// data). Returns {epoch, closed ids...}.
+// data). Each worker's counts in a window are one hash field, "c:<worker>",
+// which the script adds the new counts to: a flush costs the same handful of
+// commands however many bins the profile has. Returns {epoch, closed ids...}.
 var flushScript = redis.NewScript(`
 local st, closedz = KEYS[1], KEYS[2]
 local prefix, now = ARGV[1], tonumber(ARGV[2])
@@ -31,6 +34,17 @@ if not epoch then
 end
 local wiped = known ~= '' and known ~= epoch
 local out = {epoch}
+
+-- add sums two comma-separated lists of counts (a may be false: none yet).
+local function add(a, b)
+  if not a then return b end
+  local t, i = {}, 0
+  for v in string.gmatch(a, '[^,]+') do i = i + 1; t[i] = tonumber(v) end
+  i = 0
+  for v in string.gmatch(b, '[^,]+') do i = i + 1; t[i] = (t[i] or 0) + tonumber(v) end
+  for j = 1, i do t[j] = string.format('%d', t[j]) end
+  return table.concat(t, ',')
+end
 
 local function close(id)
   local wk = prefix .. 'w:' .. id
@@ -69,9 +83,8 @@ if n > 0 or lost > 0 then
     redis.call('HSET', st, 'id', id, 'start', now, 'events', 0)
     redis.call('HSET', wk, 'seq', seq, 'start', now, 'fp', fp)
   end
-  for i = 15, #ARGV, 2 do
-    redis.call('HINCRBY', wk, ARGV[i], ARGV[i + 1])
-  end
+  local ck = 'c:' .. worker
+  redis.call('HSET', wk, ck, add(redis.call('HGET', wk, ck), ARGV[15]))
   redis.call('HINCRBY', wk, 'n', n)
   redis.call('HINCRBY', wk, 'wk:' .. worker, n)
   redis.call('HSET', wk, 'last', now)

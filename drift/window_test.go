@@ -135,3 +135,45 @@ func TestProfileMismatchRejected(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A window's counts are the sum of what every worker binned over all its
+// flushes: each worker's counts are merged into its own field of the
+// window by the flush script and the fields are summed when the window is
+// read back.
+func TestWindowSumsEveryFlushOfEveryWorker(t *testing.T) {
+	p := testProfile(t, 20_000)
+	cfg := testConfig()
+	cfg.WindowEvents = 1_000_000 // stays open
+	g := newGroup(t, cfg, p, 3)
+	all, err := NewMonitor(cfg, "fraud", "3", p, nil, g.sink) // bins everything, never flushes
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := newGen(64)
+	for flush := range 4 {
+		for i := range 300 * (flush + 1) {
+			rec, score := gen.next()
+			g.mons[i%3].Observe(rec, score)
+			all.Observe(rec, score)
+		}
+		flushAll(t, g)
+	}
+	rdb := g.redis.Client()
+	id, err := rdb.HGet(t.Context(), g.mons[0].keys.state, "id").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, err := rdb.HGetAll(t.Context(), g.mons[0].keys.window(id)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parseWindow(fields, all.lay.bins, all.fp)
+	if !w.fingerprintOK || w.workers != 3 || w.n != all.acc.n || w.n != 3000 {
+		t.Fatalf("window: fingerprint ok %v, %d workers, %d events; want 3 workers, %d events", w.fingerprintOK, w.workers, w.n, all.acc.n)
+	}
+	for i, want := range all.acc.c {
+		if w.counts[i] != float64(want) {
+			t.Errorf("bin %d: %v in the window, %d binned", i, w.counts[i], want)
+		}
+	}
+}

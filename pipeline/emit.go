@@ -19,39 +19,88 @@ func (w *Worker) emit(ctx context.Context) error {
 		defer close(w.observeIn)
 	}
 	id := w.deps.Encoder.ID()
+	so, sampling := w.deps.Observer.(SamplingObserver)
 	var p schemas.Prediction
-	for batch := range w.emitIn {
-		msgs := make([]kafka.Message, 0, len(batch))
-		buf := make([]byte, 0, len(batch)*160)
-		for _, ev := range batch {
-			out := w.fillPrediction(&p, ev)
-			ev.score = out.Score
-			if ev.reply != nil {
-				ev.reply <- ev
-				continue
-			}
-			start := len(buf)
-			buf = schemas.AppendPrediction(buf, id, &p)
-			msgs = append(msgs, kafka.Message{
-				Topic:      w.cfg.OutputTopic,
-				Key:        ev.msg.Key,
-				Value:      buf[start:len(buf):len(buf)],
-				Headers:    carriedHeaders(ev.msg.Headers),
-				WriterData: ev,
-			})
-			if ev.shadow != nil {
-				msgs = append(msgs, w.shadowMessage(ev, out, id))
-			}
+	// The events the SamplingObserver picked, not yet handed to observe:
+	// they go when there are tapChunk of them or tapDelay after the first.
+	var picked []*event
+	var handOff <-chan time.Time
+	for {
+		var batch []*event
+		var ok bool
+		select {
+		case batch, ok = <-w.emitIn:
+		case <-handOff:
+			w.observeIn <- picked
+			picked, handOff = nil, nil
+			continue
 		}
-		if len(msgs) > 0 {
-			w.enqueue(msgs)
-			w.keep(ctx, batch)
+		if !ok {
+			break
 		}
-		if w.observeIn != nil {
+		w.emitBatch(ctx, batch, id, &p)
+		switch {
+		case w.observeIn == nil:
+		case !sampling:
 			w.observeIn <- batch
+		default:
+			for _, ev := range batch {
+				if so.Sample() {
+					picked = append(picked, ev)
+				}
+			}
+			switch {
+			case len(picked) >= tapChunk:
+				w.observeIn <- picked
+				picked, handOff = nil, nil
+			case len(picked) > 0 && handOff == nil:
+				handOff = time.After(tapDelay)
+			}
 		}
 	}
+	if len(picked) > 0 {
+		w.observeIn <- picked
+	}
 	return nil
+}
+
+// A SamplingObserver's picks cross to the observe goroutine in chunks of
+// tapChunk, or tapDelay after the first of a chunk: under load a batch holds
+// a few picked events, and waking the tap for each batch would cost more
+// than binning them.
+const (
+	tapChunk = 64
+	tapDelay = 50 * time.Millisecond
+)
+
+// emitBatch encodes and enqueues the predictions of one batch.
+func (w *Worker) emitBatch(ctx context.Context, batch []*event, id int32, p *schemas.Prediction) {
+	msgs := make([]kafka.Message, 0, len(batch))
+	buf := make([]byte, 0, len(batch)*160)
+	for _, ev := range batch {
+		out := w.fillPrediction(p, ev)
+		ev.score = out.Score
+		if ev.reply != nil {
+			ev.reply <- ev
+			continue
+		}
+		start := len(buf)
+		buf = schemas.AppendPrediction(buf, id, p)
+		msgs = append(msgs, kafka.Message{
+			Topic:      w.cfg.OutputTopic,
+			Key:        ev.msg.Key,
+			Value:      buf[start:len(buf):len(buf)],
+			Headers:    carriedHeaders(ev.msg.Headers),
+			WriterData: ev,
+		})
+		if ev.shadow != nil {
+			msgs = append(msgs, w.shadowMessage(ev, out, id))
+		}
+	}
+	if len(msgs) > 0 {
+		w.enqueue(msgs)
+		w.keep(ctx, batch)
+	}
 }
 
 // fillPrediction sets p from ev and returns how ev's output row reads.
@@ -118,10 +167,13 @@ func (w *Worker) keep(ctx context.Context, batch []*event) {
 }
 
 // observe hands scored events to the drift Observer on its own goroutine,
-// so the tap runs beside the emit stage rather than lengthening it.
+// so the tap runs beside the emit stage rather than lengthening it. A
+// SamplingObserver picks its events in emit (one atomic add per event), and
+// only the picked ones cross to this goroutine, in chunks (see tapChunk).
 // The observe stage is the last to touch a record (the writer's completion
-// reads only the event's own fields), so it may build the record's map here,
-// and only for the events the Observer samples.
+// reads only the event's own fields), so it may build the record's map here
+// for an Observer that takes maps; a SamplingObserver takes the decoded
+// fields as they are.
 func (w *Worker) observe() error {
 	so, sampling := w.deps.Observer.(SamplingObserver)
 	for batch := range w.observeIn {
@@ -129,7 +181,9 @@ func (w *Worker) observe() error {
 			switch {
 			case !sampling:
 				w.deps.Observer.Observe(ev.record(), ev.score)
-			case so.Sample():
+			case ev.rec == nil && ev.fields.Names != nil:
+				so.ObservedFields(ev.fields.Names, ev.fields.Values, ev.score)
+			default:
 				so.Observed(ev.record(), ev.score)
 			}
 		}

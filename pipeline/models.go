@@ -36,11 +36,13 @@ type Observer interface {
 	Observe(rec map[string]any, score float32)
 }
 
-// A SamplingObserver picks the events it looks at before it sees them, so
-// that the worker builds a record's map only for those (the decode stage
-// keeps records as schemas.Fields): Sample is called once per scored event
-// and Observed with each event it picked. The drift monitor implements it.
+// A SamplingObserver picks the events it looks at before it sees them:
+// Sample is called once per scored event, and each event it picked is
+// shown with ObservedFields, as the decode stage keeps it (schemas.Fields:
+// one names slice per schema), or with Observed as a map when it was
+// decoded into one. The drift monitor implements it.
 type SamplingObserver interface {
 	Sample() bool
 	Observed(rec map[string]any, score float32)
+	ObservedFields(names []string, values []any, score float32)
 }

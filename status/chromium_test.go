@@ -23,7 +23,6 @@ import (
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/oip"
 	"github.com/sluice-ml/sluice/pipeline"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/status"
 )
 
@@ -62,32 +61,6 @@ func browse(t *testing.T, bin, url string, budget time.Duration, extra ...string
 	return stdout.String()
 }
 
-// demoProfile is the demo model's reference profile, built from the
-// events it was trained on.
-func demoProfile(t *testing.T, env *testworker.Env) *drift.Profile {
-	t.Helper()
-	gen := demo.NewGenerator(1)
-	recs := make([]map[string]any, 4000)
-	for i := range recs {
-		recs[i] = gen.Next()
-	}
-	rows, err := retrain.Rows(env.Sig, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := drift.BuildProfile(drift.FeaturesFromSignature(env.Sig), func(yield func(map[string]any, float32) bool) {
-		for i, rec := range recs {
-			if !yield(rec, env.Sig.ReadOutput(env.MLP.Forward(rows[i])).Score) {
-				return
-			}
-		}
-	}, drift.ProfileOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // The page, driven by a real browser against a worker with live traffic
 // and drift monitoring, shows live numbers and draws its charts.
 func TestStatusPageInChromium(t *testing.T) {
@@ -95,7 +68,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	env := testworker.New(t, 2)
 	reg := prometheus.NewRegistry()
 	mon, err := drift.NewMonitor(drift.Config{WindowEvents: 400, MinWindowEvents: 100, FlushInterval: 200 * time.Millisecond,
-		FlushEvents: 100, RetrainK: 2, RetrainM: 3}, "fraud", "1", demoProfile(t, env), env.Redis, env.NewSink(),
+		FlushEvents: 100, RetrainK: 2, RetrainM: 3}, "fraud", "1", env.DemoProfile(t), env.Redis, env.NewSink(),
 		drift.WithMetrics(drift.NewMetrics(reg)), drift.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)

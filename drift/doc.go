@@ -22,7 +22,9 @@
 //		drift.WithMetrics(metrics), drift.WithLogger(log))
 //	go mon.Run(ctx) // flushes, closes and evaluates windows
 //	...
-//	mon.ObserveBatch(records, scores) // after inference, per batch
+//	if mon.Sample() { // per scored event: is this one to bin?
+//		mon.ObservedFields(names, values, score) // or Observed(record, score)
+//	}
 //
 // On a hot swap it starts a Monitor for the new version and cancels the
 // old one's Run, which flushes what it holds.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +49,7 @@ func TestRunBothModels(t *testing.T) {
 			}
 		}
 		// demo: two mirrored rounds and two more of pipeline and drift on
-		if runs := map[string]int{"demo": 4, "heavy": 2}[r.Model]; len(r.PipelineRuns) != runs || len(r.PassthroughRuns) != 2 || !near(r.Pipeline, sortedMedian(r.PipelineRuns)) {
+		if runs := map[string]int{"demo": 4, "heavy": 2}[r.Model]; len(r.PipelineRuns) != runs || len(r.PassthroughRuns) != 2 || !near(r.Pipeline, median(r.PipelineRuns)) {
 			t.Errorf("%s: pipeline %v is not the median of its runs %v (want %d), passthrough runs %v", r.Model, r.Pipeline, r.PipelineRuns, runs, r.PassthroughRuns)
 		}
 		if !near(r.PipelineOverPass, r.Pipeline/r.Passthrough) || !near(r.PipelineOverRaw, r.Pipeline/r.Raw) || !near(r.BatchedOverBatch1, r.Pipeline/r.PipelineBatch1) {
@@ -110,15 +109,7 @@ func paired(a, b []float64) float64 {
 	for i := range a {
 		r[i] = a[i] / b[i]
 	}
-	return sortedMedian(r)
-}
-
-func sortedMedian(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return median(r)
 }
 
 func near(a, b float64) bool { return a == b || (a-b)/b < 1e-9 && (b-a)/b < 1e-9 }

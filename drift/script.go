@@ -42,7 +42,7 @@ local function add(a, b)
   for v in string.gmatch(a, '[^,]+') do i = i + 1; t[i] = tonumber(v) end
   i = 0
   for v in string.gmatch(b, '[^,]+') do i = i + 1; t[i] = (t[i] or 0) + tonumber(v) end
-  for j = 1, i do t[j] = string.format('%d', t[j]) end
+  for j = 1, #t do t[j] = string.format('%d', t[j]) end
   return table.concat(t, ',')
 end
 

@@ -25,14 +25,20 @@ func (w *Worker) emit(ctx context.Context) error {
 	// they go when there are tapChunk of them or tapDelay after the first.
 	var picked []*event
 	var handOff <-chan time.Time
+	handOver := func() {
+		if len(picked) > 0 {
+			w.observeIn <- picked
+		}
+		picked, handOff = nil, nil
+	}
+	defer handOver()
 	for {
 		var batch []*event
 		var ok bool
 		select {
 		case batch, ok = <-w.emitIn:
 		case <-handOff:
-			w.observeIn <- picked
-			picked, handOff = nil, nil
+			handOver()
 			continue
 		}
 		if !ok {
@@ -51,23 +57,19 @@ func (w *Worker) emit(ctx context.Context) error {
 			}
 			switch {
 			case len(picked) >= tapChunk:
-				w.observeIn <- picked
-				picked, handOff = nil, nil
+				handOver()
 			case len(picked) > 0 && handOff == nil:
 				handOff = time.After(tapDelay)
 			}
 		}
-	}
-	if len(picked) > 0 {
-		w.observeIn <- picked
 	}
 	return nil
 }
 
 // A SamplingObserver's picks cross to the observe goroutine in chunks of
 // tapChunk, or tapDelay after the first of a chunk: under load a batch holds
-// a few picked events, and waking the tap for each batch would cost more
-// than binning them.
+// a few picked events, and the chunks spare the tap's goroutine a wake-up
+// per batch.
 const (
 	tapChunk = 64
 	tapDelay = 50 * time.Millisecond

@@ -8,7 +8,7 @@ ORT_LIB = $(shell scripts/fetch-onnxruntime.sh)
 GOFLAGS_TEST ?= -race -count=1
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build deps ort test test-short fuzz demo dev bench bench-gpu vet fmt clean
+.PHONY: all build deps ort ort-gpu test test-short fuzz demo dev bench bench-gpu vet fmt clean
 
 all: build
 
@@ -18,6 +18,11 @@ deps:
 
 ort:
 	@scripts/fetch-onnxruntime.sh >/dev/null
+
+# The pinned GPU build of ONNX Runtime (about 330 MB of npm downloads); only
+# make bench-gpu and a worker with inference.provider cuda need it.
+ort-gpu:
+	@scripts/fetch-onnxruntime-gpu.sh
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/sluice

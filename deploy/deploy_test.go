@@ -26,6 +26,7 @@ const (
 	promRuleFile    = "deploy/kubernetes/base/prometheusrule.yaml"
 	gpuOverlay      = "deploy/kubernetes/gpu"
 	fetchORTScript  = "scripts/fetch-onnxruntime.sh"
+	fetchGPUScript  = "scripts/fetch-onnxruntime-gpu.sh"
 	sluiceJob       = "sluice" // Prometheus job of the workers
 	dashboardWanted = "sluice_events_consumed_total sluice_predictions_produced_total kafka_consumergroup_lag " +
 		"sluice_batch_size_bucket sluice_inference_seconds_bucket sluice_end_to_end_latency_seconds_bucket " +

@@ -115,6 +115,9 @@ func configure(o *ort.SessionOptions, cfg SessionConfig, cuda bool) error {
 	}
 	c, err := ort.NewCUDAProviderOptions()
 	if err != nil {
+		if strings.Contains(err.Error(), "not enabled in this build") {
+			return appendCUDAPlugin(o, cfg)
+		}
 		return fmt.Errorf("creating cuda options: %w", err)
 	}
 	defer c.Destroy()

@@ -1,24 +1,44 @@
 #!/usr/bin/env bash
 # Runs the benchmark's heavy model on the CPU and on CUDA, one after the
-# other on this machine, and prints ONNX Runtime's rows/s by batch size and
-# the pipeline's events/s for both, with the GPU/CPU ratio.
+# other on this machine with the same ONNX Runtime library, and prints ONNX
+# Runtime's rows/s by batch size and the pipeline's events/s for both, with
+# the GPU/CPU ratio.
 #
 # Needs an NVIDIA GPU (nvidia-smi) and a GPU build of ONNX Runtime:
-#   ONNXRUNTIME_LIB=/path/to/libonnxruntime.so.<version>   (with
+#   ONNXRUNTIME_LIB=/path/to/libonnxruntime.so   with
 #     libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so
-#     beside it, and CUDA 12 and cuDNN 9 on the library path), or
-#   scripts/bench-gpu.sh --fetch   to download the official
-#     onnxruntime-linux-x64-gpu release of the pinned version.
+#     beside it, or
+#   the build scripts/fetch-onnxruntime-gpu.sh installed (ONNX Runtime 1.29.0,
+#     CUDA 13, cuDNN 9), used when it is in the cache, or
+#   --fetch       run scripts/fetch-onnxruntime-gpu.sh first (npm), or
+#   --from DIR    the same with the packages' files copied over by hand.
+# The CUDA libraries are looked for on LD_LIBRARY_PATH, in NVIDIA's Python
+# packages (site-packages/nvidia/*/lib, added to LD_LIBRARY_PATH) and by
+# ldconfig. --check stops after saying what was found.
 # Environment: OUT_DIR (default bench-gpu), QUICK=1 for --quick runs,
 # SLUICE_BIN (default bin/sluice, built when missing).
-# Exit status 2: nothing to measure here (no GPU, no GPU build).
+# Exit status 2: nothing to measure here (no GPU, no GPU build, missing
+# CUDA libraries).
 set -euo pipefail
 
-ORT_VERSION=1.30.0
-TGZ_URL="https://github.com/microsoft/onnxruntime/releases/download/v${ORT_VERSION}/onnxruntime-linux-x64-gpu-${ORT_VERSION}.tgz"
+here="$(cd "$(dirname "$0")" && pwd)"
 out=${OUT_DIR:-bench-gpu}
-fetch=false
-[[ ${1:-} == --fetch ]] && fetch=true
+fetch=() check=false
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--fetch) fetch=(--fetch) ;;
+	--from)
+		fetch=(--from "${2:?--from needs a directory}")
+		shift
+		;;
+	--check) check=true ;;
+	*)
+		echo "usage: $0 [--fetch | --from DIR] [--check]" >&2
+		exit 1
+		;;
+	esac
+	shift
+done
 
 say() { echo "bench-gpu: $*" >&2; }
 
@@ -30,20 +50,18 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&
 
 lib=${ONNXRUNTIME_LIB:-}
 if [[ -z $lib ]]; then
-	cache="${XDG_CACHE_HOME:-$HOME/.cache}/sluice/onnxruntime-gpu/${ORT_VERSION}"
-	lib="$cache/lib/libonnxruntime.so.${ORT_VERSION}"
-	if [[ ! -f $lib ]]; then
-		if ! $fetch; then
-			say "set ONNXRUNTIME_LIB to a GPU build of ONNX Runtime (libonnxruntime.so with its CUDA provider beside it), or run with --fetch to download $TGZ_URL"
-			exit 2
+	cached="${SLUICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}/onnxruntime-gpu/1.29.0/libonnxruntime.so"
+	if [[ ${#fetch[@]} -gt 0 ]]; then
+		if [[ ${fetch[0]} == --fetch ]]; then
+			lib=$("$here/fetch-onnxruntime-gpu.sh")
+		else
+			lib=$("$here/fetch-onnxruntime-gpu.sh" "${fetch[@]}")
 		fi
-		mkdir -p "$cache"
-		say "downloading $TGZ_URL"
-		tmp=$(mktemp)
-		trap 'rm -f "$tmp"' EXIT
-		curl -fsSL -o "$tmp" "$TGZ_URL"
-		say "sha256 $(sha256sum "$tmp" | cut -d' ' -f1) (record it to pin this download)"
-		tar -xzf "$tmp" -C "$cache" --strip-components=1
+	elif [[ -f $cached ]]; then
+		lib=$cached
+	else
+		say "set ONNXRUNTIME_LIB to a GPU build of ONNX Runtime (libonnxruntime.so with its CUDA provider beside it), or run with --fetch (scripts/fetch-onnxruntime-gpu.sh, npm) or --from DIR (its files copied over by hand)"
+		exit 2
 	fi
 fi
 dir=$(dirname "$lib")
@@ -53,8 +71,48 @@ for need in libonnxruntime_providers_shared.so libonnxruntime_providers_cuda.so;
 		exit 2
 	fi
 done
+
+# NVIDIA's Python packages (nvidia-cuda-runtime, nvidia-cublas, nvidia-cudnn,
+# ...) each keep their libraries in site-packages/nvidia/<name>/lib.
+nvidia_dirs=$(python3 - 2>/dev/null <<'EOF' || true
+import os
+try:
+    import nvidia
+except ImportError:
+    raise SystemExit
+for root in nvidia.__path__:
+    for name in sorted(os.listdir(root)):
+        lib = os.path.join(root, name, "lib")
+        if os.path.isdir(lib):
+            print(lib)
+EOF
+)
+ld=$dir
+for d in $nvidia_dirs; do ld="$ld:$d"; done
+export LD_LIBRARY_PATH="$ld${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export ONNXRUNTIME_LIB=$lib
-export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+say "ONNX Runtime: $lib"
+say "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+
+# What the CUDA provider links against, and cuDNN, which it loads later.
+missing=()
+for so in libcuda.so.1 libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcurand.so.10 libcudnn.so.9; do
+	found=false
+	IFS=: read -ra dirs <<<"$LD_LIBRARY_PATH"
+	for d in "${dirs[@]}"; do
+		[[ -n $d && -e $d/$so ]] && found=true && break
+	done
+	$found || ldconfig -p 2>/dev/null | grep -q "^[[:space:]]*$so " && found=true
+	$found || missing+=("$so")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+	say "missing CUDA libraries: ${missing[*]} (install CUDA 13 and cuDNN 9, e.g. NVIDIA's Python packages nvidia-cuda-runtime, nvidia-cublas, nvidia-curand, nvidia-cudnn-cu13, or add their folders to LD_LIBRARY_PATH)"
+	exit 2
+fi
+say "CUDA libraries found"
+if $check; then
+	exit 0
+fi
 
 bin=${SLUICE_BIN:-bin/sluice}
 if [[ ! -x $bin ]]; then

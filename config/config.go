@@ -171,6 +171,9 @@ func (c Config) Validate() error {
 	if err := c.Redis.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Registry.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Model.Name == "" {
 		errs = append(errs, errors.New("model.name: must not be empty"))
 	}

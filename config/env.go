@@ -62,11 +62,12 @@ func (c *Config) Set(key, value string) error {
 }
 
 // Keys lists every dotted key with its current value, for documentation and
-// `sluice config`.
+// `sluice config`. Secrets print as [redacted]: a Secret's value, and the
+// password of a URL's user information (redis.url, registry.url).
 func (c *Config) Keys() [][2]string {
 	var out [][2]string
 	walk(reflect.ValueOf(c).Elem(), "", func(k string, f reflect.Value) {
-		out = append(out, [2]string{k, format(f)})
+		out = append(out, [2]string{k, RedactURL(format(f))})
 	})
 	return out
 }

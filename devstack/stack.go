@@ -9,11 +9,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/demo"
@@ -23,6 +22,7 @@ import (
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/security"
 	"github.com/sluice-ml/sluice/server"
 )
 
@@ -34,6 +34,11 @@ type Config struct {
 	HTTPAddr     string // default 127.0.0.1:8080
 	RedisURL     string // empty: run redis-server as a child
 	Partitions   int32  // partitions of the topics it creates (default 4)
+	// Broker configures the in-process broker's topic creation and
+	// retention; its Addr, Dir and Partitions come from the fields above.
+	// Topics are created on first use unless NoAutoCreate is set.
+	Broker       BrokerConfig
+	NoAutoCreate bool
 	// Worker is the worker's configuration; the stack fills in the
 	// addresses of the parts it runs.
 	Worker config.Config
@@ -53,7 +58,8 @@ type Addrs struct {
 	Ready       server.Ready
 }
 
-// Topics the stack creates at start.
+// Topics the stack creates at start, besides the worker's own input,
+// output, dead-letter and shadow topics.
 var Topics = []string{"features", "predictions", "features.dlq", "predictions.shadow", "drift-reports", "retrain-requests", "model-events", "labels"}
 
 // Run starts the stack and blocks until ctx ends, then stops every part.
@@ -69,12 +75,22 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 		return fmt.Errorf("creating data dir: %w", err)
 	}
 
-	broker, err := startKafka(cfg.KafkaAddr, filepath.Join(cfg.DataDir, "kafka"), cfg.Partitions)
+	bc := cfg.Broker
+	bc.Addr, bc.Dir, bc.Partitions, bc.AutoCreate = cfg.KafkaAddr, filepath.Join(cfg.DataDir, "kafka"), cfg.Partitions, !cfg.NoAutoCreate
+	broker, err := StartBroker(bc)
 	if err != nil {
 		return err
 	}
 	defer broker.Close()
-	kafkaAddr := broker.ListenAddrs()[0]
+	wp := cfg.Worker.Pipeline.WithDefaults()
+	if err := broker.EnsureTopics(slices.Concat(Topics, []string{wp.InputTopic, wp.OutputTopic, wp.DLQTopic, wp.ShadowTopic})...); err != nil {
+		return err
+	}
+	kafkaAddr := broker.Addr()
+	bctx, stopBroker := context.WithCancel(ctx)
+	brokerDone := make(chan struct{})
+	go func() { defer close(brokerDone); _ = broker.Run(bctx) }()
+	defer func() { stopBroker(); <-brokerDone }()
 
 	redisURL := cfg.RedisURL
 	if redisURL == "" {
@@ -85,11 +101,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 		defer rc.stop()
 		redisURL = rc.URL
 	}
-	opt, err := redis.ParseURL(redisURL)
+	rdb, err := security.NewRedis(config.Redis{URL: redisURL}, log)
 	if err != nil {
 		return fmt.Errorf("--redis-url: %w", err)
 	}
-	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 
 	regLn, err := net.Listen("tcp", cfg.RegistryAddr)
@@ -164,46 +179,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 			})
 		}
 	})
-}
-
-// startKafka starts a one-broker kfake cluster on addr with its log in dir,
-// and creates the stack's topics if they do not exist yet.
-func startKafka(addr, dir string, partitions int32) (*kfake.Cluster, error) {
-	host, portStr, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("--kafka-addr: %w", err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, fmt.Errorf("--kafka-addr: bad port %q", portStr)
-	}
-	if port == 0 {
-		if port, err = freePort(); err != nil {
-			return nil, err
-		}
-	}
-	c, err := kfake.NewCluster(
-		kfake.NumBrokers(1),
-		kfake.Ports(port),
-		kfake.DataDir(dir),
-		kfake.DefaultNumPartitions(int(partitions)),
-		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
-			return net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
-		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("starting the in-process Kafka broker on %s: %w", addr, err)
-	}
-	for _, t := range Topics {
-		if c.TopicInfo(t) != nil {
-			continue
-		}
-		if err := c.CreateTopic(t, partitions, nil); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("creating topic %s: %w", t, err)
-		}
-	}
-	return c, nil
 }
 
 // The demo model is trained on demoTrainEvents events of the generator

@@ -43,6 +43,9 @@ func newLabeller(ctx context.Context, cfg Config, c *schemas.Client) (*labeller,
 		RequiredAcks: kafka.RequireAll,
 		BatchTimeout: 2 * time.Millisecond,
 		BatchSize:    cfg.BatchSize,
+		// As Kafka's own producers do: a broker that creates topics on
+		// first use (sluice dev) creates this one.
+		AllowAutoTopicCreation: true,
 	}}, nil
 }
 

@@ -72,6 +72,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		RequiredAcks: kafka.RequireAll,
 		BatchTimeout: 2 * time.Millisecond,
 		BatchSize:    cfg.BatchSize,
+		// As Kafka's own producers do: a broker that creates topics on
+		// first use (sluice dev) creates this one.
+		AllowAutoTopicCreation: true,
 	}
 	defer w.Close()
 	gen := demo.NewGenerator(cfg.Seed, cfg.Options...)

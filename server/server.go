@@ -37,10 +37,8 @@ type Ready struct {
 	Registry  *prometheus.Registry
 }
 
-// Run starts one worker and its admin server and blocks until ctx ends and
-// both have shut down. onReady (may be nil) is called once the model is
-// loaded and the admin server listens.
-func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(Ready)) error {
+// run is Run with log already redacting cfg's secrets.
+func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(Ready)) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -68,7 +66,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	client := schemas.NewClient(cfg.Registry.URL, nil)
 	enc, err := schemas.NewEncoder(ctx, client, schemas.Subject(cfg.Pipeline.WithDefaults().OutputTopic), schemas.PredictionSchema())
 	if err != nil {
-		return fmt.Errorf("registering prediction schema at %s: %w", cfg.Registry.URL, err)
+		return fmt.Errorf("registering prediction schema at %s: %w", config.RedactURL(cfg.Registry.URL), err)
 	}
 	dialer, transport, err := kafkaClients(ctx, cfg.Kafka, log)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sluice-ml/sluice/security"
 )
 
 const usage = `sluice — a streaming model server for Kafka
@@ -62,10 +64,14 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Secrets in SLUICE_* variables and in any URL never reach the log or
+	// the final error; commands that load a config add its secrets.
+	red := security.RedactorFromEnv(os.Environ())
+	log := red.Logger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	slog.SetDefault(log)
 	err := cmd(ctx, args[1:], log)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
-	return err
+	return red.Error(err)
 }

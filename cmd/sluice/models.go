@@ -15,10 +15,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/registry"
+	"github.com/sluice-ml/sluice/security"
 )
 
 const modelsUsage = `Usage: sluice models COMMAND [flags]
@@ -79,16 +79,15 @@ func runModels(ctx context.Context, args []string, out io.Writer, log *slog.Logg
 	if f.redisURL == "" {
 		return errors.New("models: no Redis: pass --redis-url or set SLUICE_REDIS_URL ('sluice dev' prints its Redis URL)")
 	}
-	opt, err := redis.ParseURL(f.redisURL)
+	rdb, err := security.NewRedis(config.Redis{URL: f.redisURL}, log)
 	if err != nil {
 		return fmt.Errorf("models: --redis-url: %w", err)
 	}
-	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
-		return fmt.Errorf("models: redis at %s: %w", opt.Addr, err)
+		return fmt.Errorf("models: redis at %s: %w", rdb.Options().Addr, err)
 	}
 	reg := registry.New(rdb, registry.Config{MaxModelBytes: f.maxBytes}, registry.WithLogger(log))
 	return sub(ctx, reg, f, out)

@@ -52,8 +52,9 @@ func cmdRetrain(ctx context.Context, args []string, log *slog.Logger) error {
 	})
 	c, err := loadConfig(*path, set)
 	if err != nil {
-		return err
+		return security.RedactorFor(c).Error(err)
 	}
+	log = security.RedactorFor(c).Logger(log)
 	p, err := retrain.ParsePolicy(*policy)
 	if err != nil {
 		return err

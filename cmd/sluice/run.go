@@ -4,11 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/sluice-ml/sluice/config"
+	"github.com/sluice-ml/sluice/security"
 	"github.com/sluice-ml/sluice/server"
 )
 
@@ -70,35 +72,48 @@ func cmdRun(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	c, err := loadConfig(*path, set())
+	red := security.RedactorFor(c)
 	if err != nil {
-		return err
+		return red.Error(err)
 	}
-	log = newLogger(c.Log)
-	return server.Run(ctx, c, log, nil)
+	log = newLogger(c.Log, red)
+	return red.Error(server.Run(ctx, c, log, nil))
 }
 
 func cmdConfig(_ context.Context, args []string, _ *slog.Logger) error {
+	return runConfig(args, os.Stdout)
+}
+
+// runConfig prints every key, its value (secrets redacted) and its
+// variable to out.
+func runConfig(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("config", flag.ContinueOnError)
+	fs.SetOutput(out)
 	path, set := configFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	c, err := loadConfig(*path, set())
+	red := security.RedactorFor(c)
 	if err != nil {
-		return err
+		return red.Error(err)
 	}
 	for _, kv := range c.Keys() {
-		fmt.Printf("%-34s %-40s %s\n", kv[0], kv[1], config.EnvName(kv[0]))
+		fmt.Fprintf(out, "%-34s %-40s %s\n", kv[0], red.String(kv[1]), config.EnvName(kv[0]))
 	}
 	return nil
 }
 
-func newLogger(c config.Log) *slog.Logger {
+// newLogger is the process's logger for c, with red's secrets (and those
+// of SLUICE_* variables) redacted from every record.
+func newLogger(c config.Log, red *security.Redactor) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	red.Merge(security.RedactorFromEnv(os.Environ()))
+	return slog.New(red.Handler(h))
 }

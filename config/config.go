@@ -127,7 +127,7 @@ func Default() Config {
 		Pipeline:  pipeline.DefaultConfig(),
 		Admin:     admin.Config{Addr: admin.DefaultAddr},
 		Drift:     Drift{Enabled: true, Config: drift.DefaultConfig()},
-		Retrain:   Retrain{FeatureTTL: time.Hour},
+		Retrain:   Retrain{FeatureTTL: time.Hour, MaxKeptEvents: 200_000},
 		Models:    registry.Config{}.WithDefaults(),
 		Log:       Log{Level: "info", Format: "text"},
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,6 +68,15 @@ func commandCalls(t *testing.T, rdb *redis.Client, cmd string) int {
 	return 0
 }
 
+// events returns n kept events named prefix-0 .. prefix-(n-1).
+func events(prefix string, from, n int) []pipeline.KeptEvent {
+	out := make([]pipeline.KeptEvent, n)
+	for i := range out {
+		out[i] = pipeline.KeptEvent{EventID: fmt.Sprintf("%s-%d", prefix, from+i), Value: fmt.Appendf(nil, "\x00value %s %d", prefix, from+i)}
+	}
+	return out
+}
+
 func TestFeatureLogKeepLookup(t *testing.T) {
 	srv := testkit.StartRedis(t)
 	rdb := srv.Client()
@@ -79,6 +89,9 @@ func TestFeatureLogKeepLookup(t *testing.T) {
 	rdb.AddHook(counter)
 	const ttl = 90 * time.Second
 	fl := NewFeatureLog(rdb, ttl)
+	if fl.MaxEvents() != DefaultMaxKeptEvents {
+		t.Fatalf("MaxEvents %d, want the default %d", fl.MaxEvents(), DefaultMaxKeptEvents)
+	}
 
 	tests := []struct {
 		name   string
@@ -90,41 +103,29 @@ func TestFeatureLogKeepLookup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			batch := make([]pipeline.KeptEvent, tt.events, tt.events+1)
-			for i := range batch {
-				batch[i] = pipeline.KeptEvent{EventID: fmt.Sprintf("%s-%d", tt.name, i), Value: fmt.Appendf(nil, "\x00value %d", i)}
-			}
-			batch = append(batch, pipeline.KeptEvent{Value: []byte("no id")})
-			sets := commandCalls(t, rdb, "set")
+			batch := append(events(tt.name, 0, tt.events), pipeline.KeptEvent{Value: []byte("no id")})
 			counter.single.Store(0)
 			counter.pipelines.Store(0)
 			if err := fl.Keep(ctx, batch); err != nil {
 				t.Fatal(err)
 			}
-			if p, s := counter.pipelines.Load(), counter.single.Load(); p != 1 || s != 0 {
-				t.Fatalf("Keep made %d pipelines and %d single calls, want one pipeline", p, s)
+			// One script call (EVALSHA, and EVAL the first time, when Redis
+			// does not know the script yet).
+			if p, s := counter.pipelines.Load(), counter.single.Load(); p != 0 || s < 1 || s > 2 {
+				t.Fatalf("Keep made %d pipelines and %d single calls, want one script call", p, s)
 			}
-			if got := commandCalls(t, rdb, "set") - sets; got != tt.events {
-				t.Fatalf("server ran SET %d times, want %d (the event without an id is skipped)", got, tt.events)
-			}
-			for _, i := range []int{0, tt.events - 1} {
-				left, err := rdb.PTTL(ctx, FeatureKey(batch[i].EventID)).Result()
-				if err != nil || left <= ttl-5*time.Second || left > ttl {
-					t.Fatalf("event %d TTL %v (%v), want about %v", i, left, err, ttl)
-				}
-			}
-
 			ids := []string{"never-kept"}
 			for _, e := range batch[:tt.events] {
 				ids = append(ids, e.EventID)
 			}
 			counter.single.Store(0)
+			counter.pipelines.Store(0)
 			got, err := fl.Lookup(ctx, ids)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := int64((len(ids) + lookupChunk - 1) / lookupChunk); counter.single.Load() != want {
-				t.Fatalf("Lookup of %d ids made %d calls, want %d", len(ids), counter.single.Load(), want)
+			if s, p := counter.single.Load(), counter.pipelines.Load(); s != 1 || p != 1 {
+				t.Fatalf("Lookup of %d ids made %d single calls and %d pipelines, want one of each", len(ids), s, p)
 			}
 			if got[0] != nil {
 				t.Fatalf("never-kept event has value %q", got[0])
@@ -136,9 +137,91 @@ func TestFeatureLogKeepLookup(t *testing.T) {
 			}
 		})
 	}
+	// Every hash the log writes expires within the TTL.
+	keys, err := rdb.Keys(ctx, "sluice:features:*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys %v, %v", keys, err)
+	}
+	for _, k := range keys {
+		if left, err := rdb.PTTL(ctx, k).Result(); err != nil || left <= ttl-5*time.Second || left > ttl {
+			t.Fatalf("%s: TTL %v (%v), want about %v", k, left, err, ttl)
+		}
+	}
+	counter.single.Store(0)
+	if err := fl.Keep(ctx, nil); err != nil || counter.single.Load() != 0 {
+		t.Fatalf("Keep of nothing: %v, %d calls", err, counter.single.Load())
+	}
+}
 
-	if err := fl.Keep(ctx, nil); err != nil || counter.pipelines.Load() != 1 {
-		t.Fatalf("Keep of nothing: %v, %d pipelines", err, counter.pipelines.Load())
+// However many events go through it, the log holds at most MaxEvents —
+// the most recent ones — in a handful of Redis keys, with several writers
+// sharing it.
+func TestFeatureLogIsCapped(t *testing.T) {
+	srv := testkit.StartRedis(t)
+	rdb := srv.Client()
+	defer rdb.Close()
+	ctx := t.Context()
+	const max, writers, batches, batch = 800, 2, 40, 128 // 10,240 events kept, 12.8 times the cap
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fl := NewFeatureLog(rdb, time.Hour, WithMaxEvents(max))
+			for b := range batches {
+				if err := fl.Keep(ctx, events(fmt.Sprint("w", w), b*batch, batch)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	reader := NewFeatureLog(rdb, time.Hour) // a reader needs no cap
+	n, err := reader.Len(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("holding %d of %d events kept", n, writers*batches*batch)
+	if n > max || n < max*7/8 {
+		t.Fatalf("log holds %d events, want between %d and %d", n, max*7/8, max)
+	}
+	if keys, err := rdb.DBSize(ctx).Result(); err != nil || keys > featureGenerations+2 {
+		t.Fatalf("%d Redis keys (%v), want at most %d", keys, err, featureGenerations+2)
+	}
+	// The newest events of each writer are there, the oldest are gone.
+	for w := range writers {
+		recent := events(fmt.Sprint("w", w), (batches-1)*batch, batch)
+		oldest := events(fmt.Sprint("w", w), 0, batch)
+		ids := make([]string, 0, 2*batch)
+		for _, e := range append(recent, oldest...) {
+			ids = append(ids, e.EventID)
+		}
+		got, err := reader.Lookup(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range recent {
+			if string(got[i]) != string(recent[i].Value) {
+				t.Fatalf("recent event %s: got %q", recent[i].EventID, got[i])
+			}
+			if got[batch+i] != nil {
+				t.Fatalf("oldest event %s still kept", oldest[i].EventID)
+			}
+		}
+	}
+	all, err := reader.Recent(ctx, 10*max)
+	if err != nil || int64(len(all)) != n {
+		t.Fatalf("Recent returned %d events (%v), want all %d", len(all), err, n)
+	}
+	some, err := reader.Recent(ctx, 10)
+	if err != nil || len(some) != 10 {
+		t.Fatalf("Recent(10) returned %d events (%v)", len(some), err)
+	}
+	for _, e := range some {
+		if !strings.HasPrefix(string(e.Value), "\x00value "+strings.Replace(e.EventID, "-", " ", 1)) {
+			t.Fatalf("Recent: %s holds %q", e.EventID, e.Value)
+		}
 	}
 }
 

@@ -108,7 +108,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 		if rdb == nil {
 			return fmt.Errorf("retrain.keep_features: scored events are kept in Redis; set redis.url")
 		}
-		keeper = retrain.NewFeatureLog(rdb, cfg.Retrain.FeatureTTL)
+		keeper = retrain.NewFeatureLog(rdb, cfg.Retrain.FeatureTTL, retrain.WithMaxEvents(cfg.Retrain.MaxKeptEvents))
 	}
 
 	pm := pipeline.NewMetrics(reg)

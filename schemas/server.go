@@ -3,6 +3,7 @@ package schemas
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -24,18 +25,27 @@ import (
 //	GET  /subjects/{subject}/versions/{v}            v = n, latest or -1: {subject, version, id, schema}
 //	GET  /subjects/{subject}/versions/{v}/schema     the schema text alone
 //	GET  /schemas/ids/{id}                           {"schema": "..."}
+//	GET  /schemas/ids/{id}/schema                    the schema text alone
 //	GET  /schemas/ids/{id}/versions                  [{subject, version}, ...]
 //	GET  /schemas/types                              ["AVRO"]
 //	GET  /config, PUT /config                        compatibility level (default BACKWARD)
 //	GET  /config/{subject}, PUT /config/{subject}    a subject's own level
+//	GET  /mode, PUT /mode                            READWRITE (default), READONLY or READONLY_OVERRIDE
+//	GET  /mode/{subject}, PUT and DELETE too         a subject's own mode
 //	POST /compatibility/subjects/{subject}/versions/{v}  {"is_compatible": bool}
 //
 // Only Avro schemas without references are accepted. Schemas are stored as
 // compact JSON, so texts that differ only in whitespace are one schema: one
 // id, also across subjects. Registration is atomic (a Lua script), so
 // workers registering at once get one id, and it checks the subject's
-// compatibility level. Deleting is not supported. Errors carry Confluent's
-// bodies, such as {"error_code": 40401, "message": "Subject 'x' not found."}.
+// compatibility level and mode (READONLY refuses it with 42205; a global
+// READONLY_OVERRIDE wins over every subject's own mode). Deleting schemas
+// is not supported, nor is IMPORT mode (ids are always assigned here).
+// Errors carry Confluent's bodies, such as {"error_code": 40401, "message":
+// "Subject 'x' not found."}: a subject name that is blank, holds a control
+// character (NUL included) or is longer than 255 bytes is refused with
+// 42208 (HTTP 422) wherever one is written, and a body over 8 MiB with
+// HTTP 413.
 //
 // A Server is safe for concurrent use.
 type Server struct {
@@ -49,7 +59,7 @@ var _ http.Handler = (*Server)(nil)
 // DefaultCompatibility is the level used until PUT /config sets another.
 const DefaultCompatibility = CompatBackward
 
-// maxRequest bounds request bodies.
+// maxRequest bounds request bodies; a larger one is answered 413.
 const maxRequest = 8 << 20
 
 // NewServer returns a registry server keeping its state in rdb.
@@ -62,10 +72,13 @@ func NewServer(rdb redis.UniversalClient) *Server {
 	s.route("/subjects/{subject}/versions/{version}", methods{"GET": s.getVersion})
 	s.route("/subjects/{subject}/versions/{version}/schema", methods{"GET": s.getVersionSchema})
 	s.route("/schemas/ids/{id}", methods{"GET": s.getSchema})
+	s.route("/schemas/ids/{id}/schema", methods{"GET": s.getSchemaText})
 	s.route("/schemas/ids/{id}/versions", methods{"GET": s.getSchemaVersions})
 	s.route("/schemas/types", methods{"GET": func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, []string{"AVRO"}) }})
 	s.route("/config", methods{"GET": s.getConfig, "PUT": s.putConfig})
 	s.route("/config/{subject}", methods{"GET": s.getConfig, "PUT": s.putConfig})
+	s.route("/mode", methods{"GET": s.getMode, "PUT": s.putMode})
+	s.route("/mode/{subject}", methods{"GET": s.getMode, "PUT": s.putMode, "DELETE": s.deleteMode})
 	s.route("/compatibility/subjects/{subject}/versions/{version}", methods{"POST": s.testCompat})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, 404, "HTTP 404 Not Found")
@@ -114,6 +127,24 @@ func writeError(w http.ResponseWriter, status, code int, msg string) {
 
 func writeBackendError(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusInternalServerError, 50001, "Error in the backend data store: "+err.Error())
+}
+
+// readJSON decodes the request body into v. On failure it has written the
+// error response: 413 for a body over maxRequest, 400 for one that is not
+// JSON.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	err := json.NewDecoder(r.Body).Decode(v)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("Request body is larger than %d bytes", tooLarge.Limit))
+		return false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, 400, "Malformed request body: "+err.Error())
+		return false
+	}
+	return true
 }
 
 func subjectNotFound(w http.ResponseWriter, subject string) {

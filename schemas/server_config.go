@@ -2,7 +2,6 @@ package schemas
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -39,11 +38,14 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
+	subject := r.PathValue("subject")
+	if subject != "" && !checkSubject(w, subject) {
+		return
+	}
 	var req struct {
 		Compatibility string `json:"compatibility"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, 400, "Malformed request body: "+err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	level := strings.ToUpper(req.Compatibility)
@@ -52,7 +54,7 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 			"backward_transitive, forward_transitive, and full_transitive")
 		return
 	}
-	if err := s.store.setLevel(r.Context(), r.PathValue("subject"), level); err != nil {
+	if err := s.store.setLevel(r.Context(), subject, level); err != nil {
 		writeBackendError(w, err)
 		return
 	}

@@ -122,6 +122,15 @@ func (s *Server) getSchema(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// getSchemaText answers GET /schemas/ids/{id}/schema: the schema text
+// alone, as GET /subjects/{subject}/versions/{v}/schema does.
+func (s *Server) getSchemaText(w http.ResponseWriter, r *http.Request) {
+	if _, text, ok := s.schemaID(w, r); ok {
+		w.Header().Set("Content-Type", ContentType)
+		_, _ = io.WriteString(w, text)
+	}
+}
+
 type subjectAndVersion struct {
 	Subject string `json:"subject"`
 	Version int    `json:"version"`

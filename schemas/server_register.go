@@ -24,8 +24,7 @@ type registerRequest struct {
 // the error response.
 func readSchema(w http.ResponseWriter, r *http.Request) (canon string, n *node, ok bool) {
 	var req registerRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, 400, "Malformed request body: "+err.Error())
+	if !readJSON(w, r, &req) {
 		return "", nil, false
 	}
 	invalid := func(msg string) (string, *node, bool) {
@@ -55,11 +54,17 @@ func readSchema(w http.ResponseWriter, r *http.Request) (canon string, n *node, 
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
+	if !checkSubject(w, subject) {
+		return
+	}
 	canon, n, ok := readSchema(w, r)
 	if !ok {
 		return
 	}
 	ctx := r.Context()
+	if !s.writable(ctx, w, subject) {
+		return
+	}
 	for range maxRegisterAttempts {
 		id, version, ids, err := s.store.lookup(ctx, subject, canon)
 		if err != nil {
@@ -115,6 +120,9 @@ func (s *Server) compatProblems(r *http.Request, subject string, n *node, ids []
 
 func (s *Server) lookupSchema(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
+	if !checkSubject(w, subject) {
+		return
+	}
 	canon, _, ok := readSchema(w, r)
 	if !ok {
 		return

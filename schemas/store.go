@@ -24,6 +24,8 @@ var (
 	keySubjects      = keyPrefix + "subjects"       // set of subject names
 	keyGlobalConfig  = keyPrefix + "config"         // string: global compatibility level
 	keySubjectConfig = keyPrefix + "subject_config" // hash: subject → compatibility level
+	keyGlobalMode    = keyPrefix + "mode"           // string: global mode
+	keySubjectMode   = keyPrefix + "subject_mode"   // hash: subject → mode
 )
 
 // keyVersions is the list of schema ids of a subject; version n is element n-1.
@@ -189,6 +191,43 @@ func (s *store) setLevel(ctx context.Context, subject, level string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("setting compatibility level: %w", err)
+	}
+	return nil
+}
+
+// mode returns the mode of subject ("" for the global one) and whether it
+// was set explicitly.
+func (s *store) mode(ctx context.Context, subject string) (string, bool, error) {
+	var cmd *redis.StringCmd
+	if subject == "" {
+		cmd = s.rdb.Get(ctx, keyGlobalMode)
+	} else {
+		cmd = s.rdb.HGet(ctx, keySubjectMode, subject)
+	}
+	mode, err := cmd.Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("reading mode: %w", err)
+	}
+	return mode, true, nil
+}
+
+// setMode sets the mode of subject ("" for the global one); an empty mode
+// deletes a subject's own.
+func (s *store) setMode(ctx context.Context, subject, mode string) error {
+	var err error
+	switch {
+	case subject == "":
+		err = s.rdb.Set(ctx, keyGlobalMode, mode, 0).Err()
+	case mode == "":
+		err = s.rdb.HDel(ctx, keySubjectMode, subject).Err()
+	default:
+		err = s.rdb.HSet(ctx, keySubjectMode, subject, mode).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("setting mode: %w", err)
 	}
 	return nil
 }

@@ -10,12 +10,13 @@ import (
 	"github.com/sluice-ml/sluice/pipeline"
 )
 
-// A canary at 20% serves 20% ± 3% of keys, and every key is served by one
-// version only.
+// A canary at 20% serves 20% ± 3% of keys, every key is served by one
+// version only, and every prediction names the version that scored it (the
+// two versions predict different classes).
 func TestCanaryServesAStickyShareOfKeys(t *testing.T) {
 	e := newEnv(t, 4)
-	sw := inference.NewSwapper(e.loadModel("1"))
-	if err := sw.SetCanary(t.Context(), e.loadModel("2"), 20); err != nil {
+	sw := inference.NewSwapper(e.loadVersion("1"))
+	if err := sw.SetCanary(t.Context(), e.loadVersion("2"), 20); err != nil {
 		t.Fatal(err)
 	}
 	w := e.startWorkerWith(pipeline.Config{Group: "canary"}, sw, sw.Close)
@@ -23,6 +24,7 @@ func TestCanaryServesAStickyShareOfKeys(t *testing.T) {
 	const n, cards = 12000, 3000
 	e.publish(n, 5, demo.WithCards(cards))
 	preds := e.read("predictions", n, 90*time.Second, 300*time.Millisecond)
+	checkScoredBy(t, "canary", preds)
 	byKey := map[string]string{}
 	for _, p := range preds {
 		k, v := string(p.msg.Key), p.rec["model_version"].(string)
@@ -45,11 +47,13 @@ func TestCanaryServesAStickyShareOfKeys(t *testing.T) {
 }
 
 // A shadow version scores a sample of keys beside production; its outputs
-// go to predictions.shadow and production's predictions are unchanged.
+// go to predictions.shadow and production's predictions are unchanged: the
+// shadow predicts fraud for every event and production legit, so a shadow
+// output that leaked into production would show.
 func TestShadowScoresASampleBesideProduction(t *testing.T) {
 	e := newEnv(t, 2)
-	sw := inference.NewSwapper(e.loadModel("1"))
-	if err := sw.SetShadow(t.Context(), e.loadModel("3"), 0.5); err != nil {
+	sw := inference.NewSwapper(e.loadVersion("1"))
+	if err := sw.SetShadow(t.Context(), e.loadVersion("3"), 0.5); err != nil {
 		t.Fatal(err)
 	}
 	w := e.startWorkerWith(pipeline.Config{Group: "shadow"}, sw, sw.Close)
@@ -57,23 +61,30 @@ func TestShadowScoresASampleBesideProduction(t *testing.T) {
 	const n = 3000
 	e.publish(n, 9, demo.WithCards(1000))
 	preds := e.read("predictions", n, 60*time.Second, 300*time.Millisecond)
+	if len(preds) != n {
+		t.Fatalf("%d production predictions for %d events", len(preds), n)
+	}
 	for _, p := range preds {
 		if v := p.rec["model_version"]; v != "1" {
 			t.Fatalf("a production prediction names version %v", v)
 		}
 	}
+	checkScoredBy(t, "production", preds)
 	shadow := e.read("predictions.shadow", 1, 30*time.Second, 500*time.Millisecond)
 	for _, p := range shadow {
 		if v := p.rec["model_version"]; v != "3" {
 			t.Fatalf("a shadow prediction names version %v", v)
 		}
 	}
+	checkScoredBy(t, "shadow", shadow)
 	frac := float64(len(shadow)) / n
 	t.Logf("shadow scored %d of %d events (%.2f)", len(shadow), n, frac)
 	if frac < 0.35 || frac > 0.65 {
 		t.Fatalf("shadow scored %.2f of events, want about 0.5", frac)
 	}
-	if got := testutilValue(t, w, "sluice_shadow_predictions_total", "agree", "yes"); got != float64(len(shadow)) {
-		t.Errorf("agreement counter = %v, want %d (same weights agree on every event)", got, len(shadow))
+	yes := seriesValue(t, w, "sluice_shadow_predictions_total", "agree", "yes")
+	no := seriesValue(t, w, "sluice_shadow_predictions_total", "agree", "no")
+	if yes != 0 || no != float64(len(shadow)) {
+		t.Errorf("agreement counters: yes %v, no %v; want 0 and %d (the versions disagree on every event)", yes, no, len(shadow))
 	}
 }

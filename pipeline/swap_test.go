@@ -4,37 +4,33 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/registry"
-	"github.com/sluice-ml/sluice/retrain"
 )
 
-// Promote and roll back under load across two workers: nothing lost, no
-// dead letters, and per partition the versions change once at the swap
-// point and never flip back and forth.
+// Promote and roll back under load across two workers: nothing lost or
+// predicted twice, no dead letters, every prediction names the version
+// that scored it (version 1 predicts legit for every event, version 2
+// fraud), per partition the versions change once at each swap point and
+// never flip back and forth, events sent while both workers serve version 2
+// are scored by it, and events sent after the rollback by version 1.
 func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 	e := newEnv(t, 4)
-	dir := t.TempDir()
-	if err := retrain.WriteModelDir(dir, e.mlp, e.sig); err != nil {
-		t.Fatal(err)
-	}
-	sigYAML, err := os.ReadFile(filepath.Join(dir, "signature.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := t.Context()
 	models := registry.New(e.rdb, registry.Config{CheckInterval: 200 * time.Millisecond})
-	for range 2 {
-		if _, err := models.Register(ctx, "fraud", registry.RegisterRequest{ONNX: e.onnx, Signature: sigYAML}); err != nil {
-			t.Fatal(err)
+	for _, v := range []string{"1", "2"} {
+		onnx, sigYAML := e.constantFiles(versionClass[v])
+		if got, err := models.Register(ctx, "fraud", registry.RegisterRequest{ONNX: onnx, Signature: sigYAML}); err != nil || got.Version != v {
+			t.Fatalf("registering version %s: %+v, %v", v, got, err)
 		}
 	}
 	if _, err := models.Promote(ctx, "fraud", "1", registry.StageProduction, registry.PromoteOptions{}); err != nil {
@@ -42,8 +38,9 @@ func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 	}
 
 	var workers []*worker
+	var swappers []*inference.Swapper
 	for range 2 {
-		sw := inference.NewSwapper(e.loadModel("1"))
+		sw := inference.NewSwapper(e.loadVersion("1"))
 		wa, err := registry.NewWatcher(models, sw, registry.WatcherConfig{
 			Model: "fraud", Session: inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1},
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -55,61 +52,121 @@ func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 		done := make(chan struct{})
 		go func() { defer close(done); _ = wa.Run(wctx) }()
 		w := e.startWorkerWith(pipeline.Config{Group: "swap"}, sw, func() error { stop(); <-done; return sw.Close() })
-		workers = append(workers, w)
+		workers, swappers = append(workers, w), append(swappers, sw)
 	}
 	waitReady(t, workers...)
-
-	// Publish in three parts; promote version 2 after the first and roll
-	// back after the second, while events keep flowing.
-	const part = 2500
-	var pub sync.WaitGroup
-	pub.Add(1)
-	go func() {
-		defer pub.Done()
-		for i := range 6 {
-			e.publish(part/2, int64(100+i))
-			time.Sleep(150 * time.Millisecond)
+	serving := func(v string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for _, sw := range swappers {
+			for sw.Current().Version() != v {
+				if time.Now().After(deadline) {
+					t.Fatalf("workers do not serve version %s within 30s", v)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 		}
-	}()
-	time.Sleep(400 * time.Millisecond)
+	}
+	var published atomic.Int64
+	publish := func(n int, seed int64) []map[string]any {
+		recs := e.publish(n, seed)
+		published.Add(int64(n))
+		return recs
+	}
+	// predictedAll waits until the workers have predicted every event
+	// published so far.
+	predictedAll := func() {
+		t.Helper()
+		want := float64(published.Load())
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			var got float64
+			for _, w := range workers {
+				got += testutil.ToFloat64(counter(t, w.reg, "sluice_predictions_produced_total"))
+			}
+			if got >= want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%v of %v events predicted within 60s", got, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	// Events flow the whole time; the swaps happen under them.
+	stopLoad := make(chan struct{})
+	var load sync.WaitGroup
+	load.Go(func() {
+		for seed := int64(100); ; seed++ {
+			select {
+			case <-stopLoad:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			publish(250, seed)
+		}
+	})
+	time.Sleep(300 * time.Millisecond)
 	if _, err := models.Promote(ctx, "fraud", "2", registry.StageProduction, registry.PromoteOptions{Reason: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(400 * time.Millisecond)
+	serving("2")
+	onV2 := publish(1000, 1)
+	predictedAll() // before the rollback
+	time.Sleep(300 * time.Millisecond)
 	if _, err := models.Rollback(ctx, "fraud", "test"); err != nil {
 		t.Fatal(err)
 	}
-	pub.Wait()
-	const n = 3 * part
+	serving("1")
+	afterRollback := publish(1000, 2)
+	time.Sleep(300 * time.Millisecond)
+	close(stopLoad)
+	load.Wait()
+
+	n := int(published.Load())
 	preds := e.read("predictions", n, 90*time.Second, time.Second)
 	if len(preds) != n {
 		t.Fatalf("%d predictions for %d events", len(preds), n)
 	}
-	seen := map[string]bool{}
-	runs := map[int][]string{} // partition -> versions in order, collapsed
-	saw2 := false
+	checkScoredBy(t, "swap", preds)
+	version := map[string]string{} // event id -> version that scored it
+	runs := map[int][]string{}     // partition -> versions in order, collapsed
 	for _, p := range preds {
-		id := p.rec["event_id"].(string)
-		if seen[id] {
+		id, v := p.rec["event_id"].(string), p.rec["model_version"].(string)
+		if _, seen := version[id]; seen {
 			t.Fatalf("event %s predicted twice", id)
 		}
-		seen[id] = true
-		v := p.rec["model_version"].(string)
-		saw2 = saw2 || v == "2"
+		version[id] = v
 		r := runs[p.msg.Partition]
 		if len(r) == 0 || r[len(r)-1] != v {
 			runs[p.msg.Partition] = append(r, v)
 		}
 	}
-	if !saw2 {
-		t.Fatal("no prediction names the promoted version 2")
+	for _, c := range []struct {
+		what string
+		recs []map[string]any
+		want string
+	}{{"sent while both workers served version 2", onV2, "2"}, {"sent after the rollback", afterRollback, "1"}} {
+		for _, rec := range c.recs {
+			if v := version[rec["event_id"].(string)]; v != c.want {
+				t.Fatalf("an event %s was scored by version %q, want %s", c.what, v, c.want)
+			}
+		}
 	}
 	t.Logf("versions per partition, in order: %v", runs)
+	swaps := []string{"1", "2", "1"}
 	for part, r := range runs {
-		// A partition whose events all came after a swap starts later in
-		// the sequence, but none may go back and forth.
-		if !strings.Contains("121", strings.Join(r, "")) {
-			t.Errorf("partition %d served versions %v; want a run of 1, then 2, then 1 (one change at each swap)", part, r)
+		// A partition may have had no events before a swap, but none may
+		// go back and forth: its run is a contiguous part of 1, 2, 1.
+		ok := false
+		for i := range swaps {
+			for j := i + 1; j <= len(swaps); j++ {
+				ok = ok || slices.Equal(r, swaps[i:j])
+			}
+		}
+		if !ok {
+			t.Errorf("partition %d served versions %q; want a run of 1, then 2, then 1 (one change at each swap)", part, r)
 		}
 	}
 	if dl := e.read("features.dlq", 0, time.Second, 300*time.Millisecond); len(dl) != 0 {

@@ -8,7 +8,7 @@ ORT_LIB = $(shell scripts/fetch-onnxruntime.sh)
 GOFLAGS_TEST ?= -race -count=1
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build deps ort ort-gpu test test-short fuzz demo dev bench bench-gpu vet fmt clean
+.PHONY: all build deps ort ort-gpu test test-short fuzz demo dev bench bench-gpu soak vet fmt clean
 
 all: build
 
@@ -53,6 +53,14 @@ dev: build ort
 
 bench: build ort
 	ONNXRUNTIME_LIB=$(ORT_LIB) $(BIN) bench $(BENCHFLAGS)
+
+# sluice dev under a steady labelled load (SOAK_RATE events/s with their
+# labels) for SOAK (1h; `make soak SOAK=10m` for the short one): memory of
+# every process, Redis's used memory, disk, in/out and lag over time.
+SOAK ?= 1h
+SOAK_RATE ?= 20000
+soak: build ort
+	ONNXRUNTIME_LIB=$(ORT_LIB) $(BIN) soak --duration $(SOAK) --rate $(SOAK_RATE) $(SOAKFLAGS)
 
 # CPU against CUDA on the heavy model; needs a GPU and a GPU build of ONNX
 # Runtime (see scripts/bench-gpu.sh).

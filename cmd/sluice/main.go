@@ -25,6 +25,7 @@ Usage:
   sluice tail     [flags] TOPIC   print decoded records of a topic as JSON lines
   sluice config   [flags]   print every configuration key, its value and env var
   sluice bench    [flags]   measure raw ONNX Runtime, passthrough and the pipeline side by side
+  sluice soak     [flags]   run sluice dev under a steady labelled load and check memory stays flat
   sluice profile  [flags]   build a drift reference profile from training data (CSV or Avro)
   sluice models   ...       list, show, register, promote and roll back model versions
   sluice retrain  [flags]   answer retrain requests with new versions
@@ -40,6 +41,7 @@ var commands = map[string]func(ctx context.Context, args []string, log *slog.Log
 	"tail":    cmdTail,
 	"config":  cmdConfig,
 	"bench":   cmdBench,
+	"soak":    cmdSoak,
 	"profile": cmdProfile,
 	"models":  cmdModels,
 	"retrain": cmdRetrain,

@@ -112,6 +112,14 @@ func TestRestartKeepsTopicsSchemasModelAndPositions(t *testing.T) {
 	if n := count(t, a, "predictions", 500, 500*time.Millisecond); n != 500 {
 		t.Fatalf("%d predictions for 500 events", n)
 	}
+	// A topic of the user's own is created on first use, with the stack's
+	// partition count, and kept across the restart.
+	if _, err := loadgen.Run(t.Context(), loadgen.Config{Brokers: []string{a.Kafka}, RegistryURL: a.RegistryURL, Topic: "my-own-topic", Count: 50, Seed: 5}); err != nil {
+		t.Fatalf("producing to a topic the stack did not create: %v", err)
+	}
+	if n := count(t, a, "my-own-topic", 50, 300*time.Millisecond); n != 50 {
+		t.Fatalf("%d records on my-own-topic, want 50", n)
+	}
 	first, err := schemas.NewClient(a.RegistryURL, nil).Version(t.Context(), "features-value", "latest")
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +134,9 @@ func TestRestartKeepsTopicsSchemasModelAndPositions(t *testing.T) {
 	again, err := schemas.NewClient(b.RegistryURL, nil).Version(t.Context(), "features-value", "latest")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := count(t, b, "my-own-topic", 50, 300*time.Millisecond); n != 50 {
+		t.Errorf("%d records on my-own-topic after a restart, want 50", n)
 	}
 	if again.ID != first.ID || again.Version != first.Version {
 		t.Errorf("features-value was id %d version %d, after restart id %d version %d", first.ID, first.Version, again.ID, again.Version)

@@ -1,7 +1,8 @@
 // Package devstack runs the whole sluice stack in one process on embedded
 // defaults: an in-process Kafka-protocol broker (franz-go's kfake) with its
-// log under the data directory, Redis (a redis-server child process, or an
-// in-process stand-in when none is installed), the Confluent-compatible
-// schema registry, the demo model and one worker. `sluice dev` and
-// `sluice demo` use it.
+// log under the data directory, topics created on first use and Kafka's
+// time and size retention applied (Broker), Redis (a redis-server child
+// process, or an in-process stand-in when none is installed), the
+// Confluent-compatible schema registry, the demo model, the retrainer and
+// one worker. `sluice dev` and `sluice demo` use it.
 package devstack

@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
 	for {
-		s, err := sample(ctx, cfg, time.Since(start))
+		s, err := sample(ctx, cfg, start)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			fmt.Fprintf(cfg.Out, "%s  sample failed: %v\n", clock(time.Since(start)), err)
@@ -112,10 +112,17 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	return rep, nil
 }
 
-// sample takes one Sample.
-func sample(ctx context.Context, cfg Config, at time.Duration) (Sample, error) {
-	s := Sample{At: at, RSS: make([]uint64, len(cfg.Processes))}
+// sample takes one Sample. Its time is when the offsets were read, so the
+// rates between samples are exact however long the rest takes.
+func sample(ctx context.Context, cfg Config, start time.Time) (Sample, error) {
+	s := Sample{At: time.Since(start), RSS: make([]uint64, len(cfg.Processes))}
 	var err error
+	if cfg.Offsets.Client != nil {
+		if s.In, s.Out, s.Lag, err = cfg.Offsets.Read(ctx); err != nil {
+			return s, err
+		}
+		s.At = time.Since(start)
+	}
 	for i, p := range cfg.Processes {
 		if s.RSS[i], err = RSS(p.PID); err != nil {
 			return s, err
@@ -128,11 +135,6 @@ func sample(ctx context.Context, cfg Config, at time.Duration) (Sample, error) {
 	}
 	if cfg.DataDir != "" {
 		if s.Disk, err = DiskUse(cfg.DataDir); err != nil {
-			return s, err
-		}
-	}
-	if cfg.Offsets.Client != nil {
-		if s.In, s.Out, s.Lag, err = cfg.Offsets.Read(ctx); err != nil {
 			return s, err
 		}
 	}

@@ -56,6 +56,7 @@ kafka:
 			"SLUICE_REDIS_PASSWORD": "env-pw-" + mark,
 		}, yaml: "kafka:\n  sasl:\n    mechanism: PLAIN\n    username: u\n    password_file: " + pwFile + "\n",
 			want: []string{"redis.password                     [redacted]", pwFile}},
+		{name: "redis password file", yaml: "redis:\n  password_file: " + pwFile + "\n", want: []string{pwFile}},
 		{name: "flags", flags: []string{"--redis-url", "redis://:flag-" + mark + "@127.0.0.1:1/0", "--registry-url", "http://u:flag-reg-" + mark + "@127.0.0.1:2"},
 			want: []string{"redis://:[redacted]@127.0.0.1:1/0", "http://u:[redacted]@127.0.0.1:2"}},
 		{name: "a URL that does not parse", yaml: "redis:\n  url: redis://u:bad-" + mark + "@127.0.0.1:port/0\n", wantErr: "redis.url"},

@@ -68,8 +68,8 @@
 // features: KS on the CDFs over the profile's bins (missing values last),
 // p-value from the asymptotic Kolmogorov distribution at the effective
 // sample size n*m/(n+m); categorical features: chi-squared homogeneity of
-// the 2 x K table (sparse bins pooled), p-value from the regularised
-// incomplete gamma function; and PSI with a pseudo-count of 0.5 per bin.
+// the 2 x K table (sparse bins pooled), p-value from gonum's chi-squared
+// distribution; and PSI with a pseudo-count of 0.5 per bin.
 // A feature drifts when its p-value is below PValue divided by the number
 // of tests (Bonferroni) or its PSI exceeds PSIThreshold.
 package drift

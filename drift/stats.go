@@ -86,7 +86,8 @@ func ksPValue(d, ne float64) float64 {
 }
 
 // kolmogorovQ is the survival function of the Kolmogorov distribution,
-// Q(x) = 2 * sum_{j>=1} (-1)^(j-1) exp(-2 j^2 x^2). For small x the series
+// Q(x) = 2 * sum_{j>=1} (-1)^(j-1) exp(-2 j^2 x^2). (gonum, which gives the
+// chi-squared survival, has no Kolmogorov distribution.) For small x the series
 // converges slowly, so the equivalent Jacobi theta form is used there.
 func kolmogorovQ(x float64) float64 {
 	if x <= 0 {

@@ -23,7 +23,7 @@ func passthrough(ctx context.Context, e *env, n int, maxInFlight int) (runRate, 
 		return runRate{}, err
 	}
 	defer r.Close()
-	tr := consumers.NewTracker(maxInFlight, nil)
+	tr := consumers.NewTracker(r, maxInFlight, nil)
 	var acked atomic.Int64
 	w, err := producers.NewAsyncWriter(producers.WriterConfig{Brokers: []string{e.addr}}, nil, func(msgs []kafka.Message, err error) {
 		if err != nil {
@@ -41,7 +41,7 @@ func passthrough(ctx context.Context, e *env, n int, maxInFlight int) (runRate, 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	committed := make(chan error, 1)
-	go func() { committed <- tr.RunCommitter(ctx, r, 500*time.Millisecond) }()
+	go func() { committed <- tr.RunCommitter(ctx, 500*time.Millisecond) }()
 	// The same stages as the worker minus decode and inference: fetch and
 	// track, batch by the default policy, enqueue on the async writer.
 	in := make(chan kafka.Message, 512)
@@ -49,8 +49,8 @@ func passthrough(ctx context.Context, e *env, n int, maxInFlight int) (runRate, 
 	go func() {
 		defer close(in)
 		for {
-			msg, err := r.Fetch(ctx)
-			if err != nil || tr.Track(ctx, msg) != nil {
+			msg, err := tr.Next(ctx)
+			if err != nil {
 				return
 			}
 			in <- msg

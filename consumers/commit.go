@@ -3,10 +3,7 @@ package consumers
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 )
 
 const (
@@ -25,25 +22,28 @@ type commitMark struct {
 	n     int // entries up to off that this commit releases
 }
 
-// Commit commits, for every partition whose contiguous acknowledged prefix
-// moved since the last successful commit, the offset after that prefix. On
+// Commit commits, for every partition assigned in the reader's current
+// generation whose contiguous acknowledged prefix moved since the last
+// successful commit, the offset after that prefix, through that
+// generation. Between generations it commits nothing and returns nil. On
 // failure nothing is marked committed, so the next call retries with the
-// then-latest prefix; failures are expected and transient (a broker restart,
-// a rebalance in progress) and the caller should simply call again later.
-// A successful commit frees the in-flight slots of the events it passed.
-// Safe for concurrent use (commits are serialised), though one committer
-// (RunCommitter) is the norm.
-func (t *Tracker) Commit(ctx context.Context, r *Reader) error {
+// then-latest prefix; failures are expected and transient (a broker
+// restart, a rebalance in progress) and the caller should simply call again
+// later. A successful commit frees the in-flight slots of the events it
+// passed. Safe for concurrent use (commits are serialised), though one
+// committer (RunCommitter) is the norm.
+func (t *Tracker) Commit(ctx context.Context) error {
 	t.commitMu.Lock()
 	defer t.commitMu.Unlock()
-	g := r.current()
-	msgs, marks := t.snapshot(g.seq)
-	if len(msgs) == 0 {
+	g := t.r.current()
+	if g == nil {
 		return nil
 	}
-	// Sent in generation g: refused by the broker if the group has moved on
-	// since the partitions were fenced against g.
-	if err := r.commitIn(ctx, g, msgs); err != nil {
+	offsets, marks := t.snapshot(g.seq)
+	if len(offsets) == 0 {
+		return nil
+	}
+	if err := t.r.commitOffsets(ctx, g, offsets); err != nil {
 		t.m.commitErrors.Inc()
 		return err
 	}
@@ -52,33 +52,29 @@ func (t *Tracker) Commit(ctx context.Context, r *Reader) error {
 	return nil
 }
 
-// snapshot returns, for every partition not fenced whose contiguous
-// acknowledged prefix moved past its last commit, the message to commit and
-// its mark. If the reader is in a newer generation (gen, 0 if unknown) than
-// the tracker has seen, it fences every partition first: the fetcher may
-// not have fetched since the rebalance (the member may have no partitions
-// left).
-func (t *Tracker) snapshot(gen uint64) ([]kafka.Message, []commitMark) {
+// snapshot returns, for every partition assigned in generation seq whose
+// contiguous acknowledged prefix moved past its last commit, the offset to
+// commit (the next to read) and its mark.
+func (t *Tracker) snapshot(seq uint64) (map[int]int64, []commitMark) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.generation != 0 {
-		t.fenceAll(gen)
-	}
-	var msgs []kafka.Message
+	var offsets map[int]int64
 	var marks []commitMark
 	for _, p := range t.parts {
-		if p.done > p.committed && !p.fenced {
-			// kafka-go commits Offset+1: the next offset to read.
-			msgs = append(msgs, kafka.Message{Topic: p.topic, Partition: p.partition, Offset: p.done})
+		if p.assigned && p.gen == seq && p.done > p.committed {
+			if offsets == nil {
+				offsets = map[int]int64{}
+			}
+			offsets[p.partition] = p.done + 1
 			marks = append(marks, commitMark{p: p, epoch: p.epoch, off: p.done, n: p.uncommitted})
 		}
 	}
-	return msgs, marks
+	return offsets, marks
 }
 
 // markCommitted records a successful commit of marks and frees the slots
-// of the events it passed. Marks of a partition reset since are ignored
-// (reset freed its slots).
+// of the events it passed. Marks of a partition that started a new epoch
+// since are ignored (the reset freed its slots).
 func (t *Tracker) markCommitted(marks []commitMark) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -92,24 +88,28 @@ func (t *Tracker) markCommitted(marks []commitMark) {
 			released += mk.n
 		}
 	}
+	if released > 0 {
+		t.progress = time.Now()
+	}
 	t.release(released)
 }
 
 // RunCommitter commits every interval, and sooner when half the in-flight
 // cap is waiting for a commit, until ctx ends; then it commits once more
 // under a fresh deadline of a few seconds, so that what was acknowledged
-// during shutdown is not redelivered. Failed periodic commits
-// are counted (sluice_commit_errors_total), logged once per run of failures
-// with slog's default logger, and retried on the next tick; they never end
-// the loop. It returns nil, or the final commit's error.
+// during shutdown is not redelivered. Failed periodic commits are counted
+// (sluice_commit_errors_total), logged once per run of failures with the
+// reader's logger, and retried on the next tick; they never end the loop.
+// It returns nil, or the final commit's error.
 //
 // To lose as little as possible on shutdown, stop fetching, wait for
 // InFlight to drain, then cancel ctx, and close the Reader after
 // RunCommitter returned.
-func (t *Tracker) RunCommitter(ctx context.Context, r *Reader, every time.Duration) error {
+func (t *Tracker) RunCommitter(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
 		return fmt.Errorf("running committer: interval %v is not positive", every)
 	}
+	log := t.r.log
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	failing := 0
@@ -118,7 +118,7 @@ func (t *Tracker) RunCommitter(ctx context.Context, r *Reader, every time.Durati
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), finalCommitTimeout)
 			defer cancel()
-			if err := t.Commit(fctx, r); err != nil {
+			if err := t.Commit(fctx); err != nil {
 				return fmt.Errorf("final commit: %w", err)
 			}
 			return nil
@@ -129,18 +129,18 @@ func (t *Tracker) RunCommitter(ctx context.Context, r *Reader, every time.Durati
 			}
 		}
 		cctx, cancel := context.WithTimeout(ctx, commitTimeout)
-		err := t.Commit(cctx, r)
+		err := t.Commit(cctx)
 		cancel()
 		switch {
 		case err != nil && ctx.Err() != nil:
 			// Shutting down: the final commit retries.
 		case err != nil:
 			if failing == 0 {
-				slog.Warn("offset commit failed; retrying", "topic", r.Topic(), "group", r.GroupID(), "err", err)
+				log.Warn("offset commit failed; retrying", "err", err)
 			}
 			failing++
 		case failing > 0:
-			slog.Info("offset commits recovered", "topic", r.Topic(), "group", r.GroupID(), "failed", failing)
+			log.Info("offset commits recovered", "failed", failing)
 			failing = 0
 		}
 	}

@@ -14,24 +14,17 @@ import (
 	"github.com/sluice-ml/sluice/internal/testkit"
 )
 
-// fetchTracked fetches n messages and tracks them, returning them by
-// partition in fetch order.
-func fetchTracked(t *testing.T, ctx context.Context, r *Reader, tr *Tracker, n int) map[int][]kafka.Message {
+// fetchTracked fetches n messages through tr, returning them by partition
+// in fetch order.
+func fetchTracked(t *testing.T, ctx context.Context, tr *Tracker, n int) map[int][]kafka.Message {
 	t.Helper()
 	byPart := map[int][]kafka.Message{}
-	for _, m := range fetchN(t, ctx, r, n) {
-		if err := tr.Track(ctx, m); err != nil {
-			t.Fatal(err)
+	for i := 0; i < n; i++ {
+		m, err := tr.Next(ctx)
+		if err != nil {
+			t.Fatalf("fetched %d of %d: %v", i, n, err)
 		}
 		byPart[m.Partition] = append(byPart[m.Partition], m)
-	}
-	// kafka-go logs the subscription, which sets Generation, just after it
-	// starts the new generation's fetchers: the first messages can arrive a
-	// moment before, and a commit then would find no generation yet.
-	for deadline := time.Now().Add(10 * time.Second); r.Generation() == 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the reader never reported its first generation")
-		}
 	}
 	return byPart
 }
@@ -43,8 +36,8 @@ func TestTrackerCommitsContiguousPrefix(t *testing.T) {
 	ctx := testkit.Context(t, 20*time.Second)
 	r := newTestReader(t, testReaderConfig(k.Addr, "features", "g1"))
 	m := NewMetrics(nil)
-	tr := NewTracker(1000, m)
-	byPart := fetchTracked(t, ctx, r, tr, 80)
+	tr := NewTracker(r, 1000, m)
+	byPart := fetchTracked(t, ctx, tr, 80)
 
 	// Per partition ack everything except the message at index 2, in
 	// reverse order.
@@ -60,14 +53,14 @@ func TestTrackerCommitsContiguousPrefix(t *testing.T) {
 		}
 		want[p] = ms[2].Offset // next to read: the unacked one
 	}
-	if err := tr.Commit(ctx, r); err != nil {
+	if err := tr.Commit(ctx); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
 	if got := committed(k, "g1", "features"); !equalOffsets(got, want) {
 		t.Fatalf("committed %v, want %v", got, want)
 	}
 	// Nothing moved: no commit request.
-	if err := tr.Commit(ctx, r); err != nil {
+	if err := tr.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := testutil.ToFloat64(m.commits); got != 1 {
@@ -78,7 +71,7 @@ func TestTrackerCommitsContiguousPrefix(t *testing.T) {
 		tr.Ack(ms[2])
 		want[p] = ms[len(ms)-1].Offset + 1
 	}
-	if err := tr.Commit(ctx, r); err != nil {
+	if err := tr.Commit(ctx); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
 	if got := committed(k, "g1", "features"); !equalOffsets(got, want) {
@@ -99,13 +92,13 @@ func TestTrackerCommitRetriesWithLatestPosition(t *testing.T) {
 	ctx := testkit.Context(t, 20*time.Second)
 	r := newTestReader(t, testReaderConfig(k.Addr, "features", "g1"))
 	m := NewMetrics(nil)
-	tr := NewTracker(100, m)
-	ms := fetchTracked(t, ctx, r, tr, 10)[0]
+	tr := NewTracker(r, 100, m)
+	ms := fetchTracked(t, ctx, tr, 10)[0]
 
 	tr.Ack(ms[:4]...)
 	// kafka-go tries a commit three times before CommitMessages fails.
 	failCommits(k, 3)
-	if err := tr.Commit(ctx, r); !errors.Is(err, kafka.GroupLoadInProgress) {
+	if err := tr.Commit(ctx); !errors.Is(err, kafka.GroupLoadInProgress) {
 		t.Fatalf("Commit while the broker refuses = %v", err)
 	}
 	if got := testutil.ToFloat64(m.commitErrors); got != 1 {
@@ -116,7 +109,7 @@ func TestTrackerCommitRetriesWithLatestPosition(t *testing.T) {
 	}
 	// More acks arrive; the retry commits the newest contiguous position.
 	tr.Ack(ms[4:7]...)
-	if err := tr.Commit(ctx, r); err != nil {
+	if err := tr.Commit(ctx); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
 	if got := committed(k, "g1", "features")[0]; got != ms[6].Offset+1 {
@@ -131,12 +124,12 @@ func TestRunCommitterSurvivesBrokerRestart(t *testing.T) {
 	ctx := testkit.Context(t, 25*time.Second)
 	r := newTestReader(t, testReaderConfig(k.Addr, "features", "g1"))
 	m := NewMetrics(nil)
-	tr := NewTracker(100, m)
-	ms := fetchTracked(t, ctx, r, tr, 10)[0]
+	tr := NewTracker(r, 100, m)
+	ms := fetchTracked(t, ctx, tr, 10)[0]
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- tr.RunCommitter(runCtx, r, 50*time.Millisecond) }()
+	go func() { done <- tr.RunCommitter(runCtx, 50*time.Millisecond) }()
 
 	failCommits(k, 3) // the first periodic commit fails; the loop goes on
 	tr.Ack(ms[:3]...)
@@ -218,17 +211,14 @@ func TestTrackerCommitAcrossCompactionGaps(t *testing.T) {
 
 	ctx := testkit.Context(t, 20*time.Second)
 	r := newTestReader(t, testReaderConfig(k.Addr, "compacted", "g1"))
-	tr := NewTracker(100, nil)
+	tr := NewTracker(r, 100, nil)
 	var ms []kafka.Message
 	for {
 		fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		m, err := r.Fetch(fctx)
+		m, err := tr.Next(fctx)
 		cancel()
 		if err != nil {
 			break // drained
-		}
-		if err := tr.Track(ctx, m); err != nil {
-			t.Fatal(err)
 		}
 		ms = append(ms, m)
 		if m.Offset == int64(len(keys)-1) {
@@ -247,7 +237,7 @@ func TestTrackerCommitAcrossCompactionGaps(t *testing.T) {
 	for i := len(ms) - 1; i >= 0; i-- {
 		tr.Ack(ms[i])
 	}
-	if err := tr.Commit(ctx, r); err != nil {
+	if err := tr.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := committed(k, "g1", "compacted")[0]; got != int64(len(keys)) {
@@ -256,7 +246,12 @@ func TestTrackerCommitAcrossCompactionGaps(t *testing.T) {
 }
 
 func TestRunCommitterRejectsBadInterval(t *testing.T) {
-	if err := NewTracker(1, nil).RunCommitter(t.Context(), nil, 0); err == nil {
+	r, err := NewReader(testReaderConfig("127.0.0.1:1", "features", "g1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := NewTracker(r, 1, nil).RunCommitter(t.Context(), 0); err == nil {
 		t.Fatal("RunCommitter with a zero interval returned nil")
 	}
 }
@@ -270,12 +265,12 @@ func TestRunCommitterCommitsEarlyAtHalfTheCap(t *testing.T) {
 	produceKeyed(t, k, "features", 8, 8)
 	ctx := testkit.Context(t, 20*time.Second)
 	r := newTestReader(t, testReaderConfig(k.Addr, "features", "g1"))
-	tr := NewTracker(8, nil)
-	ms := fetchTracked(t, ctx, r, tr, 8)[0]
+	tr := NewTracker(r, 8, nil)
+	ms := fetchTracked(t, ctx, tr, 8)[0]
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- tr.RunCommitter(runCtx, r, time.Hour) }()
+	go func() { done <- tr.RunCommitter(runCtx, time.Hour) }()
 	defer func() { stop(); <-done }()
 
 	tr.Ack(ms[:3]...) // under half the cap: waits for the (hour-long) tick

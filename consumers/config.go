@@ -3,6 +3,7 @@ package consumers
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -30,8 +31,8 @@ type ReaderConfig struct {
 	MaxBytes int `yaml:"max_bytes"`
 	// MaxWait is how long a fetch waits for MinBytes (default 250ms).
 	MaxWait time.Duration `yaml:"max_wait"`
-	// QueueCapacity is how many fetched messages kafka-go buffers ahead of
-	// Fetch (default 1000).
+	// QueueCapacity is how many fetch responses (each a run of one
+	// partition's messages, at most MaxBytes) wait ahead of Fetch (default 4).
 	QueueCapacity int `yaml:"queue_capacity"`
 	// SessionTimeout is how long the coordinator waits for a heartbeat before
 	// it evicts the member (default 30s; brokers enforce a minimum, 6s on
@@ -57,10 +58,28 @@ type ReaderConfig struct {
 	// CloseTimeout bounds Close: leaving the group and stopping the fetchers
 	// (default 10s).
 	CloseTimeout time.Duration `yaml:"close_timeout"`
+	// DrainTimeout bounds how long, when the group rebalances, a reader with
+	// a Tracker waits for the messages it handed out to be acknowledged, so
+	// that it commits them in the generation that fetched them before it
+	// rejoins (default a third of SessionTimeout, at most 10s).
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// TopicCheckInterval is how often the reader reads the cluster's
+	// metadata: whether Topic and WatchTopics exist, Topic's partition count
+	// (a change makes the member rejoin) and the end offsets that consumer
+	// lag is measured against (default 2s).
+	TopicCheckInterval time.Duration `yaml:"topic_check_interval"`
+	// WatchTopics are other topics the reader's user needs (a worker's
+	// output and dead-letter topics): while one of them, or Topic, is
+	// missing the reader stays in its group but fetches nothing, and
+	// Health names the missing topics.
+	WatchTopics []string `yaml:"watch_topics"`
 
 	// Dialer opens the connections; set it to add TLS or SASL. Nil means a
 	// plain-TCP dialer with ClientID.
 	Dialer *kafka.Dialer `yaml:"-"`
+	// Logger receives the reader's few log lines: a topic missing or back,
+	// fetch and join failures and their recovery (default slog.Default()).
+	Logger *slog.Logger `yaml:"-"`
 }
 
 // SetDefaults fills every zero field that has a default. It is not safe for
@@ -69,12 +88,14 @@ func (c *ReaderConfig) SetDefaults() {
 	setInt(&c.MinBytes, 1)
 	setInt(&c.MaxBytes, 4<<20)
 	setDur(&c.MaxWait, 250*time.Millisecond)
-	setInt(&c.QueueCapacity, 1000)
+	setInt(&c.QueueCapacity, 4)
 	setDur(&c.SessionTimeout, 30*time.Second)
 	setDur(&c.HeartbeatInterval, 3*time.Second)
 	setDur(&c.RebalanceTimeout, 30*time.Second)
 	setDur(&c.JoinGroupBackoff, time.Second)
 	setDur(&c.CloseTimeout, 10*time.Second)
+	setDur(&c.DrainTimeout, min(c.SessionTimeout/3, 10*time.Second))
+	setDur(&c.TopicCheckInterval, 2*time.Second)
 	if c.StartOffset == "" {
 		c.StartOffset = StartEarliest
 	}
@@ -112,12 +133,21 @@ func (c *ReaderConfig) Validate() error {
 		return invalid("join_group_backoff", "must be positive")
 	case c.CloseTimeout <= 0:
 		return invalid("close_timeout", "must be positive")
+	case c.DrainTimeout <= 0 || c.DrainTimeout >= c.SessionTimeout:
+		return invalid("drain_timeout", "must be positive and less than session_timeout")
+	case c.TopicCheckInterval <= 0:
+		return invalid("topic_check_interval", "must be positive")
 	case c.StartOffset != StartEarliest && c.StartOffset != StartLatest:
 		return invalid("start_offset", fmt.Sprintf("%q is not %q or %q", c.StartOffset, StartEarliest, StartLatest))
 	}
 	for i, b := range c.Brokers {
 		if b == "" {
 			return invalid(fmt.Sprintf("brokers[%d]", i), "empty address")
+		}
+	}
+	for i, t := range c.WatchTopics {
+		if t == "" {
+			return invalid(fmt.Sprintf("watch_topics[%d]", i), "empty topic name")
 		}
 	}
 	return nil

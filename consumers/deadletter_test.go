@@ -2,6 +2,8 @@ package consumers
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -40,7 +42,7 @@ func TestDeadLetterHeaders(t *testing.T) {
 	}
 	want := DeadLetterInfo{
 		Class: "bad_magic", Message: "schemas: bad magic byte 0xde", SourceTopic: "features",
-		SourcePartition: 3, SourceOffset: 12345, ConsumerGroup: "sluice",
+		SourcePartition: 3, SourceOffset: 12345, ConsumerGroup: "sluice", OriginalSize: -1,
 	}
 	if info != want {
 		t.Fatalf("parsed %+v, want %+v", info, want)
@@ -132,9 +134,82 @@ func TestDeadLetterThroughBroker(t *testing.T) {
 	}
 	want := DeadLetterInfo{
 		Class: "unknown_schema", Message: "schema 7 not found", SourceTopic: "features",
-		SourcePartition: src.Partition, SourceOffset: src.Offset, ConsumerGroup: "sluice",
+		SourcePartition: src.Partition, SourceOffset: src.Offset, ConsumerGroup: "sluice", OriginalSize: -1,
 	}
 	if info != want {
 		t.Fatalf("parsed %+v, want %+v", info, want)
 	}
+}
+
+// TestShrinkDeadLetter cuts a dead letter that does not fit: its value to
+// a prefix (the original size and SHA-256 in headers), and only when the
+// whole value is not enough, the original headers too; the sluice.*
+// headers always stay.
+func TestShrinkDeadLetter(t *testing.T) {
+	value := make([]byte, 10_000)
+	for i := range value {
+		value[i] = byte(i * 7)
+	}
+	sum := sha256.Sum256(value)
+	orig := kafka.Message{Topic: "features", Partition: 1, Offset: 292, Key: []byte("card-1"), Value: value,
+		Headers: []kafka.Header{{Key: "traceparent", Value: []byte("00-abc-def-01")}, {Key: "big", Value: make([]byte, 5_000)}}}
+	dl := DeadLetter(orig, "sluice", "too_large", errors.New("record larger than max_record_bytes"), "features.dlq")
+	size := func(m kafka.Message) int { return len(m.Key) + len(m.Value) + headersLen(m.Headers) }
+
+	tests := []struct {
+		name        string
+		by          int
+		wantHeaders bool // the original headers kept
+	}{
+		{"a little", 100, true},
+		{"most of the value", 9_000, true},
+		{"more than the value", 12_000, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ShrinkDeadLetter(dl, tt.by)
+			if shrunk := size(dl) - size(got); shrunk < tt.by {
+				t.Fatalf("shrunk by %d bytes, want at least %d", shrunk, tt.by)
+			}
+			if !bytes.HasPrefix(value, got.Value) {
+				t.Fatal("the value kept is not a prefix of the original")
+			}
+			if len(got.Value) < len(value)-tt.by-400 {
+				t.Errorf("kept %d bytes of the value, far less than needed (%d)", len(got.Value), len(value)-tt.by)
+			}
+			info, err := ParseDeadLetter(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.OriginalSize != len(value) || info.OriginalSHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("original size %d sha256 %s, want %d %x", info.OriginalSize, info.OriginalSHA256, len(value), sum)
+			}
+			if info.Class != "too_large" || info.SourceOffset != 292 || info.SourcePartition != 1 || info.ConsumerGroup != "sluice" {
+				t.Errorf("dead-letter headers lost: %+v", info)
+			}
+			if kept := hasHeaderKey(got, "traceparent"); kept != tt.wantHeaders {
+				t.Errorf("original header kept = %v, want %v", kept, tt.wantHeaders)
+			}
+			if dropped := hasHeaderKey(got, HeaderOriginalHeaders); dropped == tt.wantHeaders {
+				t.Errorf("%s present = %v, want %v", HeaderOriginalHeaders, dropped, !tt.wantHeaders)
+			}
+			// Shrinking again keeps the first original size and digest.
+			again, err := ParseDeadLetter(ShrinkDeadLetter(got, 10))
+			if err != nil || again.OriginalSize != len(value) || again.OriginalSHA256 != info.OriginalSHA256 {
+				t.Errorf("shrunk twice: %+v, %v", again, err)
+			}
+		})
+	}
+	if !bytes.Equal(dl.Value, value) || len(dl.Headers) != 8 {
+		t.Error("ShrinkDeadLetter modified its argument")
+	}
+}
+
+func hasHeaderKey(m kafka.Message, key string) bool {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return true
+		}
+	}
+	return false
 }

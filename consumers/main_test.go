@@ -3,6 +3,7 @@ package consumers
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ func testReaderConfig(addr, topic, group string) ReaderConfig {
 		HeartbeatInterval: 200 * time.Millisecond,
 		RebalanceTimeout:  5 * time.Second,
 		JoinGroupBackoff:  200 * time.Millisecond,
+		Logger:            slog.New(slog.DiscardHandler),
 	}
 }
 

@@ -1,6 +1,10 @@
 package consumers
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // partState is one partition's tracked offsets: a ring of entries in fetch
 // (so offset) order, from the first one not yet committable to the last one
@@ -13,16 +17,26 @@ type partState struct {
 	head int     // index in buf of the oldest entry
 	n    int     // entries in the ring
 
-	last      int64 // highest offset tracked in this epoch, -1 if none
-	done      int64 // last offset of the contiguous acknowledged prefix, -1 if none
-	committed int64 // last offset committed in this epoch, -1 if none
-	epoch     uint64
+	// An epoch is a run of tracking that starts at a known position: the
+	// group's committed offset when the partition was assigned (or -1,
+	// unknown: no offset committed yet), and ends when the partition is
+	// revoked or the group's position turns out to have moved elsewhere.
+	epoch uint64
+	last  int64 // highest offset tracked in this epoch; start-1 (or -1) if none
+	done  int64 // last offset of the contiguous acknowledged prefix; start-1 (or -1) if none
+	// committed is the last offset committed in this epoch (the group's
+	// position is committed+1), start-1 (or -1) if none.
+	committed int64
 	// uncommitted counts the entries dropped from the ring (acknowledged,
 	// up to done) that no commit has passed yet.
 	uncommitted int
-	// fenced: the group moved to a new generation and no message of this
-	// partition was tracked since, so it may have been revoked.
-	fenced bool
+	// assigned: the partition is assigned to this member in generation gen,
+	// so its acknowledged prefix may be committed.
+	assigned bool
+	gen      uint64
+	// paused holds the partition's fetcher (Tracker.Pause); read by the
+	// reader's fetcher without the Tracker's lock.
+	paused atomic.Bool
 
 	gauge prometheus.Gauge // sluice_committed_offset{topic,partition}
 }
@@ -106,13 +120,22 @@ func (p *partState) find(off int64) int {
 	return -1
 }
 
-// reset forgets everything about the partition (see Tracker, on
-// rebalances) and returns how many entries were in flight, committable or
-// not.
-func (p *partState) reset() int {
+// reset starts a new epoch at the group's position start (-1: unknown),
+// forgetting every tracked entry, and returns how many entries were in
+// flight, committable or not.
+func (p *partState) reset(start int64) int {
 	n := p.n + p.uncommitted
 	p.head, p.n, p.uncommitted = 0, 0, 0
-	p.last, p.done, p.committed = -1, -1, -1
+	prev := max(start-1, -1)
+	p.last, p.done, p.committed = prev, prev, prev
 	p.epoch++
 	return n
 }
+
+// next is where fetching continues in this epoch: after the last offset
+// tracked, or at the epoch's start.
+func (p *partState) next() int64 { return p.last + 1 }
+
+// unacked reports whether an entry of the partition is not yet
+// acknowledged (the ring holds only entries behind an unacknowledged head).
+func (p *partState) unacked() bool { return p.n > 0 }

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,117 +12,164 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// ErrClosed is returned by Fetch and Commit once the Reader is closed.
+// ErrClosed is returned by Fetch, Next and Commit once the Reader is closed.
 var ErrClosed = errors.New("consumers: reader closed")
 
 // ErrCloseTimeout is returned by Close when the reader did not stop within
 // ReaderConfig.CloseTimeout; its goroutines finish in the background.
 var ErrCloseTimeout = errors.New("consumers: close timed out")
 
-// Reader is a consumer-group member of one topic. Messages are only fetched,
-// never auto-committed: a caller commits what is done, normally through a
-// Tracker. Fetch, Commit and Close are safe for concurrent use.
+// Reader is a consumer-group member of one topic. Membership is kafka-go's
+// ConsumerGroup: each generation it hands out (Generation.Assignments) is
+// fetched partition by partition from the offset the group committed, and
+// commits are sent through that generation (Generation.CommitOffsets), so
+// the broker refuses them once the group has moved on. Messages are only
+// fetched, never auto-committed: a caller commits what is done, normally
+// through a Tracker (NewTracker), which also decides where each partition
+// is fetched from and drains what was handed out before the member rejoins.
+//
+// Fetch, Commit, Close and the accessors are safe for concurrent use; only
+// one goroutine should fetch.
 type Reader struct {
-	kr           *kafka.Reader
+	cfg          ReaderConfig
 	topic, group string
-	closeTimeout time.Duration
+	log          *slog.Logger
+	client       *kafka.Client // fetches, metadata, end offsets
+	transport    *kafka.Transport
 
-	// closed ends when Close has stopped the kafka-go reader (or given up
-	// waiting). CommitMessages can queue a request on a closed reader and
-	// then wait for an answer that never comes; Commit waits on closed too.
-	// joined is set once kafka-go reports that this member joined its
-	// group (it says so only through its logger).
-	joined atomic.Bool
-	// generation counts the group generations in which kafka-go assigned
-	// this member partitions (it logs "subscribed to topics and
-	// partitions" once it has started fetching them); cur is the latest,
-	// pending the one being joined. Commits carry cur (see groupcommit.go).
-	generation atomic.Uint64
-	genMu      sync.Mutex
-	cur        groupGen
-	pending    groupGen
-	committer  *kafka.Client
-	transport  *kafka.Transport
+	startOnce sync.Once
+	started   atomic.Bool
+	tracker   *Tracker // set by NewTracker before the first generation
 
-	closed    context.Context
-	markClose context.CancelFunc
+	// batches carries fetch responses from the partition fetchers to Fetch
+	// (or Tracker.Next), each tagged with its generation's seq. cur is the
+	// one being handed out; only the fetching goroutine touches it.
+	batches chan batch
+	cur     batch
+	pos     int
+
+	genMu sync.Mutex
+	gen   *genState // the current generation; nil between generations
+	// seq counts the generations this member was given (Generation);
+	// liveSeq is the seq whose fetchers run, 0 while none do.
+	seq     atomic.Uint64
+	liveSeq atomic.Uint64
+
+	health health
+
+	ctx       context.Context // ends at Close
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when the group loop and the watcher have stopped
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// NewReader validates cfg (after filling its defaults) and starts a group
-// reader. It does not wait for the group to form: the first Fetch blocks
-// until partitions are assigned and a message is there.
+// batch is one fetch response of one partition, in offset order.
+type batch struct {
+	seq  uint64
+	msgs []kafka.Message
+}
+
+// NewReader validates cfg (after filling its defaults) and returns a
+// reader. It joins the group on the first Fetch (or Tracker.Next); Close
+// leaves it.
 func NewReader(cfg ReaderConfig) (*Reader, error) {
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	start := kafka.FirstOffset
-	if cfg.StartOffset == StartLatest {
-		start = kafka.LastOffset
+	cfg.WatchTopics = append([]string(nil), cfg.WatchTopics...)
+	if cfg.Dialer == nil {
+		cfg.Dialer = &kafka.Dialer{ClientID: cfg.ClientID, Timeout: 10 * time.Second, DualStack: true}
 	}
-	dialer := cfg.Dialer
-	if dialer == nil {
-		dialer = &kafka.Dialer{ClientID: cfg.ClientID, Timeout: 10 * time.Second, DualStack: true}
-	}
-	kc := kafka.ReaderConfig{
-		Brokers:           cfg.Brokers,
-		GroupID:           cfg.GroupID,
-		Topic:             cfg.Topic,
-		Dialer:            dialer,
-		QueueCapacity:     cfg.QueueCapacity,
-		MinBytes:          cfg.MinBytes,
-		MaxBytes:          cfg.MaxBytes,
-		MaxWait:           cfg.MaxWait,
-		SessionTimeout:    cfg.SessionTimeout,
-		HeartbeatInterval: cfg.HeartbeatInterval,
-		RebalanceTimeout:  cfg.RebalanceTimeout,
-		JoinGroupBackoff:  cfg.JoinGroupBackoff,
-		StartOffset:       start,
-		// CommitInterval 0: CommitMessages is synchronous, it returns once
-		// the broker answered. We never call ReadMessage (it commits before
-		// the event is processed).
-		CommitInterval: 0,
-	}
-	// kafka.NewReader panics on an invalid config; check first.
-	if err := kc.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	r := &Reader{
-		topic:        cfg.Topic,
-		group:        cfg.GroupID,
-		closeTimeout: cfg.CloseTimeout,
+		cfg:     cfg,
+		topic:   cfg.Topic,
+		group:   cfg.GroupID,
+		log:     cfg.Logger.With("topic", cfg.Topic, "group", cfg.GroupID),
+		batches: make(chan batch, cfg.QueueCapacity),
+		done:    make(chan struct{}),
 	}
-	kc.Logger = kafka.LoggerFunc(func(msg string, args ...any) {
-		switch {
-		case strings.HasPrefix(msg, "joined group"):
-			r.joined.Store(true)
-			r.joinedGeneration(args)
-		case strings.HasPrefix(msg, "subscribed to topics and partitions"):
-			// Logged after kafka-go moved to the new generation's fetchers:
-			// FetchMessage drops what older ones had buffered.
-			r.subscribed()
-		}
-	})
-	r.transport = newCommitTransport(dialer)
-	r.committer = &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: r.transport}
-	r.kr = kafka.NewReader(kc)
-	r.closed, r.markClose = context.WithCancel(context.Background())
+	r.health.rejoin = make(chan struct{}, 1)
+	r.health.partitions.Store(-1)
+	r.transport = newTransport(cfg.Dialer)
+	r.client = &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: r.transport}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r, nil
 }
 
-// Joined reports whether the reader has joined its consumer group (at least
-// once; it stays true through rebalances). Safe for concurrent use.
-func (r *Reader) Joined() bool { return r.joined.Load() }
+// start joins the group and starts the topic watcher, once.
+func (r *Reader) start() {
+	r.startOnce.Do(func() {
+		if r.ctx.Err() != nil {
+			close(r.done)
+			return
+		}
+		cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+			ID:                r.group,
+			Brokers:           r.cfg.Brokers,
+			Dialer:            r.cfg.Dialer,
+			Topics:            []string{r.topic},
+			HeartbeatInterval: r.cfg.HeartbeatInterval,
+			SessionTimeout:    r.cfg.SessionTimeout,
+			RebalanceTimeout:  r.cfg.RebalanceTimeout,
+			JoinGroupBackoff:  r.cfg.JoinGroupBackoff,
+			StartOffset:       r.startOffset(),
+			Timeout:           10 * time.Second,
+		})
+		if err != nil { // the config was validated; this is a bug
+			panic(fmt.Sprintf("consumers: creating the consumer group: %v", err))
+		}
+		r.started.Store(true)
+		var wg sync.WaitGroup
+		wg.Go(func() { r.runGroup(cg) })
+		wg.Go(r.watch)
+		go func() { wg.Wait(); close(r.done) }()
+	})
+}
 
-// Generation counts the consumer-group generations in which this reader
-// was assigned partitions: 0 before the first assignment, then 1, 2, ...
-// (not the broker's generation id). After each rebalance kafka-go fetches
-// every assigned partition again from its committed offset. A message that
-// Fetch returns after a call to Generation that returned g was fetched in
-// generation g or later. Safe for concurrent use.
-func (r *Reader) Generation() uint64 { return r.generation.Load() }
+func (r *Reader) startOffset() int64 {
+	if r.cfg.StartOffset == StartLatest {
+		return kafka.LastOffset
+	}
+	return kafka.FirstOffset
+}
+
+// runGroup takes the generations kafka-go's ConsumerGroup hands out until
+// the reader closes, then closes the group (which ends the generation and
+// leaves the group).
+func (r *Reader) runGroup(cg *kafka.ConsumerGroup) {
+	defer cg.Close()
+	for {
+		kg, err := cg.Next(r.ctx)
+		if err != nil {
+			if r.ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+				return
+			}
+			r.health.joinFailed(r.log, err)
+			continue
+		}
+		seq := r.seq.Add(1)
+		kg.Start(func(ctx context.Context) { r.runGeneration(ctx, kg, seq) })
+	}
+}
+
+// Joined reports whether the reader is a member of a current generation of
+// its group (false before the first join and while the group rebalances).
+// Safe for concurrent use.
+func (r *Reader) Joined() bool {
+	r.genMu.Lock()
+	defer r.genMu.Unlock()
+	return r.gen != nil
+}
+
+// Generation counts the consumer-group generations this reader was given:
+// 0 before the first, then 1, 2, ... (not the coordinator's generation id,
+// which Health reports). Safe for concurrent use.
+func (r *Reader) Generation() uint64 { return r.seq.Load() }
 
 // Topic returns the topic the reader consumes.
 func (r *Reader) Topic() string { return r.topic }
@@ -131,46 +177,73 @@ func (r *Reader) Topic() string { return r.topic }
 // GroupID returns the reader's consumer group.
 func (r *Reader) GroupID() string { return r.group }
 
-// Fetch returns the next message. Messages of one partition come in offset
-// order, though offsets may skip (compaction, transaction markers). It
-// returns ctx.Err() when ctx ends and ErrClosed once the reader is closed;
-// any other error is transient (the group could not be joined yet) and the
-// caller may call Fetch again.
+// Fetch returns the next message of a partition assigned to this member in
+// the current generation. Messages of one partition come in offset order,
+// though offsets may skip (compaction, transaction markers). It returns
+// ctx.Err() when ctx ends and ErrClosed once the reader is closed. A reader
+// with a Tracker is fetched through Tracker.Next instead.
 func (r *Reader) Fetch(ctx context.Context) (kafka.Message, error) {
-	m, err := r.kr.FetchMessage(ctx)
-	switch {
-	case err == nil:
-		return m, nil
-	case ctx.Err() != nil:
-		return kafka.Message{}, ctx.Err()
-	case errors.Is(err, io.EOF) && r.closed.Err() != nil:
-		return kafka.Message{}, ErrClosed
-	default:
-		return kafka.Message{}, fmt.Errorf("fetching message: %w", err)
+	for {
+		if r.pos < len(r.cur.msgs) {
+			if r.cur.seq == r.liveSeq.Load() {
+				m := r.cur.msgs[r.pos]
+				r.pos++
+				return m, nil
+			}
+			r.cur = batch{} // fetched in a generation that has ended
+			continue
+		}
+		b, err := r.nextBatch(ctx)
+		if err != nil {
+			return kafka.Message{}, err
+		}
+		r.cur, r.pos = b, 0
 	}
 }
 
-// Close leaves the group and stops the fetchers, waiting at most
+// nextBatch waits for the next fetch response.
+func (r *Reader) nextBatch(ctx context.Context) (batch, error) {
+	r.start()
+	select {
+	case b := <-r.batches:
+		return b, nil
+	case <-ctx.Done():
+		return batch{}, ctx.Err()
+	case <-r.ctx.Done():
+		return batch{}, ErrClosed
+	}
+}
+
+// Close ends the current generation (committing, with a Tracker, what was
+// acknowledged), leaves the group and stops the fetchers, waiting at most
 // ReaderConfig.CloseTimeout (then it returns ErrCloseTimeout and the rest
 // finishes in the background). Offsets not committed before Close are
 // redelivered to whichever member gets the partition. Later calls return
 // the first call's result.
 func (r *Reader) Close() error {
 	r.closeOnce.Do(func() {
-		done := make(chan error, 1)
-		go func() { done <- r.kr.Close() }()
-		t := time.NewTimer(r.closeTimeout)
+		r.cancel()
+		r.start() // never started: closes done at once
+		t := time.NewTimer(r.cfg.CloseTimeout)
 		defer t.Stop()
 		select {
-		case err := <-done:
-			if err != nil {
-				r.closeErr = fmt.Errorf("closing reader: %w", err)
-			}
+		case <-r.done:
 		case <-t.C:
 			r.closeErr = ErrCloseTimeout
 		}
-		r.markClose()
 		r.transport.CloseIdleConnections()
 	})
 	return r.closeErr
+}
+
+// newTransport carries the reader's own requests (fetches, metadata,
+// offsets) over the same kind of connection (TLS, SASL) as its dialer.
+func newTransport(d *kafka.Dialer) *kafka.Transport {
+	return &kafka.Transport{
+		Dial:        d.DialFunc,
+		DialTimeout: d.Timeout,
+		ClientID:    d.ClientID,
+		TLS:         d.TLS,
+		SASL:        d.SASLMechanism,
+	}
 }

@@ -25,8 +25,8 @@ func TestReaderResumesAfterCommittedPrefix(t *testing.T) {
 	ctx := testkit.Context(t, 25*time.Second)
 
 	r1 := newTestReader(t, testReaderConfig(k.Addr, "features", "g1"))
-	tr := NewTracker(n, nil)
-	byPart := fetchTracked(t, ctx, r1, tr, n)
+	tr := NewTracker(r1, n, nil)
+	byPart := fetchTracked(t, ctx, tr, n)
 	if len(byPart) != 4 {
 		t.Fatalf("messages landed on %d partitions, want 4", len(byPart))
 	}
@@ -53,7 +53,7 @@ func TestReaderResumesAfterCommittedPrefix(t *testing.T) {
 	for _, m := range acks {
 		tr.Ack(m)
 	}
-	if err := tr.Commit(ctx, r1); err != nil {
+	if err := tr.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := r1.Close(); err != nil {
@@ -106,7 +106,7 @@ func TestTwoReadersShareTheGroup(t *testing.T) {
 			got <- fetched{id, m}
 		}
 	}
-	// kafka-go joins the group on the first Fetch.
+	// The reader joins the group on the first Fetch.
 	a := newTestReader(t, testReaderConfig(k.Addr, "features", "g1"))
 	go readAll(0, a)
 	if _, err := k.Cluster.WaitGroupStable(ctx, "g1", 1); err != nil {

@@ -4,62 +4,65 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 )
 
-// Tracker decides which offsets may be committed. Each fetched message is
-// tracked (Track) before it is handed on, and acknowledged (Ack) once what
-// it produced — a prediction or a dead letter — was written. Acks may come
-// in any order from any goroutine; per partition only the contiguous
-// acknowledged prefix is committable, so a commit never passes an event that
-// is still being processed.
+// Tracker decides which offsets may be committed. Messages are fetched
+// through it (Next), which records each before handing it out, and
+// acknowledged (Ack) once what it produced — a prediction or a dead letter
+// — was written. Acks may come in any order from any goroutine; per
+// partition only the contiguous acknowledged prefix is committable, so a
+// commit never passes an event that is still being processed.
 //
-// An event is in flight from Track until a commit has passed its offset:
+// An event is in flight from Next until a commit has passed its offset:
 // until it and every event tracked before it on its partition are
-// acknowledged and that position is committed. Track blocks while
+// acknowledged and that position is committed. Next blocks while
 // maxInFlight events are in flight, which bounds both memory and the events
 // redelivered after a crash (acknowledged but not yet committed events are
 // redelivered too, so they count). Commits must therefore keep up: Ack wakes
-// RunCommitter early once half the cap is committable, and a Tracker that
-// nobody commits for stops taking events at the cap.
+// RunCommitter early once half the cap is committable.
 //
-// Rebalances: when Track sees an offset at or below the highest one tracked
-// on that partition, the group has redelivered from the committed offset
-// (the partition was revoked and assigned again, or a reader restarted): the
-// partition's state is dropped and tracking starts over from that offset.
-// Acks for dropped offsets are ignored, or, if the same offset was tracked
-// again, count for it (the event was processed, which is all a commit
-// claims).
+// Generations: the Tracker follows the Reader's group generations. When a
+// generation ends (a rebalance, the coordinator lost), the reader stops
+// fetching and the Tracker waits, at most ReaderConfig.DrainTimeout, for
+// every event it handed out to be acknowledged, then commits through the
+// ending generation — the broker still takes its commits while the group
+// prepares the rebalance — so a clean rebalance redelivers nothing. In the
+// next generation a partition that stays with this member keeps its state
+// when the group's committed offset is where this member last committed
+// it: fetching resumes after the last offset tracked, events still in
+// flight stay in flight, and nothing handed out is fetched again. Otherwise
+// (a partition new to this member, or the group's position moved) the
+// partition starts a new epoch at the group's committed offset. A
+// partition not assigned any more is never committed by this member again.
+// In no case does a commit pass an offset that was fetched and not
+// resolved: it is fetched again (a new epoch starts at or before it), or
+// still tracked, or passed by the group's own committed position.
 //
-// A partition revoked for good must not be committed any more: its new
-// owner starts from the committed offset and commits past it, and a late
-// commit from the old owner would move the group's offset backwards. So
-// every partition is fenced when the group moves to a new generation
-// (Reader.Generation; the fetcher says which generation it fetches in with
-// Fence, and Commit looks at the Reader's): its commits are held back until
-// Track sees a message of it fetched in the new generation, which proves it
-// is still assigned here; tracking then starts over from that message.
-// A fenced partition's events leave the in-flight count once acknowledged,
-// as there is nothing this member may commit for them. A Tracker that is
-// never fenced commits every partition it tracked.
-//
-// All methods are safe for concurrent use.
+// All methods are safe for concurrent use; Next is called by one goroutine.
 type Tracker struct {
+	r   *Reader // nil for a Tracker fed by track directly (tests)
 	max int
 	m   *Metrics
 
 	mu          sync.Mutex
 	inFlight    int           // tracked and not yet committed
 	committable int           // of those, acknowledged and waiting for a commit
-	wake        chan struct{} // non-nil while Track waits for room; closed when room appears
+	wake        chan struct{} // non-nil while Next waits for room; closed when room appears
 	commitNow   chan struct{} // signalled when committable reaches half the cap
 	commitMu    sync.Mutex    // serialises Commit, which releases what it committed
-	generation  uint64        // newest group generation seen; 0: fencing not in use
-	fetchGen    uint64        // generation the messages now being tracked were fetched in
+	gen         uint64        // the generation whose messages are tracked
+	live        bool          // gen is fetching: its messages are tracked
 	parts       map[partKey]*partState
 	lastKey     partKey // one-entry cache in front of parts: fetches come in runs per partition
 	lastPart    *partState
+	progress    time.Time // last commit that released events, or when in flight rose from 0
+
+	// Next's batch being handed out; only the goroutine calling Next.
+	cur batch
+	pos int
 }
 
 type partKey struct {
@@ -67,28 +70,85 @@ type partKey struct {
 	partition int
 }
 
-// NewTracker returns a Tracker that lets at most maxInFlight events be in
-// flight (maxInFlight < 1 panics). m may be nil (metrics are then not
+// NewTracker returns a Tracker that fetches through r and lets at most
+// maxInFlight events be in flight (maxInFlight < 1 panics). It must be
+// created before the first r.Fetch, and r must be fetched only through
+// it; a Reader has at most one Tracker. m may be nil (metrics are then not
 // registered anywhere).
-func NewTracker(maxInFlight int, m *Metrics) *Tracker {
+func NewTracker(r *Reader, maxInFlight int, m *Metrics) *Tracker {
 	if maxInFlight < 1 {
 		panic("consumers: NewTracker: maxInFlight must be at least 1")
+	}
+	if r != nil && (r.tracker != nil || r.started.Load()) {
+		panic("consumers: NewTracker: the reader already has a tracker or has started fetching")
 	}
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Tracker{max: maxInFlight, m: m, parts: make(map[partKey]*partState), commitNow: make(chan struct{}, 1)}
+	t := &Tracker{r: r, max: maxInFlight, m: m, parts: make(map[partKey]*partState),
+		commitNow: make(chan struct{}, 1), live: r == nil, progress: time.Now()}
+	if r != nil {
+		r.tracker = t
+	}
+	return t
 }
 
-// WaitForRoom blocks until fewer than maxInFlight events are in flight, or
-// ctx ends (it then returns ctx.Err()). A single fetcher that waits for room
-// before it fetches never holds a message that Track would block on: a
-// message fetched but not yet tracked would be redelivered after a crash
-// too, beyond the cap.
-func (t *Tracker) WaitForRoom(ctx context.Context) error {
+// Next returns the next message fetched in the current generation, once it
+// is tracked. It blocks while maxInFlight events are in flight, and
+// returns ctx.Err() when ctx ends and ErrClosed once the reader is closed
+// (the message it was about to hand out is then not tracked, and is fetched
+// again by whoever reads the partition next). Call it from one goroutine.
+func (t *Tracker) Next(ctx context.Context) (kafka.Message, error) {
+	for {
+		if t.pos >= len(t.cur.msgs) {
+			b, err := t.r.nextBatch(ctx)
+			if err != nil {
+				return kafka.Message{}, err
+			}
+			t.cur, t.pos = b, 0
+		}
+		ok, err := t.track(ctx, t.cur.seq, &t.cur.msgs[t.pos])
+		if err != nil {
+			return kafka.Message{}, err
+		}
+		if !ok { // fetched in a generation that has ended: fetched again if still ours
+			t.cur = batch{}
+			continue
+		}
+		t.pos++
+		return t.cur.msgs[t.pos-1], nil
+	}
+}
+
+// track records msg, fetched in generation seq, waiting for room first. It
+// reports false, tracking nothing, when seq is not the generation being
+// tracked.
+func (t *Tracker) track(ctx context.Context, seq uint64, msg *kafka.Message) (bool, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.waitRoom(ctx)
+	if err := t.waitRoom(ctx); err != nil {
+		t.mu.Unlock()
+		return false, err
+	}
+	if seq != t.gen || !t.live {
+		t.mu.Unlock()
+		return false, nil
+	}
+	p := t.lookup(msg.Topic, msg.Partition, true)
+	if msg.Offset <= p.last {
+		// Fetched again from lower down within a generation (the position
+		// left the log and restarted at the configured start): start over.
+		t.committable -= p.uncommitted
+		t.release(p.reset(msg.Offset))
+	}
+	p.push(msg.Offset)
+	if t.inFlight == 0 {
+		t.progress = time.Now()
+	}
+	t.inFlight++
+	t.mu.Unlock()
+	t.m.consumed.Inc()
+	t.m.inFlight.Inc()
+	return true, nil
 }
 
 // waitRoom waits for a free slot. Called with t.mu held; it holds t.mu
@@ -111,38 +171,12 @@ func (t *Tracker) waitRoom(ctx context.Context) error {
 	return nil
 }
 
-// Track records that msg was fetched and is about to be processed. Messages
-// of one partition must be tracked in the order they were fetched. Track
-// blocks while the tracker is full and returns ctx.Err() if ctx ends first
-// (msg is then not tracked).
-func (t *Tracker) Track(ctx context.Context, msg kafka.Message) error {
-	t.mu.Lock()
-	if err := t.waitRoom(ctx); err != nil {
-		t.mu.Unlock()
-		return err
-	}
-	p := t.lookup(msg.Topic, msg.Partition, true)
-	current := t.fetchGen == t.generation
-	// A redelivered offset, or the first message of a fenced partition in
-	// the new generation (which starts where the group committed, perhaps
-	// past what this member knew): start the partition over.
-	if msg.Offset <= p.last || (p.fenced && current) {
-		t.committable -= p.uncommitted
-		t.release(p.reset())
-	}
-	if current {
-		p.fenced = false // fetched in the current generation: assigned here
-	}
-	p.push(msg.Offset)
-	t.inFlight++
-	t.mu.Unlock()
-	t.m.consumed.Inc()
-	t.m.inFlight.Inc()
-	return nil
-}
-
-// Ack records that the given messages are done; their slots are freed when
-// a commit passes them. Unknown offsets and repeated acks are ignored.
+// Ack records that the given messages are done (what they produced was
+// written); their slots are freed when a commit passes them, or at once for
+// a partition no longer assigned here. An ack of an offset tracked again
+// since (redelivered) counts for the new delivery: the record was
+// processed, which is all a commit claims. Unknown offsets and repeated
+// acks are ignored.
 func (t *Tracker) Ack(msgs ...kafka.Message) {
 	t.mu.Lock()
 	released := 0
@@ -152,7 +186,7 @@ func (t *Tracker) Ack(msgs ...kafka.Message) {
 			continue
 		}
 		n := p.ack(msgs[i].Offset)
-		if p.fenced { // nothing to commit here: done once acknowledged
+		if !p.assigned { // nothing to commit here: done once acknowledged
 			released += n
 			continue
 		}
@@ -169,6 +203,38 @@ func (t *Tracker) Ack(msgs ...kafka.Message) {
 	t.mu.Unlock()
 }
 
+// Pending reports whether msg's offset is tracked and not yet acknowledged
+// on a partition assigned to this member: whether writing its output still
+// matters here. An output whose event is no longer pending may be dropped:
+// its partition moved to another member or started over, and the record is
+// fetched again wherever it is read next, or was passed by the group's
+// committed position.
+func (t *Tracker) Pending(msg kafka.Message) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.lookup(msg.Topic, msg.Partition, false)
+	if p == nil || !p.assigned {
+		return false
+	}
+	i := p.find(msg.Offset)
+	return i >= 0 && !p.buf[(p.head+i)&(len(p.buf)-1)].acked
+}
+
+// Pause stops fetching the partition (events already fetched are still
+// handed out); Resume starts it again. A worker pauses a partition whose
+// output cannot be written, so that the others keep the in-flight room.
+func (t *Tracker) Pause(topic string, partition int) { t.setPaused(topic, partition, true) }
+
+// Resume undoes Pause.
+func (t *Tracker) Resume(topic string, partition int) { t.setPaused(topic, partition, false) }
+
+func (t *Tracker) setPaused(topic string, partition int, v bool) {
+	t.mu.Lock()
+	p := t.lookup(topic, partition, true)
+	t.mu.Unlock()
+	p.paused.Store(v)
+}
+
 // InFlight returns how many events are in flight: tracked and not yet
 // committed.
 func (t *Tracker) InFlight() int {
@@ -177,7 +243,17 @@ func (t *Tracker) InFlight() int {
 	return t.inFlight
 }
 
-// release frees n slots and wakes a blocked Track. Called with t.mu held.
+// Stalled reports whether events are in flight and no commit has released
+// any for longer than d (since the last such commit, or since the first of
+// them was tracked), and for how long.
+func (t *Tracker) Stalled(d time.Duration) (bool, time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	since := time.Since(t.progress)
+	return t.inFlight > 0 && since > d, since
+}
+
+// release frees n slots and wakes a blocked Next. Called with t.mu held.
 func (t *Tracker) release(n int) {
 	if n == 0 {
 		return
@@ -191,7 +267,8 @@ func (t *Tracker) release(n int) {
 }
 
 // lookup finds (or, with create, makes) a partition's state. Called with
-// t.mu held.
+// t.mu held. A partition made here without a reader is assigned (tests
+// feed a Tracker directly).
 func (t *Tracker) lookup(topic string, partition int, create bool) *partState {
 	k := partKey{topic, partition}
 	if t.lastPart != nil && t.lastKey == k {
@@ -204,6 +281,7 @@ func (t *Tracker) lookup(topic string, partition int, create bool) *partState {
 		}
 		p = newPartState(topic, partition)
 		p.gauge = t.m.committed.WithLabelValues(topic, strconv.Itoa(partition))
+		p.assigned = t.r == nil
 		t.parts[k] = p
 	}
 	t.lastKey, t.lastPart = k, p

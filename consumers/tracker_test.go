@@ -15,10 +15,24 @@ func msgAt(p int, off int64) kafka.Message {
 }
 
 // commitLocally does what a successful Commit does on the tracker's side,
-// without a broker.
-func (t *Tracker) commitLocally() {
-	_, marks := t.snapshot(0)
+// without a broker, in the generation being tracked.
+func (t *Tracker) commitLocally() map[int]int64 {
+	t.mu.Lock()
+	seq := t.gen
+	t.mu.Unlock()
+	offsets, marks := t.snapshot(seq)
 	t.markCommitted(marks)
+	return offsets
+}
+
+// Track tracks msg as fetched in the generation being tracked (tests feed
+// a Tracker without a reader).
+func (t *Tracker) Track(ctx context.Context, msg kafka.Message) error {
+	t.mu.Lock()
+	seq := t.gen
+	t.mu.Unlock()
+	_, err := t.track(ctx, seq, &msg)
+	return err
 }
 
 // done returns the last committable offset of partition p, -1 if none.
@@ -51,7 +65,7 @@ func TestTrackerContiguousPrefix(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := NewTracker(100, nil)
+			tr := NewTracker(nil, 100, nil)
 			for _, off := range tt.tracked {
 				if err := tr.Track(t.Context(), msgAt(0, off)); err != nil {
 					t.Fatal(err)
@@ -76,7 +90,7 @@ func TestTrackerContiguousPrefix(t *testing.T) {
 }
 
 func TestTrackerPartitionsAreIndependent(t *testing.T) {
-	tr := NewTracker(100, nil)
+	tr := NewTracker(nil, 100, nil)
 	for off := int64(0); off < 5; off++ {
 		for p := 0; p < 3; p++ {
 			if err := tr.Track(t.Context(), msgAt(p, off)); err != nil {
@@ -100,7 +114,7 @@ func TestTrackerPartitionsAreIndependent(t *testing.T) {
 }
 
 func TestTrackerRingGrowsAndWraps(t *testing.T) {
-	tr := NewTracker(10_000, nil)
+	tr := NewTracker(nil, 10_000, nil)
 	var next int64
 	for round := 0; round < 5; round++ {
 		// Track 100 (past the initial ring), ack all but the first in
@@ -131,7 +145,7 @@ func TestTrackerRingGrowsAndWraps(t *testing.T) {
 
 func TestTrackerBackpressure(t *testing.T) {
 	m := NewMetrics(nil)
-	tr := NewTracker(3, m)
+	tr := NewTracker(nil, 3, m)
 	ctx := t.Context()
 	for off := int64(0); off < 3; off++ {
 		if err := tr.Track(ctx, msgAt(0, off)); err != nil {
@@ -191,41 +205,8 @@ func TestTrackerBackpressure(t *testing.T) {
 	}
 }
 
-func TestTrackerWaitForRoom(t *testing.T) {
-	tr := NewTracker(2, nil)
-	ctx := t.Context()
-	if err := tr.WaitForRoom(ctx); err != nil {
-		t.Fatalf("WaitForRoom on an empty tracker = %v", err)
-	}
-	for off := int64(0); off < 2; off++ {
-		if err := tr.Track(ctx, msgAt(0, off)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	if err := tr.WaitForRoom(cctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("WaitForRoom on a full tracker = %v, want the context's error", err)
-	}
-	room := make(chan error, 1)
-	go func() { room <- tr.WaitForRoom(ctx) }()
-	tr.Ack(msgAt(0, 0))
-	tr.commitLocally()
-	select {
-	case err := <-room:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("WaitForRoom still blocked after a slot was freed")
-	}
-	if got := tr.InFlight(); got != 1 {
-		t.Errorf("InFlight = %d, want 1 (WaitForRoom tracks nothing)", got)
-	}
-}
-
 func TestTrackerManyWaitersAllWake(t *testing.T) {
-	tr := NewTracker(1, nil)
+	tr := NewTracker(nil, 1, nil)
 	ctx := t.Context()
 	// A committer: slots are freed by commits.
 	stop := make(chan struct{})
@@ -268,62 +249,8 @@ func TestTrackerManyWaitersAllWake(t *testing.T) {
 	}
 }
 
-func TestTrackerRebalanceReset(t *testing.T) {
-	m := NewMetrics(nil)
-	tr := NewTracker(100, m)
-	ctx := t.Context()
-	for off := int64(10); off < 20; off++ {
-		if err := tr.Track(ctx, msgAt(0, off)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tr.Track(ctx, msgAt(1, 0)); err != nil {
-		t.Fatal(err)
-	}
-	tr.Ack(msgAt(0, 10), msgAt(0, 11), msgAt(0, 12), msgAt(0, 15))
-	if got := tr.doneOf("t", 0); got != 12 {
-		t.Fatalf("committable = %d, want 12", got)
-	}
-
-	// The group redelivers partition 0 from its committed offset, 11: the
-	// partition starts over; partition 1 is untouched.
-	if err := tr.Track(ctx, msgAt(0, 11)); err != nil {
-		t.Fatal(err)
-	}
-	if got := tr.doneOf("t", 0); got != -1 {
-		t.Errorf("committable after reset = %d, want -1", got)
-	}
-	if got := tr.InFlight(); got != 2 { // 0/11 and 1/0
-		t.Errorf("InFlight after reset = %d, want 2", got)
-	}
-	if got := testutil.ToFloat64(m.inFlight); got != 2 {
-		t.Errorf("sluice_in_flight_events after reset = %v, want 2", got)
-	}
-
-	// A late ack of an offset from before the reset that was not tracked
-	// again is ignored.
-	tr.Ack(msgAt(0, 17))
-	if err := tr.Track(ctx, msgAt(0, 12)); err != nil {
-		t.Fatal(err)
-	}
-	tr.Ack(msgAt(0, 12), msgAt(0, 11))
-	if got := tr.doneOf("t", 0); got != 12 {
-		t.Errorf("committable after redelivery = %d, want 12", got)
-	}
-	// A repeated offset (the same message fetched twice) also resets.
-	if err := tr.Track(ctx, msgAt(0, 12)); err != nil {
-		t.Fatal(err)
-	}
-	if got := tr.doneOf("t", 0); got != -1 {
-		t.Errorf("committable after a repeated offset = %d, want -1", got)
-	}
-	if got := tr.InFlight(); got != 2 {
-		t.Errorf("InFlight = %d, want 2", got)
-	}
-}
-
 func TestTrackerTrackAckDoNotAllocate(t *testing.T) {
-	tr := NewTracker(1<<20, nil)
+	tr := NewTracker(nil, 1<<20, nil)
 	ctx := context.Background()
 	msgs := []kafka.Message{msgAt(0, 0), msgAt(1, 0)}
 	// Warm up: create both partitions.
@@ -345,7 +272,7 @@ func TestTrackerTrackAckDoNotAllocate(t *testing.T) {
 }
 
 func BenchmarkTrackerTrackAck(b *testing.B) {
-	tr := NewTracker(4096, nil)
+	tr := NewTracker(nil, 4096, nil)
 	ctx := context.Background()
 	var msgs [8]kafka.Message
 	for p := range msgs {
@@ -361,81 +288,5 @@ func BenchmarkTrackerTrackAck(b *testing.B) {
 		// Out of order within the run.
 		tr.Ack(msgs[3], msgs[1], msgs[0], msgs[2])
 		off++
-	}
-}
-
-// TestTrackerFencing: after a rebalance (a new generation) a partition is
-// committed again only once a message of it fetched in the new generation
-// was tracked; until then its acknowledged events just leave the in-flight
-// count.
-func TestTrackerFencing(t *testing.T) {
-	ctx := t.Context()
-	tr := NewTracker(100, nil)
-	tr.Fence(1)
-	for off := int64(0); off < 4; off++ {
-		for p := 0; p < 2; p++ {
-			if err := tr.Track(ctx, msgAt(p, off)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	tr.Ack(msgAt(0, 0), msgAt(0, 1), msgAt(1, 0))
-	committable := func() map[int]int64 {
-		msgs, _ := tr.snapshot(0)
-		out := map[int]int64{}
-		for _, m := range msgs {
-			out[m.Partition] = m.Offset
-		}
-		return out
-	}
-	if got := committable(); got[0] != 1 || got[1] != 0 {
-		t.Fatalf("committable before the rebalance = %v", got)
-	}
-
-	// Generation 2: nothing may be committed; the 3 acknowledged events
-	// that were waiting for a commit leave the in-flight count.
-	tr.Fence(2)
-	if got := committable(); len(got) != 0 {
-		t.Fatalf("committable right after the rebalance = %v, want nothing", got)
-	}
-	if got := tr.InFlight(); got != 5 {
-		t.Fatalf("InFlight after the fence = %d, want 5", got)
-	}
-	// Acks of fenced partitions free their slots at once.
-	tr.Ack(msgAt(1, 1))
-	if got := tr.InFlight(); got != 4 {
-		t.Fatalf("InFlight after acking a fenced event = %d, want 4", got)
-	}
-	// Partition 0 is fetched in generation 2, from where the group
-	// committed (offset 2): it starts over and may be committed again.
-	// Partition 1 was not: it may have moved to another member.
-	if err := tr.Track(ctx, msgAt(0, 2)); err != nil {
-		t.Fatal(err)
-	}
-	tr.Ack(msgAt(0, 2), msgAt(1, 2), msgAt(1, 3))
-	if got := committable(); len(got) != 1 || got[0] != 2 {
-		t.Fatalf("committable = %v, want only partition 0 at 2", got)
-	}
-
-	// Commit sees a newer generation on the reader before the fetcher does:
-	// it fences by itself, and a message the fetcher labelled with the old
-	// generation does not lift the fence.
-	if msgs, _ := tr.snapshot(3); len(msgs) != 0 {
-		t.Fatalf("snapshot with the reader in a newer generation = %v, want nothing", msgs)
-	}
-	if err := tr.Track(ctx, msgAt(0, 3)); err != nil { // fetched in generation 2
-		t.Fatal(err)
-	}
-	tr.Ack(msgAt(0, 3))
-	if got := committable(); len(got) != 0 {
-		t.Fatalf("committable after an old-generation message = %v, want nothing", got)
-	}
-	tr.Fence(3)
-	if err := tr.Track(ctx, msgAt(0, 4)); err != nil {
-		t.Fatal(err)
-	}
-	tr.Ack(msgAt(0, 4))
-	if got := committable(); len(got) != 1 || got[0] != 4 {
-		t.Fatalf("committable = %v, want partition 0 at 4", got)
 	}
 }

@@ -14,7 +14,8 @@ type Config struct {
 	InputTopic string `yaml:"input_topic"`
 	// OutputTopic receives one Prediction per input event.
 	OutputTopic string `yaml:"output_topic"`
-	// DLQTopic receives the input events that cannot be read or scored.
+	// DLQTopic receives the input events that cannot be read or scored
+	// (default: the input topic's name followed by ".dlq").
 	DLQTopic string `yaml:"dlq_topic"`
 	// ShadowTopic receives a shadow version's predictions.
 	ShadowTopic string `yaml:"shadow_topic"`
@@ -34,8 +35,27 @@ type Config struct {
 	// MaxRecordBytes is the largest input value accepted; larger ones are
 	// dead-lettered with class too_large.
 	MaxRecordBytes int `yaml:"max_record_bytes"`
+	// WriteRetries is how often an output (prediction or dead letter) the
+	// writer gave up on is written again before its input partition is
+	// reported stuck: paused, not ready, sluice_partition_stuck set. It is
+	// still retried after that, with backoff, until it is written.
+	WriteRetries int `yaml:"write_retries"`
 	// Batch is the batcher's policy.
 	Batch inference.BatchConfig `yaml:"batch"`
+	// Readiness says how long the worker may go without progress before
+	// /readyz reports it not ready.
+	Readiness Readiness `yaml:"readiness"`
+}
+
+// Readiness bounds the conditions that make a worker not ready only once
+// they have lasted a while.
+type Readiness struct {
+	// BrokerTimeout: no broker has answered the worker's reader for this
+	// long (every fetch, metadata read and commit counts).
+	BrokerTimeout time.Duration `yaml:"broker_timeout"`
+	// StallTimeout: events are in flight and no commit has passed any of
+	// them for this long.
+	StallTimeout time.Duration `yaml:"stall_timeout"`
 }
 
 // DefaultConfig returns the defaults every unset field takes.
@@ -43,7 +63,6 @@ func DefaultConfig() Config {
 	return Config{
 		InputTopic:     "features",
 		OutputTopic:    "predictions",
-		DLQTopic:       "features.dlq",
 		ShadowTopic:    "predictions.shadow",
 		Group:          "sluice",
 		MaxInFlight:    8192,
@@ -51,9 +70,14 @@ func DefaultConfig() Config {
 		CommitInterval: 500 * time.Millisecond,
 		ShutdownGrace:  20 * time.Second,
 		MaxRecordBytes: 1 << 20,
+		WriteRetries:   3,
 		Batch:          inference.BatchConfig{MaxBatchSize: 256, MaxDelay: 2 * time.Millisecond, Dispatch: inference.DispatchIdle},
+		Readiness:      Readiness{BrokerTimeout: 30 * time.Second, StallTimeout: 60 * time.Second},
 	}
 }
+
+// DLQSuffix makes the default dead-letter topic from the input topic.
+const DLQSuffix = ".dlq"
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
@@ -65,7 +89,7 @@ func (c Config) WithDefaults() Config {
 		c.OutputTopic = d.OutputTopic
 	}
 	if c.DLQTopic == "" {
-		c.DLQTopic = d.DLQTopic
+		c.DLQTopic = c.InputTopic + DLQSuffix
 	}
 	if c.ShadowTopic == "" {
 		c.ShadowTopic = d.ShadowTopic
@@ -87,6 +111,15 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxRecordBytes == 0 {
 		c.MaxRecordBytes = d.MaxRecordBytes
+	}
+	if c.WriteRetries == 0 {
+		c.WriteRetries = d.WriteRetries
+	}
+	if c.Readiness.BrokerTimeout == 0 {
+		c.Readiness.BrokerTimeout = d.Readiness.BrokerTimeout
+	}
+	if c.Readiness.StallTimeout == 0 {
+		c.Readiness.StallTimeout = d.Readiness.StallTimeout
 	}
 	if c.Batch.MaxBatchSize == 0 {
 		c.Batch.MaxBatchSize = d.Batch.MaxBatchSize
@@ -119,6 +152,10 @@ func (c Config) Validate() error {
 	check(c.CommitInterval > 0, "commit_interval", "must be positive, got %s", c.CommitInterval)
 	check(c.ShutdownGrace > 0, "shutdown_grace", "must be positive, got %s", c.ShutdownGrace)
 	check(c.MaxRecordBytes > 0, "max_record_bytes", "must be positive, got %d", c.MaxRecordBytes)
+	check(c.DLQTopic != c.InputTopic && c.DLQTopic != c.OutputTopic, "dlq_topic", "must differ from input_topic and output_topic, got %q", c.DLQTopic)
+	check(c.WriteRetries > 0, "write_retries", "must be positive, got %d", c.WriteRetries)
+	check(c.Readiness.BrokerTimeout > 0, "readiness.broker_timeout", "must be positive, got %s", c.Readiness.BrokerTimeout)
+	check(c.Readiness.StallTimeout >= c.CommitInterval, "readiness.stall_timeout", "must be at least commit_interval (%s), got %s", c.CommitInterval, c.Readiness.StallTimeout)
 	if err := c.Batch.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("pipeline.batch: %w", err))
 	}

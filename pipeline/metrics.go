@@ -9,6 +9,7 @@ import (
 var DeadLetterReasons = []string{
 	"empty", "short_frame", "bad_magic", "unknown_schema", "decode", "too_large",
 	"missing_field", "wrong_type", "non_finite", "unknown_category", "bad_length", "inference",
+	"output_too_large",
 }
 
 // Metrics are the worker's own series. They are registered on the registry
@@ -25,6 +26,7 @@ type Metrics struct {
 	keepErrors      prometheus.Counter
 	shadowErrors    prometheus.Counter
 	shadowAgreement *prometheus.CounterVec
+	partitionStuck  *prometheus.GaugeVec
 	reg             prometheus.Registerer
 }
 
@@ -75,6 +77,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sluice_keep_errors_total",
 			Help: "Batches whose inputs could not be kept for retraining.",
 		}),
+		partitionStuck: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sluice_partition_stuck",
+			Help: "Input partitions whose output cannot be written (paused, not committed past): the lowest offset waiting. No series while none is stuck.",
+		}, []string{"topic", "partition"}),
 		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "sluice_model_info",
 			Help: "1 for the model version this worker serves.",
@@ -84,7 +90,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.deadLetters.WithLabelValues(r)
 	}
 	reg.MustRegister(m.predictions, m.deadLetters, m.endToEnd, m.processing,
-		m.produceRetry, m.decodeRetries, m.inferRetries, m.modelInfo, m.keepErrors, m.shadowErrors, m.shadowAgreement)
+		m.produceRetry, m.decodeRetries, m.inferRetries, m.modelInfo, m.keepErrors, m.shadowErrors, m.shadowAgreement, m.partitionStuck)
 	return m
 }
 
@@ -94,6 +100,16 @@ func (m *Metrics) queueDepth(stage string, fn func() float64) {
 		Name:        "sluice_queue_depth",
 		Help:        "Events waiting in front of a pipeline stage.",
 		ConstLabels: prometheus.Labels{"stage": stage},
+	}, fn))
+}
+
+// topicMissing registers sluice_topic_missing{topic} read from fn at
+// scrape time.
+func (m *Metrics) topicMissing(topic string, fn func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "sluice_topic_missing",
+		Help:        "1 while a topic the worker needs (input, output, dead letters) does not exist; nothing is consumed meanwhile.",
+		ConstLabels: prometheus.Labels{"topic": topic},
 	}, fn))
 }
 

@@ -9,49 +9,24 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/schemas"
 )
 
-// fetch reads messages, tracks them (blocking at the in-flight cap) and
-// hands each to the decode worker that owns its partition. It closes the
-// decode channels when ctx ends.
+// fetch hands each message the tracker fetched (blocking at the in-flight
+// cap) to the decode worker that owns its partition. It closes the decode
+// channels when ctx ends.
 func (w *Worker) fetch(ctx context.Context) error {
 	defer func() {
 		for _, c := range w.decodeIn {
 			close(c)
 		}
 	}()
-	backoff := newBackoff(50*time.Millisecond, 5*time.Second)
-	var fenced uint64
 	for {
-		// Wait for room first: a message held while Track waits would be
-		// one more redelivery after a crash than the in-flight cap.
-		if err := w.tracker.WaitForRoom(ctx); err != nil {
-			return nil
-		}
-		// A message fetched before the first generation is of the first.
-		gen := max(w.reader.Generation(), 1)
-		msg, err := w.reader.Fetch(ctx)
+		msg, err := w.tracker.Next(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			w.log.Warn("fetching", "err", err, "retry_in", backoff.peek())
-			if !backoff.wait(ctx) {
-				return nil
-			}
-			continue
-		}
-		backoff.reset()
-		if gen != fenced {
-			// The group rebalanced: hold back commits of partitions that
-			// may have moved (see consumers.Tracker).
-			w.tracker.Fence(gen)
-			fenced = gen
-		}
-		if err := w.tracker.Track(ctx, msg); err != nil {
-			// Not tracked, so never acknowledged or committed: it is
-			// fetched again after a restart.
+			// ctx ended or the reader closed: what was not handed out is
+			// fetched again by whoever reads its partition next.
 			return nil
 		}
 		ev := &event{msg: msg, fetched: time.Now()}
@@ -157,10 +132,27 @@ func (w *Worker) deadLetter(ev *event, class string, err error) {
 	w.enqueue([]kafka.Message{dl})
 }
 
+// enqueue hands msgs to the writer. A message larger than its topic takes
+// is made to fit (see fit); what cannot be enqueued now goes to the
+// retrier.
 func (w *Worker) enqueue(msgs []kafka.Message) {
-	if err := w.writer.Enqueue(msgs...); err != nil {
-		w.log.Warn("enqueueing output", "err", err, "messages", len(msgs))
-		w.retries <- msgs
+	for {
+		err := w.writer.Enqueue(msgs...)
+		if err == nil {
+			return
+		}
+		var tl *producers.TooLargeError
+		if errors.As(err, &tl) {
+			if fitted, ok := w.fit(msgs, tl); ok {
+				msgs = fitted
+				if len(msgs) == 0 {
+					return
+				}
+				continue
+			}
+		}
+		w.retries.failed(msgs, err)
+		return
 	}
 }
 
@@ -168,24 +160,21 @@ func (w *Worker) enqueue(msgs []kafka.Message) {
 // goroutines once per partition batch.
 func (w *Worker) completed(msgs []kafka.Message, err error) {
 	if err != nil {
-		w.log.Warn("writing output failed; will retry", "err", err, "messages", len(msgs))
-		cp := make([]kafka.Message, len(msgs))
-		copy(cp, msgs)
-		for i := range cp {
-			cp[i].Partition, cp[i].Offset = 0, 0
-		}
-		select {
-		case w.retries <- cp:
-		default:
-			w.log.Error("retry queue full; output left unacknowledged and will be redelivered", "messages", len(msgs))
-		}
+		w.retries.failed(msgs, err)
 		return
 	}
 	now := time.Now()
 	m := w.deps.Metrics
 	for i := range msgs {
-		ev, ok := msgs[i].WriterData.(*event)
-		if !ok {
+		var ev *event
+		switch d := msgs[i].WriterData.(type) {
+		case *event:
+			ev = d
+		case *retryData:
+			w.retries.written(d)
+			ev = d.ev
+		}
+		if ev == nil {
 			continue
 		}
 		w.tracker.Ack(ev.msg)
@@ -201,27 +190,6 @@ func (w *Worker) completed(msgs []kafka.Message, err error) {
 			if w.deps.OnLatency != nil {
 				w.deps.OnLatency(d)
 			}
-		}
-	}
-}
-
-// retry writes again what the writer gave up on, with backoff, until ctx ends.
-func (w *Worker) retry(ctx context.Context) error {
-	backoff := newBackoff(100*time.Millisecond, 5*time.Second)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case msgs := <-w.retries:
-			if !backoff.wait(ctx) {
-				return nil
-			}
-			w.deps.Metrics.produceRetry.Add(float64(len(msgs)))
-			if err := w.writer.Enqueue(msgs...); err != nil {
-				w.retries <- msgs
-				continue
-			}
-			backoff.reset()
 		}
 	}
 }

@@ -6,7 +6,8 @@ import (
 	"github.com/sluice-ml/sluice/inference"
 )
 
-// Lag returns the consumer lag estimate of the worker's group reader (see
+// Lag returns the consumer lag of the partitions assigned to this worker:
+// end offsets minus the group's committed offsets (see
 // consumers.Reader.Lag). Safe for concurrent use.
 func (w *Worker) Lag() int64 { return w.reader.Lag() }
 
@@ -27,6 +28,6 @@ func (w *Worker) Serving() (name, version string, sig *inference.Signature) {
 func NewLagCollector(w *Worker) prometheus.Collector {
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sluice_consumer_lag_events",
-		Help: "Messages between this worker's latest fetch and the end of that partition (an estimate from the reader's last fetch).",
+		Help: "Messages between the group's committed offsets and the ends of the partitions assigned to this worker (what kafka-consumer-groups reports as LAG).",
 	}, func() float64 { return float64(w.Lag()) })
 }

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/inference"
@@ -52,12 +51,13 @@ type Worker struct {
 	batchOut  chan []*event
 	emitIn    chan []*event
 	observeIn chan []*event // nil without an Observer
-	retries   chan []kafka.Message
+	retries   *retrier
 
-	// syncMu guards serving and the sends of Predict into batchIn, so that
-	// batchIn is closed only once no Predict is sending.
+	// syncMu guards serving and started and the sends of Predict into
+	// batchIn, so that batchIn is closed only once no Predict is sending.
 	syncMu  sync.RWMutex
 	serving bool
+	started time.Time // when Run began
 
 	// infoModels are the versions sluice_model_info names (infer stage only).
 	infoModels []*inference.Model
@@ -78,6 +78,11 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	w := &Worker{cfg: cfg, deps: deps, log: deps.Logger}
 	rc := deps.Reader
 	rc.Topic, rc.GroupID = cfg.InputTopic, cfg.Group
+	// Nothing is fetched while an output topic is missing.
+	rc.WatchTopics = []string{cfg.OutputTopic, cfg.DLQTopic}
+	if rc.Logger == nil {
+		rc.Logger = deps.Logger
+	}
 	reader, err := consumers.NewReader(rc)
 	if err != nil {
 		return nil, fmt.Errorf("creating reader: %w", err)
@@ -90,7 +95,8 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		return nil, fmt.Errorf("creating writer: %w", err)
 	}
 	w.reader, w.writer = reader, writer
-	w.tracker = consumers.NewTracker(cfg.MaxInFlight, deps.Consumer)
+	w.tracker = consumers.NewTracker(reader, cfg.MaxInFlight, deps.Consumer)
+	w.retries = newRetrier(w)
 	w.decodeIn = make([]chan *event, cfg.DecodeWorkers)
 	per := max(cfg.Batch.MaxBatchSize, cfg.MaxInFlight/cfg.DecodeWorkers/4)
 	for i := range w.decodeIn {
@@ -104,7 +110,6 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	if deps.Observer != nil {
 		w.observeIn = make(chan []*event, 16)
 	}
-	w.retries = make(chan []kafka.Message, cfg.MaxInFlight)
 	m := deps.Metrics
 	if cur, release := deps.Models.Acquire(); cur != nil {
 		m.modelInfo.WithLabelValues(cur.Name(), cur.Version()).Set(1)
@@ -122,19 +127,17 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	m.queueDepth("batch", func() float64 { return float64(len(w.batchIn)) })
 	m.queueDepth("infer", func() float64 { return float64(len(w.batchOut)) })
 	m.queueDepth("emit", func() float64 { return float64(len(w.emitIn)) })
+	for _, t := range []string{cfg.InputTopic, cfg.OutputTopic, cfg.DLQTopic} {
+		m.topicMissing(t, func() float64 {
+			for _, missing := range reader.Health().MissingTopics {
+				if missing == t {
+					return 1
+				}
+			}
+			return 0
+		})
+	}
 	return w, nil
-}
-
-// Ready reports whether the worker is running, has joined its group and has
-// a model;
-// the admin server's /readyz asks it. Safe for concurrent use.
-func (w *Worker) Ready() bool {
-	w.syncMu.RLock()
-	serving := w.serving
-	w.syncMu.RUnlock()
-	m, release := w.deps.Models.Acquire()
-	defer release()
-	return serving && m != nil && w.reader.Joined()
 }
 
 // Run consumes until ctx ends, then drains (see the package doc) and returns
@@ -159,7 +162,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		g.go_(func() error { defer decoders.Done(); return w.decode(hard, w.decodeIn[i]) })
 	}
 	w.syncMu.Lock()
-	w.serving = true
+	w.serving, w.started = true, time.Now()
 	w.syncMu.Unlock()
 	g.go_(func() error {
 		decoders.Wait()
@@ -178,10 +181,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		g.go_(w.observe)
 	}
 	retryCtx, stopRetries := context.WithCancel(hard)
-	g.go_(func() error { return w.retry(retryCtx) })
+	g.go_(func() error { return w.retries.run(retryCtx) })
 	commitCtx, stopCommitter := context.WithCancel(hard)
 	committed := make(chan error, 1)
-	go func() { committed <- w.tracker.RunCommitter(commitCtx, w.reader, w.cfg.CommitInterval) }()
+	go func() { committed <- w.tracker.RunCommitter(commitCtx, w.cfg.CommitInterval) }()
 
 	// Wait for the pipeline to drain (or fail), then flush the writer so every
 	// completion has run, then commit once more and leave the group.

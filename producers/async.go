@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"time"
 
@@ -43,12 +42,6 @@ type AsyncWriter struct {
 	running sync.WaitGroup // one per partition with a request in flight
 }
 
-// topicInfo is a topic's partition list, read from the cluster's metadata.
-type topicInfo struct {
-	partitions []int
-	read       time.Time
-}
-
 type partKey struct {
 	topic     string
 	partition int
@@ -60,10 +53,6 @@ type partQueue struct {
 	pending []kafka.Message
 	busy    bool
 }
-
-// metadataTTL is how long a topic's partition count is used before it is
-// read again (new partitions are picked up this late).
-const metadataTTL = 30 * time.Second
 
 // produceAttempts is how often one request is tried before its messages are
 // reported failed.
@@ -99,8 +88,9 @@ func NewAsyncWriter(cfg WriterConfig, m *Metrics, done func(msgs []kafka.Message
 
 // Enqueue hands msgs to the writer and returns at once; their outcome
 // reaches the completion func. An error here means none of msgs was
-// enqueued (a topic's metadata could not be read, a message is larger
-// than BatchBytes, a message names no topic, or the writer is closed).
+// enqueued: a topic's metadata could not be read, a message names no
+// topic, the writer is closed, or a message is larger than its topic takes
+// (a *TooLargeError naming the first such message; see MessageLimit).
 func (w *AsyncWriter) Enqueue(msgs ...kafka.Message) error {
 	if len(msgs) == 0 {
 		return nil
@@ -116,16 +106,15 @@ func (w *AsyncWriter) Enqueue(msgs ...kafka.Message) error {
 		if topic == "" {
 			return fmt.Errorf("enqueueing %d messages: message %d names no topic", len(msgs), i)
 		}
-		if size := messageSize(m); size > w.cfg.BatchBytes-batchOverhead {
-			return fmt.Errorf("enqueueing %d messages: %w: message %d is %d bytes, batch_bytes is %d",
-				len(msgs), kafka.MessageSizeTooLarge, i, size, w.cfg.BatchBytes)
-		}
 		if last == nil || topic != keys[i-1].topic {
 			ti, err := w.topic(topic)
 			if err != nil {
 				return fmt.Errorf("enqueueing %d messages: %w", len(msgs), err)
 			}
 			last = ti
+		}
+		if size := MessageSize(m); size > last.limit-batchOverhead {
+			return &TooLargeError{Index: i, Topic: topic, Size: size, Limit: last.limit - batchOverhead}
 		}
 		keys[i] = partKey{topic, kafka.Murmur2Balancer{}.Balance(*m, last.partitions...)}
 	}
@@ -154,54 +143,12 @@ func (w *AsyncWriter) Enqueue(msgs ...kafka.Message) error {
 	return nil
 }
 
-// topic returns topic's partitions, from the cache while it is fresh.
-func (w *AsyncWriter) topic(topic string) (*topicInfo, error) {
-	w.mu.Lock()
-	ti := w.topics[topic]
-	w.mu.Unlock()
-	if ti != nil && time.Since(ti.read) < metadataTTL {
-		return ti, nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.WriteTimeout)
-	defer cancel()
-	res, err := w.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err == nil {
-		err = kafka.UnknownTopicOrPartition
-		for _, t := range res.Topics {
-			if t.Name != topic {
-				continue
-			}
-			if err = t.Error; err == nil && len(t.Partitions) == 0 {
-				err = kafka.UnknownTopicOrPartition
-			}
-			if err == nil {
-				ids := make([]int, len(t.Partitions))
-				for i, p := range t.Partitions {
-					ids[i] = p.ID
-				}
-				slices.Sort(ids)
-				ti = &topicInfo{partitions: ids, read: time.Now()}
-			}
-		}
-	}
-	if err != nil {
-		if ti != nil { // stale but usable: the cluster is briefly unreachable
-			return ti, nil
-		}
-		return nil, fmt.Errorf("reading metadata of topic %s: %w", topic, err)
-	}
-	w.mu.Lock()
-	w.topics[topic] = ti
-	w.mu.Unlock()
-	return ti, nil
-}
-
 // send writes q's messages, one request at a time, until none are waiting.
 func (w *AsyncWriter) send(key partKey, q *partQueue) {
 	defer w.running.Done()
 	for {
 		w.mu.Lock()
-		batch := w.take(q)
+		batch := w.take(q, w.topics[key.topic].limit)
 		if len(batch) == 0 {
 			q.busy = false
 			w.mu.Unlock()
@@ -220,13 +167,14 @@ func (w *AsyncWriter) send(key partKey, q *partQueue) {
 }
 
 // take removes the next request's messages from q: up to BatchSize
-// messages in a record batch of at most BatchBytes (at least one message).
+// messages in a record batch of at most limit bytes (the smaller of
+// BatchBytes and the topic's max.message.bytes; at least one message).
 // w.mu is held.
-func (w *AsyncWriter) take(q *partQueue) []kafka.Message {
+func (w *AsyncWriter) take(q *partQueue, limit int64) []kafka.Message {
 	n, bytes := 0, int64(batchOverhead)
 	for n < len(q.pending) && n < w.cfg.BatchSize {
-		size := messageSize(&q.pending[n])
-		if n > 0 && bytes+size > w.cfg.BatchBytes {
+		size := MessageSize(&q.pending[n])
+		if n > 0 && bytes+size > limit {
 			break
 		}
 		bytes += size
@@ -323,9 +271,10 @@ const (
 	headerOverhead = 10
 )
 
-// messageSize is the most bytes a message takes in a record batch, as
-// batch_bytes counts it.
-func messageSize(m *kafka.Message) int64 {
+// MessageSize is the most bytes m takes in a record batch (its key, value
+// and headers and their framing), as the writers count it against
+// batch_bytes and a topic's max.message.bytes. Safe for concurrent use.
+func MessageSize(m *kafka.Message) int64 {
 	n := int64(len(m.Key)+len(m.Value)) + recordOverhead
 	for _, h := range m.Headers {
 		n += int64(len(h.Key)+len(h.Value)) + headerOverhead

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/producers"

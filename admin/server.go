@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -34,13 +35,27 @@ func (c Config) Validate() error {
 type Server struct {
 	mux   *http.ServeMux
 	addr  string
-	ready func() error
+	ready func() []Condition
 	ln    net.Listener
 }
 
-// New returns a server exposing gatherer's metrics; ready says whether the
-// worker can take traffic (nil error = ready).
-func New(cfg Config, gatherer prometheus.Gatherer, ready func() error) *Server {
+// Condition is one reason the worker is not ready, as /readyz lists it.
+type Condition struct {
+	Name   string `json:"condition"`
+	Detail string `json:"detail"`
+}
+
+// readyBody is what /readyz answers, as JSON.
+type readyBody struct {
+	Ready      bool        `json:"ready"`
+	Conditions []Condition `json:"conditions,omitempty"`
+}
+
+// New returns a server exposing gatherer's metrics; ready returns why the
+// worker cannot make progress now (none: ready). /readyz answers 200, or
+// 503 listing the conditions, as JSON; /healthz says only that the process
+// serves HTTP.
+func New(cfg Config, gatherer prometheus.Gatherer, ready func() []Condition) *Server {
 	s := &Server{mux: http.NewServeMux(), addr: cfg.Addr, ready: ready}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -48,13 +63,12 @@ func New(cfg Config, gatherer prometheus.Gatherer, ready func() error) *Server {
 		fmt.Fprintln(w, "ok")
 	})
 	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		if err := s.ready(); err != nil {
+		conds := s.ready()
+		w.Header().Set("Content-Type", "application/json")
+		if len(conds) > 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "not ready: %v\n", err)
-			return
 		}
-		fmt.Fprintln(w, "ready")
+		_ = json.NewEncoder(w).Encode(readyBody{Ready: len(conds) == 0, Conditions: conds})
 	})
 	return s
 }

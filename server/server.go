@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -130,12 +129,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	if err != nil {
 		return err
 	}
-	adm := admin.New(cfg.Admin, reg, func() error {
-		if !worker.Ready() {
-			return errors.New("worker has not joined its consumer group yet")
-		}
-		return nil
-	})
+	adm := admin.New(cfg.Admin, reg, func() []admin.Condition { return conditions(worker) })
 	reg.MustRegister(pipeline.NewLagCollector(worker))
 	sampler, err := status.NewSampler(reg, status.Config{})
 	if err != nil {
@@ -200,4 +194,13 @@ func LoadModelDir(m config.Model, sc inference.SessionConfig, metrics *inference
 		return nil, fmt.Errorf("loading model %s version %s from %s: %w", m.Name, m.Version, m.Dir, err)
 	}
 	return model, nil
+}
+
+// conditions converts the worker's reasons not to be ready for /readyz.
+func conditions(w *pipeline.Worker) []admin.Condition {
+	var out []admin.Condition
+	for _, c := range w.NotReady() {
+		out = append(out, admin.Condition{Name: c.Name, Detail: c.Detail})
+	}
+	return out
 }

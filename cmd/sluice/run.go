@@ -98,6 +98,7 @@ func runConfig(args []string, out io.Writer) error {
 	if err != nil {
 		return red.Error(err)
 	}
+	c.Pipeline = c.Pipeline.WithDefaults() // derived values, e.g. dlq_topic from input_topic
 	for _, kv := range c.Keys() {
 		fmt.Fprintf(out, "%-34s %-40s %s\n", kv[0], red.String(kv[1]), config.EnvName(kv[0]))
 	}

@@ -2,7 +2,6 @@ package testworker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -119,11 +118,12 @@ func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 		t.Fatal(err)
 	}
 	reg.MustRegister(pipeline.NewLagCollector(w))
-	adm := admin.New(admin.Config{Addr: "127.0.0.1:0"}, reg, func() error {
-		if !w.Ready() {
-			return errors.New("worker has not joined its consumer group yet")
+	adm := admin.New(admin.Config{Addr: "127.0.0.1:0"}, reg, func() []admin.Condition {
+		var out []admin.Condition
+		for _, c := range w.NotReady() {
+			out = append(out, admin.Condition{Name: c.Name, Detail: c.Detail})
 		}
-		return nil
+		return out
 	})
 	if o.Handlers != nil {
 		o.Handlers(w, adm)

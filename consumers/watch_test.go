@@ -77,7 +77,9 @@ func TestPartitionCountChangeRejoins(t *testing.T) {
 		t.Fatalf("adding partitions: %v %v", err, res)
 	}
 	waitFor(t, 20*time.Second, "three partitions assigned", func() bool { return len(r.Health().Partitions) == 3 })
-	w := kafka.Writer{Addr: kafka.TCP(k.Addr), Topic: "features", Balancer: &kafka.RoundRobin{}, BatchTimeout: time.Millisecond, Transport: tr}
+	wt := &kafka.Transport{} // a fresh one: tr has the topic's old layout cached
+	defer wt.CloseIdleConnections()
+	w := kafka.Writer{Addr: kafka.TCP(k.Addr), Topic: "features", Balancer: &kafka.RoundRobin{}, BatchTimeout: time.Millisecond, Transport: wt}
 	defer w.Close()
 	if err := w.WriteMessages(ctx, kafka.Message{Value: []byte("a")}, kafka.Message{Value: []byte("b")}, kafka.Message{Value: []byte("c")}); err != nil {
 		t.Fatal(err)

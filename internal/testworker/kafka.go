@@ -3,6 +3,7 @@ package testworker
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,8 +51,9 @@ func (e *Env) PublishRaw(msgs ...kafka.Message) {
 	}
 }
 
-// Record is one message read back; Rec is its decoded value (nil on the
-// dead-letter topic, whose values are the original bytes).
+// Record is one message read back; Rec is its decoded value (nil on a
+// dead-letter topic, any whose name ends in .dlq: its values are the
+// original bytes).
 type Record struct {
 	Msg kafka.Message
 	Rec map[string]any
@@ -83,7 +85,7 @@ func (e *Env) Read(topic string, n int, timeout, linger time.Duration) []Record 
 			return out
 		}
 		var rec map[string]any
-		if topic != DLQ {
+		if !strings.HasSuffix(topic, ".dlq") {
 			if rec, _, err = dec.Decode(context.Background(), msg.Value); err != nil {
 				e.t.Fatalf("decoding a %s record: %v", topic, err)
 			}

@@ -1,0 +1,164 @@
+package pipeline_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/internal/testworker"
+	"github.com/sluice-ml/sluice/pipeline"
+)
+
+// syncBuf is a log sink safe for the worker's goroutines.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// publishTo writes msgs to topic with acks=all.
+func (e *env) publishTo(topic string, msgs ...kafka.Message) {
+	e.t.Helper()
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	w := &kafka.Writer{Addr: kafka.TCP(e.kafka.Addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, Transport: tr}
+	defer w.Close()
+	if err := w.WriteMessages(testkit.Context(e.t, 20*time.Second), msgs...); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// readyz GETs url's /readyz and returns the status and the conditions.
+func readyz(t *testing.T, url string) (int, []string) {
+	t.Helper()
+	resp, err := http.Get(url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Ready      bool `json:"ready"`
+		Conditions []struct {
+			Name   string `json:"condition"`
+			Detail string `json:"detail"`
+		} `json:"conditions"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("/readyz body: %v", err)
+	}
+	if body.Ready != (resp.StatusCode == http.StatusOK) {
+		t.Fatalf("/readyz %d says ready=%v", resp.StatusCode, body.Ready)
+	}
+	var names []string
+	for _, c := range body.Conditions {
+		names = append(names, c.Name+" "+c.Detail)
+	}
+	return resp.StatusCode, names
+}
+
+func gaugeValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (float64, bool) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+					continue next
+				}
+			}
+			return m.GetGauge().GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+// TestWorkerWaitsForItsTopics: a worker whose input and dead-letter topics
+// do not exist is not ready, says which (one log line each, /readyz,
+// sluice_topic_missing), and consumes once they are created, without a
+// restart. Its dead-letter topic defaults to <input_topic>.dlq.
+func TestWorkerWaitsForItsTopics(t *testing.T) {
+	e := newEnv(t, 2)
+	logs := &syncBuf{}
+	tw := e.StartWorker(pipeline.Config{InputTopic: "orders", Group: "orders"}, testworker.Options{Log: logs,
+		Reader: func(rc *consumers.ReaderConfig) { rc.TopicCheckInterval = 100 * time.Millisecond }})
+	deadline := time.Now().Add(15 * time.Second)
+	var conds []string
+	for {
+		var code int
+		code, conds = readyz(t, tw.URL)
+		if code == http.StatusServiceUnavailable && len(conds) >= 2 && slices.ContainsFunc(conds, func(c string) bool {
+			return strings.HasPrefix(c, "topic_missing topic orders.dlq")
+		}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz %d %v: want 503 naming orders and orders.dlq", code, conds)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !slices.ContainsFunc(conds, func(c string) bool { return strings.HasPrefix(c, "topic_missing topic orders ") }) {
+		t.Errorf("/readyz conditions %v do not name the input topic", conds)
+	}
+	for _, topic := range []string{"orders", "orders.dlq", "predictions"} {
+		want := 1.0
+		if topic == "predictions" {
+			want = 0
+		}
+		if v, ok := gaugeValue(t, tw.Reg, "sluice_topic_missing", map[string]string{"topic": topic}); !ok || v != want {
+			t.Errorf("sluice_topic_missing{topic=%q} = %v (%v), want %v", topic, v, ok, want)
+		}
+	}
+
+	e.kafka.CreateTopic(t, "orders", 2)
+	e.kafka.CreateTopic(t, "orders.dlq", 2)
+	gen := demo.NewGenerator(5)
+	msgs := make([]kafka.Message, 50)
+	for i := range msgs {
+		msgs[i] = e.Encode(gen.Next())
+	}
+	e.publishTo("orders", append(msgs, kafka.Message{Value: []byte("junk")})...)
+	if preds := e.read("predictions", 50, 30*time.Second, 200*time.Millisecond); len(preds) != 50 {
+		t.Fatalf("%d predictions after the topics appeared, want 50", len(preds))
+	}
+	if dl := e.read("orders.dlq", 1, 10*time.Second, 200*time.Millisecond); len(dl) != 1 {
+		t.Fatalf("%d dead letters on orders.dlq, want 1", len(dl))
+	}
+	tw.WaitReady(t)
+	if v, _ := gaugeValue(t, tw.Reg, "sluice_topic_missing", map[string]string{"topic": "orders"}); v != 0 {
+		t.Errorf("sluice_topic_missing{topic=orders} = %v after it was created", v)
+	}
+	for _, topic := range []string{"orders", "orders.dlq"} {
+		if n := strings.Count(logs.String(), "missing_topic="+topic+"\n"); n != 1 {
+			t.Errorf("%d log lines say %s is missing, want 1", n, topic)
+		}
+	}
+}

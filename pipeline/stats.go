@@ -3,6 +3,7 @@ package pipeline
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/inference"
 )
 
@@ -10,6 +11,11 @@ import (
 // end offsets minus the group's committed offsets (see
 // consumers.Reader.Lag). Safe for concurrent use.
 func (w *Worker) Lag() int64 { return w.reader.Lag() }
+
+// Health returns the standing of the worker's group reader: membership,
+// assigned partitions, missing topics, last broker contact. Safe for
+// concurrent use.
+func (w *Worker) Health() consumers.Health { return w.reader.Health() }
 
 // Serving returns the name, version and signature of the model now
 // serving. Safe for concurrent use.

@@ -47,9 +47,15 @@ func TestWorkerSIGKILLedMidStream(t *testing.T) {
 		// after a restart typically while it catches up on a backlog.
 		waitMetric(t, w, "sluice_predictions_produced_total", 300, 30*time.Second)
 		time.Sleep(time.Duration(rand.IntN(200)) * time.Millisecond)
+		// Kill while events are in flight: a kill of an idle worker would
+		// prove nothing.
+		waitMetric(t, w, "sluice_in_flight_events", 1, 10*time.Second)
 		inFlight, _ := w.metric("sluice_in_flight_events")
 		w.kill()
 		t.Logf("kill %d with %v events in flight", i, inFlight)
+		if inFlight < 1 || inFlight > maxInFlight {
+			t.Errorf("kill %d with %v events in flight, want 1..%d", i, inFlight, maxInFlight)
+		}
 		if i > 1 {
 			perKill(i - 1)
 		}

@@ -79,11 +79,22 @@ func (l *ledger) count(out *outputs) figures {
 	return f
 }
 
-// check asserts the delivery promise: nothing lost, every output is for an
-// id that was published (duplicates are redeliveries of the same events,
-// never new ones), and at most maxDup duplicates.
+// check asserts the delivery promise where no bad input was sent: nothing
+// lost, no event diverted to the dead-letter topic, every output for an id
+// that was published (duplicates are redeliveries of the same events, never
+// new ones), and at most maxDup duplicates.
 func (f figures) check(t *testing.T, maxDup int) {
 	t.Helper()
+	f.checkDeadLetters(t, maxDup, 0)
+}
+
+// checkDeadLetters is check where exactly deadLetters of the events were
+// bad input: that many dead letters, no more.
+func (f figures) checkDeadLetters(t *testing.T, maxDup, deadLetters int) {
+	t.Helper()
+	if f.DeadLetters != deadLetters {
+		t.Errorf("%d dead letters, want %d", f.DeadLetters, deadLetters)
+	}
 	if f.Lost != 0 {
 		t.Errorf("%d events lost (first: %s)", f.Lost, strings.Join(f.LostIDs, " "))
 	}

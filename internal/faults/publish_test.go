@@ -2,6 +2,8 @@ package faults
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"sync"
@@ -81,6 +83,40 @@ func (p *publisher) publish(ctx context.Context, n int) error {
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("publishing %d events: %w", n, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// publishOversized writes one event whose value is size bytes and not
+// Avro (a bad magic byte: it is dead-lettered), with a ledger id, and
+// returns the value's SHA-256 in hex: its dead letter, too large for the
+// dead-letter topic, carries only a prefix of it.
+func (p *publisher) publishOversized(ctx context.Context, size int) (id, sha string, err error) {
+	msgs, ids, err := p.next(1)
+	if err != nil {
+		return "", "", err
+	}
+	v := make([]byte, size)
+	copy(v, msgs[0].Value)
+	v[0] = 7
+	for i := len(msgs[0].Value); i < size; i++ {
+		v[i] = byte(i)
+	}
+	sum := sha256.Sum256(v)
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	w := &kafka.Writer{Addr: p.w.Addr, Topic: inputTopic, Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll,
+		BatchTimeout: time.Millisecond, BatchBytes: 2 << 20, WriteTimeout: 10 * time.Second, Transport: tr}
+	defer w.Close()
+	for {
+		err := w.WriteMessages(ctx, kafka.Message{Key: msgs[0].Key, Value: v})
+		if err == nil {
+			p.l.add(ids...)
+			return ids[0], hex.EncodeToString(sum[:]), nil
+		}
+		if ctx.Err() != nil {
+			return "", "", fmt.Errorf("publishing an oversized event: %w", err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -14,9 +14,11 @@ import (
 // fetches anything of seq.
 //
 // A partition that stays with this member keeps its epoch when the group's
-// committed offset is exactly where this member last committed it (its own
-// commits are the only ones since): it is fetched from after the last
-// offset tracked. Any other committed offset starts a new epoch there. A
+// committed offset is exactly where this member last committed it, or
+// when neither the group nor this member has committed it yet (its own
+// commits are the only ones there could have been): it is fetched from
+// after the last offset tracked. Any other committed offset starts a new
+// epoch there. A
 // partition no longer assigned ends its epoch; what it had in flight
 // leaves the count (nothing may be committed for it here any more).
 func (t *Tracker) assign(seq uint64, topic string, pas []kafka.PartitionAssignment) []partStart {
@@ -36,9 +38,14 @@ func (t *Tracker) assign(seq uint64, topic string, pas []kafka.PartitionAssignme
 	for i, pa := range pas {
 		p := t.lookup(topic, pa.ID, true)
 		at := pa.Offset
-		if p.assigned && at >= 0 && at == p.committed+1 {
+		switch {
+		case p.assigned && at >= 0 && at == p.committed+1:
 			at = p.next() // carried over: nothing handed out is fetched again
-		} else {
+		case p.assigned && at < 0 && p.unknownStart && p.committed < 0:
+			if p.last >= 0 { // carried over; with nothing fetched, start as configured
+				at = p.next()
+			}
+		default:
 			t.committable -= p.uncommitted
 			released += p.reset(at)
 		}

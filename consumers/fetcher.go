@@ -64,13 +64,23 @@ func (r *Reader) fetchPartition(ctx context.Context, g *genState, a *assigned) {
 			continue
 		}
 		off = msgs[len(msgs)-1].Offset + 1
-		select {
-		case r.batches <- batch{seq: g.seq, msgs: msgs}:
-		case <-ctx.Done():
-			return
+		// In chunks, so that the partitions' batches interleave: a fetch
+		// response can hold thousands of messages.
+		for len(msgs) > 0 {
+			n := min(len(msgs), fetchChunk)
+			select {
+			case r.batches <- batch{seq: g.seq, msgs: msgs[:n:n]}:
+			case <-ctx.Done():
+				return
+			}
+			msgs = msgs[n:]
 		}
 	}
 }
+
+// fetchChunk is the most messages of one partition handed to Fetch in a
+// row before another partition's turn.
+const fetchChunk = 256
 
 // fetchOnce sends one fetch request at off and returns the messages at or
 // after off.

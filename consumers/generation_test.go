@@ -251,3 +251,32 @@ func simulateGenerations(t *testing.T, seed uint64) {
 		t.Fatalf("seed %d: %d events still in flight after everything was committed", seed, n)
 	}
 }
+
+// TestTrackerKeepsANeverCommittedPartition: a partition nobody has
+// committed yet (the group has no offset for it) stays with this member
+// across a generation change: what it fetched is not fetched again.
+func TestTrackerKeepsANeverCommittedPartition(t *testing.T) {
+	tr := NewTracker(nil, 100, nil)
+	first := []kafka.PartitionAssignment{{ID: 0, Offset: kafka.FirstOffset}}
+	if got := startsOf(tr.assign(1, "t", first)); got[0] != kafka.FirstOffset {
+		t.Fatalf("generation 1 starts at %v", got)
+	}
+	// Nothing fetched yet: the next generation starts as configured too.
+	if got := startsOf(tr.assign(2, "t", first)); got[0] != kafka.FirstOffset {
+		t.Fatalf("generation 2 with nothing fetched starts at %v", got)
+	}
+	for off := int64(0); off < 5; off++ {
+		trackIn(t, tr, 2, msgAt(0, off))
+	}
+	tr.Ack(msgAt(0, 0), msgAt(0, 1), msgAt(0, 2))
+	if got := startsOf(tr.assign(3, "t", first)); got[0] != 5 {
+		t.Fatalf("generation 3 resumes at %d, want 5", got[0])
+	}
+	if got := tr.InFlight(); got != 5 {
+		t.Fatalf("InFlight = %d, want the 5 still tracked", got)
+	}
+	tr.Ack(msgAt(0, 3), msgAt(0, 4))
+	if got := tr.commitLocally(); got[0] != 5 {
+		t.Fatalf("committed %v, want 0→5", got)
+	}
+}

@@ -30,6 +30,9 @@ type partState struct {
 	// uncommitted counts the entries dropped from the ring (acknowledged,
 	// up to done) that no commit has passed yet.
 	uncommitted int
+	// unknownStart: the epoch began where no offset was committed, at the
+	// configured start offset (earliest or latest).
+	unknownStart bool
 	// assigned: the partition is assigned to this member in generation gen,
 	// so its acknowledged prefix may be committed.
 	assigned bool
@@ -128,6 +131,7 @@ func (p *partState) reset(start int64) int {
 	p.head, p.n, p.uncommitted = 0, 0, 0
 	prev := max(start-1, -1)
 	p.last, p.done, p.committed = prev, prev, prev
+	p.unknownStart = start < 0
 	p.epoch++
 	return n
 }

@@ -15,7 +15,11 @@
 // each partition keeps one request in flight, sending what gathered while
 // it was out as soon as it is answered. Batches therefore grow with the load
 // and a message at an idle partition waits for no timer; the same
-// partitioning, acks and retries as the Writer apply.
+// partitioning, acks and retries as the Writer apply. A record batch never
+// exceeds the smaller of batch_bytes and the topic's max.message.bytes
+// (read with the topic's metadata); a message that could not fit is
+// refused at Enqueue with a TooLargeError naming it, so the caller can
+// make it fit (MessageLimit, MessageSize).
 //
 // It does not decide what to send; callers build the messages.
 package producers

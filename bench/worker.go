@@ -42,7 +42,7 @@ func startWorkerOn(ctx context.Context, e *env, topic, group string, m *inferenc
 	reg := prometheus.NewRegistry()
 	wk := &worker{}
 	w, err := pipeline.New(pipeline.Config{
-		InputTopic: topic, Group: group, Batch: batch, MaxInFlight: maxInFlight,
+		InputTopic: topic, DLQTopic: "features.dlq", Group: group, Batch: batch, MaxInFlight: maxInFlight,
 	}, pipeline.Deps{
 		// A short heartbeat, so a member notices a rebalance quickly (the
 		// scale runs start a second worker beside the first).

@@ -47,6 +47,8 @@ type Reader struct {
 	batches chan batch
 	cur     batch
 	pos     int
+	// joinErrs carries the latest failure to join the group to Fetch.
+	joinErrs chan error
 
 	genMu sync.Mutex
 	gen   *genState // the current generation; nil between generations
@@ -86,12 +88,13 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 		cfg.Logger = slog.Default()
 	}
 	r := &Reader{
-		cfg:     cfg,
-		topic:   cfg.Topic,
-		group:   cfg.GroupID,
-		log:     cfg.Logger.With("topic", cfg.Topic, "group", cfg.GroupID),
-		batches: make(chan batch, cfg.QueueCapacity),
-		done:    make(chan struct{}),
+		cfg:      cfg,
+		topic:    cfg.Topic,
+		group:    cfg.GroupID,
+		log:      cfg.Logger.With("topic", cfg.Topic, "group", cfg.GroupID),
+		batches:  make(chan batch, cfg.QueueCapacity),
+		joinErrs: make(chan error, 1),
+		done:     make(chan struct{}),
 	}
 	r.health.rejoin = make(chan struct{}, 1)
 	r.health.partitions.Store(-1)
@@ -150,6 +153,10 @@ func (r *Reader) runGroup(cg *kafka.ConsumerGroup) {
 				return
 			}
 			r.health.joinFailed(r.log, err)
+			select {
+			case r.joinErrs <- err:
+			default: // Fetch has not taken the last one yet
+			}
 			continue
 		}
 		seq := r.seq.Add(1)
@@ -180,8 +187,10 @@ func (r *Reader) GroupID() string { return r.group }
 // Fetch returns the next message of a partition assigned to this member in
 // the current generation. Messages of one partition come in offset order,
 // though offsets may skip (compaction, transaction markers). It returns
-// ctx.Err() when ctx ends and ErrClosed once the reader is closed. A reader
-// with a Tracker is fetched through Tracker.Next instead.
+// ctx.Err() when ctx ends and ErrClosed once the reader is closed; any other
+// error is transient (the group could not be joined, wrong credentials say)
+// and the caller may call Fetch again. A reader with a Tracker is fetched
+// through Tracker.Next instead.
 func (r *Reader) Fetch(ctx context.Context) (kafka.Message, error) {
 	for {
 		if r.pos < len(r.cur.msgs) {
@@ -211,6 +220,8 @@ func (r *Reader) nextBatch(ctx context.Context) (batch, error) {
 		return batch{}, ctx.Err()
 	case <-r.ctx.Done():
 		return batch{}, ErrClosed
+	case err := <-r.joinErrs:
+		return batch{}, fmt.Errorf("joining group %s: %w", r.group, err)
 	}
 }
 

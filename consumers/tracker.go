@@ -97,7 +97,9 @@ func NewTracker(r *Reader, maxInFlight int, m *Metrics) *Tracker {
 // is tracked. It blocks while maxInFlight events are in flight, and
 // returns ctx.Err() when ctx ends and ErrClosed once the reader is closed
 // (the message it was about to hand out is then not tracked, and is fetched
-// again by whoever reads the partition next). Call it from one goroutine.
+// again by whoever reads the partition next); any other error is transient
+// (the group could not be joined) and the caller may call Next again. Call
+// it from one goroutine.
 func (t *Tracker) Next(ctx context.Context) (kafka.Message, error) {
 	for {
 		if t.pos >= len(t.cur.msgs) {

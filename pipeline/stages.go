@@ -22,13 +22,22 @@ func (w *Worker) fetch(ctx context.Context) error {
 			close(c)
 		}
 	}()
+	backoff := newBackoff(50*time.Millisecond, 5*time.Second)
 	for {
 		msg, err := w.tracker.Next(ctx)
 		if err != nil {
 			// ctx ended or the reader closed: what was not handed out is
 			// fetched again by whoever reads its partition next.
-			return nil
+			if ctx.Err() != nil || errors.Is(err, consumers.ErrClosed) {
+				return nil
+			}
+			w.log.Warn("fetching", "err", err, "retry_in", backoff.peek())
+			if !backoff.wait(ctx) {
+				return nil
+			}
+			continue
 		}
+		backoff.reset()
 		ev := &event{msg: msg, fetched: time.Now()}
 		w.decodeIn[int(msg.Partition)%len(w.decodeIn)] <- ev
 	}

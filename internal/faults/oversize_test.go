@@ -1,10 +1,12 @@
 package faults
 
 import (
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/pipeline"
@@ -28,8 +30,12 @@ func checkOversizedDeadLetter(t *testing.T, out *outputs, id string) {
 // TestOversizedRecord: a record whose dead letter would exceed what the
 // dead-letter topic takes is dead-lettered with a prefix of its value and
 // its original size and SHA-256; it holds up nothing.
+//
+// It also checks the acknowledgement the worker asks for: every produce
+// request of a prediction or a dead letter asks for acks=all (-1).
 func TestOversizedRecord(t *testing.T) {
 	e := newEnv(t, 4)
+	acks := watchAcks(e.kafka)
 	w := e.startWorker(pipeline.Config{Group: "oversize", MaxInFlight: 512, CommitInterval: 100 * time.Millisecond,
 		Batch: batch(64)}, inprocOpts{})
 	waitReady(t, w)
@@ -63,6 +69,44 @@ func TestOversizedRecord(t *testing.T) {
 	if r := gauge(w.reg, "sluice_produce_retries_total"); r != 0 {
 		t.Errorf("sluice_produce_retries_total = %v: the dead letter was not made to fit at once", r)
 	}
+	for _, topic := range []string{outputTopic, dlqTopic} {
+		n, weaker := acks.of(topic)
+		if n == 0 || weaker != 0 {
+			t.Errorf("%s: %d produce requests, %d of them with acks other than all", topic, n, weaker)
+		}
+	}
+}
+
+// produceAcks counts the produce requests the broker gets, by topic, and
+// those that ask for less than acks=all.
+type produceAcks struct {
+	mu     sync.Mutex
+	n      map[string]int
+	weaker map[string]int
+}
+
+func watchAcks(k *testkit.Kafka) *produceAcks {
+	p := &produceAcks{n: map[string]int{}, weaker: map[string]int{}}
+	k.Cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		k.Cluster.KeepControl()
+		pr := req.(*kmsg.ProduceRequest)
+		p.mu.Lock()
+		for _, t := range pr.Topics {
+			p.n[t.Topic]++
+			if pr.Acks != -1 {
+				p.weaker[t.Topic]++
+			}
+		}
+		p.mu.Unlock()
+		return nil, nil, false
+	})
+	return p
+}
+
+func (p *produceAcks) of(topic string) (n, weaker int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n[topic], p.weaker[topic]
 }
 
 // TestOversizedRecordThenBrokerRestartThenRebalance replays the issue's

@@ -129,7 +129,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	if err != nil {
 		return err
 	}
-	adm := admin.New(cfg.Admin, reg, func() []admin.Condition { return conditions(worker) })
+	red := security.RedactorFor(cfg) // the details carry errors: no secret in them
+	adm := admin.New(cfg.Admin, reg, func() []admin.Condition { return conditions(worker, red) })
 	reg.MustRegister(pipeline.NewLagCollector(worker))
 	sampler, err := status.NewSampler(reg, status.Config{})
 	if err != nil {
@@ -197,10 +198,10 @@ func LoadModelDir(m config.Model, sc inference.SessionConfig, metrics *inference
 }
 
 // conditions converts the worker's reasons not to be ready for /readyz.
-func conditions(w *pipeline.Worker) []admin.Condition {
+func conditions(w *pipeline.Worker, red *security.Redactor) []admin.Condition {
 	var out []admin.Condition
 	for _, c := range w.NotReady() {
-		out = append(out, admin.Condition{Name: c.Name, Detail: c.Detail})
+		out = append(out, admin.Condition{Name: c.Name, Detail: red.String(c.Detail)})
 	}
 	return out
 }

@@ -32,8 +32,11 @@ func TestDevStackSIGKILLed(t *testing.T) {
 	s := newPublisher(t, kafkaAddr, enc, l, "dev").stream(10000, 100, 25*time.Millisecond)
 	for i := 1; i <= kills; i++ {
 		waitMetric(t, dev, "sluice_predictions_produced_total", 1000, 30*time.Second)
+		// Kill while the worker has events in flight (the test fails if
+		// it has none for 10s).
+		inFlight := waitMetric(t, dev, "sluice_in_flight_events", 1, 10*time.Second)
 		dev.kill()
-		t.Logf("kill %d: %d events acknowledged so far", i, l.len())
+		t.Logf("kill %d with %v events in flight: %d events acknowledged so far", i, inFlight, l.len())
 		dev = startProc(t, fmt.Sprintf("dev-%d", i), admin, env, args...)
 	}
 	s.wait(t)

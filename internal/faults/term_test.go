@@ -22,15 +22,12 @@ func TestWorkerSIGTERMUnderLoad(t *testing.T) {
 	w := startProc(t, "worker-1", admin, nil, "run", "--config", cfg)
 	s := newPublisher(t, e.kafka.Addr, e.inputEnc, l, "term").stream(8000, 100, 20*time.Millisecond)
 	waitMetric(t, w, "sluice_predictions_produced_total", 1500, 30*time.Second)
-	// SIGTERM while events are in flight, so that the drain is put to the
-	// test: they must be written and committed before the exit.
-	waitMetric(t, w, "sluice_in_flight_events", 1, 10*time.Second)
-	inFlight, _ := w.metric("sluice_in_flight_events")
+	// SIGTERM while events are in flight (the test fails if the worker has
+	// none for 10s), so that the drain is put to the test: they must be
+	// written and committed before the exit, with no duplicate.
+	inFlight := waitMetric(t, w, "sluice_in_flight_events", 1, 10*time.Second)
 	code, took := w.term(grace + 5*time.Second)
 	t.Logf("SIGTERM with %v events in flight: exit %d after %s (grace %s)", inFlight, code, took.Round(time.Millisecond), grace)
-	if inFlight < 1 {
-		t.Errorf("SIGTERM with %v events in flight: the drain was not put to the test", inFlight)
-	}
 	if code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
 	}

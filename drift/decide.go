@@ -56,7 +56,7 @@ func (m *Monitor) retrainRequest(r *Report, windows []Verdict) *RetrainRequest {
 		EventID: hex.EncodeToString(sum[:16]), Model: m.model, Version: m.version, Kind: KindDrift,
 		Onset: Onset(windows), RequestedAt: m.now().UTC(),
 	}
-	req.Windows, req.WindowIDs = spans(windows)
+	req.Windows, req.WindowIDs = Spans(windows)
 	seen := map[string]bool{}
 	for i := len(windows) - 1; i >= 0; i-- { // newest statistics first
 		h := windows[i]

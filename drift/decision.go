@@ -127,8 +127,9 @@ func ResetDecision(ctx context.Context, rdb redis.UniversalClient, model, versio
 	return nil
 }
 
-// spans returns the windows as WindowSpans and the ids of the flagged ones.
-func spans(windows []Verdict) ([]WindowSpan, []string) {
+// Spans returns windows (oldest first) as WindowSpans, and the ids of the
+// flagged ones: the Windows and WindowIDs of a RetrainRequest.
+func Spans(windows []Verdict) ([]WindowSpan, []string) {
 	out := make([]WindowSpan, len(windows))
 	var ids []string
 	for i, w := range windows {

@@ -75,4 +75,3 @@ func TestLabelClassIndex(t *testing.T) {
 		}
 	}
 }
-

@@ -39,6 +39,7 @@ type Metrics struct {
 	windows     *prometheus.CounterVec
 	labels      *prometheus.CounterVec
 	pending     *prometheus.GaugeVec
+	predictions *prometheus.CounterVec
 	requests    *prometheus.CounterVec
 	decisions   *prometheus.CounterVec
 }
@@ -73,6 +74,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sluice_quality_pending",
 			Help: "Predictions held for their labels (kind=predictions) and labels waiting for their prediction (kind=labels).",
 		}, []string{"kind"}),
+		predictions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_quality_predictions_read_total",
+			Help: "Predictions read for the join, by source: main (the predictions topic) or shadow.",
+		}, []string{"source"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_quality_retrain_requests_total",
 			Help: "Quality retrain requests that were due, by model and result: sent, cooldown, capped.",
@@ -87,7 +92,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.labelled, m.auc, m.logLoss, m.accuracy, m.calibration, m.mae, m.rmse,
-			m.windows, m.labels, m.pending, m.requests, m.decisions)
+			m.windows, m.labels, m.pending, m.predictions, m.requests, m.decisions)
 	}
 	return m
 }
@@ -140,6 +145,17 @@ func (m *Metrics) setPending(predictions, labels int) {
 		m.pending.WithLabelValues("predictions").Set(float64(predictions))
 		m.pending.WithLabelValues("labels").Set(float64(labels))
 	}
+}
+
+func (m *Metrics) prediction(shadow bool) {
+	if m == nil {
+		return
+	}
+	source := "main"
+	if shadow {
+		source = "shadow"
+	}
+	m.predictions.WithLabelValues(source).Inc()
 }
 
 func (m *Metrics) request(model, result string) {

@@ -255,6 +255,7 @@ func (s *Service) handle(ctx context.Context, it item) {
 	if !ok {
 		return
 	}
+	s.met.prediction(it.from == fromShadow)
 	if e, l, ok := s.join.prediction(&p, it.from == fromShadow, now); ok {
 		s.joined(ctx, e, l, now)
 	}

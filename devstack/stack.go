@@ -60,7 +60,7 @@ type Addrs struct {
 
 // Topics the stack creates at start, besides the worker's own input,
 // output, dead-letter and shadow topics.
-var Topics = []string{"features", "predictions", "features.dlq", "predictions.shadow", "drift-reports", "retrain-requests", "model-events", "labels"}
+var Topics = []string{"features", "predictions", "features.dlq", "predictions.shadow", "drift-reports", "retrain-requests", "model-events", "labels", "quality-reports"}
 
 // Run starts the stack and blocks until ctx ends, then stops every part.
 // onReady (may be nil) is called once everything listens and the worker runs.
@@ -144,8 +144,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 	if rcfg.Policy == "" {
 		rcfg.Policy = retrain.PolicyAuto
 	}
+	rcfg.Quality.Decision = cfg.Worker.Drift.Config // the same hysteresis and cooldown as data drift
 	retrainer, err := retrain.NewRetrainer(rcfg, retrain.Deps{
-		Brokers: []string{kafkaAddr}, Redis: rdb, Schemas: client, Logger: log,
+		Brokers: []string{kafkaAddr}, Redis: rdb, Schemas: client, Logger: log, Sink: server.NewEventSink(client, events),
 		Registry: registry.New(rdb, cfg.Worker.Models, registry.WithLogger(log), registry.WithEmitter(server.NewModelEvents(client, events))),
 	})
 	if err != nil {

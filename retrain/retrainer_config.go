@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/registry"
 )
 
@@ -85,6 +86,10 @@ type Config struct {
 	// or Kafka trouble, not missing data) is tried before it is given up
 	// (default 3).
 	MaxAttempts int `yaml:"max_attempts"`
+	// Quality configures the live quality service the retrainer runs
+	// beside it (package quality) when it has a sink; policy live turns its
+	// live policy on.
+	Quality quality.Config `yaml:"quality"`
 	// Train is how new versions are trained. The zero value trains the
 	// demo model's architecture: one hidden layer of 16 relu units, 6
 	// epochs, batch 64, learning rate 0.005. Its Seed 0 means a seed derived
@@ -134,6 +139,9 @@ func (c Config) WithDefaults() Config {
 		c.Train.Holdout = holdout
 	}
 	setDefault(&c.Train.Holdout, 0.05)
+	setDefault(&c.Quality.LabelsTopic, c.LabelsTopic)
+	c.Quality.Live.Enabled = c.Quality.Live.Enabled || c.Policy == PolicyLive
+	c.Quality = c.Quality.WithDefaults()
 	return c
 }
 
@@ -183,6 +191,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Train.Validate(); err != nil {
 		return fmt.Errorf("train: %w", err)
+	}
+	if err := c.Quality.Validate(); err != nil {
+		return fmt.Errorf("retrain: %w", err)
 	}
 	return nil
 }

@@ -223,6 +223,10 @@ func (e *rtEnv) publishLabels(t *testing.T, labels []Label) {
 	e.publish(t, testLabels, msgs...)
 }
 
+func kafkaMessage(key string, value []byte) kafka.Message {
+	return kafka.Message{Key: []byte(key), Value: value}
+}
+
 func (e *rtEnv) requestRetrain(t *testing.T, eventID string) {
 	t.Helper()
 	req := &drift.RetrainRequest{

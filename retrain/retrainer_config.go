@@ -92,7 +92,7 @@ type Config struct {
 	Quality quality.Config `yaml:"quality"`
 	// Train is how new versions are trained. The zero value trains the
 	// demo model's architecture: one hidden layer of 16 relu units, 6
-	// epochs, batch 64, learning rate 0.005. Its Seed 0 means a seed derived
+	// epochs but at least 1000 steps, batch 64, learning rate 0.005. Its Seed 0 means a seed derived
 	// from the request's event id; its Holdout (default 0.05) is a share of
 	// the training split used only for the training log line.
 	Train TrainConfig `yaml:"train"`
@@ -136,7 +136,7 @@ func (c Config) WithDefaults() Config {
 	if c.Train.Hidden == nil && c.Train.Epochs == 0 && c.Train.BatchSize == 0 && c.Train.LearningRate == 0 {
 		seed, holdout := c.Train.Seed, c.Train.Holdout
 		c.Train = demoTrainConfig(seed)
-		c.Train.Holdout = holdout
+		c.Train.Holdout, c.Train.MinSteps = holdout, 1000
 	}
 	setDefault(&c.Train.Holdout, 0.05)
 	setDefault(&c.Quality.LabelsTopic, c.LabelsTopic)

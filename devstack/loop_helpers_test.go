@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -22,10 +24,14 @@ import (
 
 // loopConfig is the dev stack tuned for the loop tests on two cores: drift
 // windows of 1,000 events flushed every 50ms, quality windows of 500
-// labelled events, min_rows 2,000 and waits of seconds, not minutes.
+// labelled events, min_rows 2,000 and waits of seconds, not minutes. The
+// drift tests' family-wise significance is 0.001, not 0.01: the shifts
+// tested are found at p-values far below either, and the assertions that
+// a version's next windows are stationary should not fail one run in
+// twenty by chance.
 func loopConfig(dir string) devstack.Config {
 	w := config.Default()
-	w.Drift.WindowEvents, w.Drift.MinWindowEvents, w.Drift.FlushEvents = 1000, 200, 100
+	w.Drift.WindowEvents, w.Drift.MinWindowEvents, w.Drift.FlushEvents, w.Drift.PValue = 1000, 200, 100, 0.001
 	w.Drift.FlushInterval, w.Drift.WindowDuration, w.Drift.MaxRate = 50*time.Millisecond, 10*time.Second, -1
 	return devstack.Config{
 		DataDir: dir, KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Worker: w,
@@ -34,11 +40,59 @@ func loopConfig(dir string) devstack.Config {
 	}
 }
 
+var (
+	demoOnce  sync.Once
+	demoFiles map[string][]byte // the trained demo model's files, by name
+	demoErr   error
+)
+
+// placeDemoModel writes the demo model into the stack's data directory,
+// trained once per test binary (training it takes seconds under -race).
+func placeDemoModel(t *testing.T, dataDir string) {
+	t.Helper()
+	demoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sluice-loop-model-")
+		if err != nil {
+			demoErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		if demoErr = devstack.EnsureDemoModel(dir, slog.New(slog.DiscardHandler)); demoErr != nil {
+			return
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			demoErr = err
+			return
+		}
+		demoFiles = map[string][]byte{}
+		for _, e := range entries {
+			if demoFiles[e.Name()], err = os.ReadFile(filepath.Join(dir, e.Name())); err != nil {
+				demoErr = err
+				return
+			}
+		}
+	})
+	if demoErr != nil {
+		t.Fatal(demoErr)
+	}
+	dir := filepath.Join(dataDir, "models", "fraud", "1")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range demoFiles {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // startStack runs the dev stack with cfg until the test ends and returns
 // its addresses once the worker is ready. The stack's log goes to the test
 // log at warn level.
 func startStack(t *testing.T, cfg devstack.Config) devstack.Addrs {
 	t.Helper()
+	placeDemoModel(t, cfg.DataDir)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan devstack.Addrs, 1)
 	done := make(chan error, 1)

@@ -63,8 +63,13 @@ func NewDecision(rdb redis.UniversalClient, model, version string, series Series
 }
 
 // Record adds v to the history. When v is flagged and at least K of the last
-// M windows are, it returns due with those M windows, oldest first;
-// otherwise windows is nil.
+// M windows belong to its episode, it returns due with those M windows,
+// oldest first, each Flagged only if it belongs to the episode; otherwise
+// windows is nil. A flagged window belongs to v's episode when it drifted
+// in a feature v drifted in, or both in the prediction scores (windows
+// without feature results, such as quality windows, always do): a window
+// flagged by chance for an unrelated feature neither counts towards the
+// request nor moves its onset.
 func (d *Decision) Record(ctx context.Context, v Verdict) (windows []Verdict, due bool, err error) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -92,6 +97,7 @@ func (d *Decision) Record(ctx context.Context, v Verdict) (windows []Verdict, du
 		if json.Unmarshal([]byte(s), &h) != nil {
 			continue
 		}
+		h.Flagged = h.Flagged && v.shares(h)
 		windows = append(windows, h)
 		if h.Flagged {
 			flagged++
@@ -102,6 +108,25 @@ func (d *Decision) Record(ctx context.Context, v Verdict) (windows []Verdict, du
 	}
 	slices.Reverse(windows)
 	return windows, true, nil
+}
+
+// shares reports whether w drifted in something v drifted in; true when
+// either has no feature results.
+func (v Verdict) shares(w Verdict) bool {
+	if len(v.Features) == 0 && v.Prediction == nil || len(w.Features) == 0 && w.Prediction == nil {
+		return true
+	}
+	if v.Prediction != nil && w.Prediction != nil {
+		return true
+	}
+	for _, f := range v.Features {
+		for _, g := range w.Features {
+			if f.Feature == g.Feature {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Onset returns the start of the first flagged window of windows (oldest

@@ -102,3 +102,30 @@ func TestDecision(t *testing.T) {
 		t.Fatal("the quality series was not reset")
 	}
 }
+
+// A window flagged for a feature the newest window did not drift in is not
+// part of its episode: it neither counts towards k nor sets the onset.
+func TestDecisionEpisode(t *testing.T) {
+	rdb := testkit.StartRedis(t).Client()
+	t.Cleanup(func() { _ = rdb.Close() })
+	d := NewDecision(rdb, "m", "1", SeriesDrift, Config{RetrainK: 2, RetrainM: 3})
+	win := func(seq int64, features ...string) Verdict {
+		v := Verdict{ID: string(rune('a' + seq)), Seq: seq, Start: seq * 1000, End: seq*1000 + 999, Flagged: len(features) > 0}
+		for _, f := range features {
+			v.Features = append(v.Features, FeatureResult{Feature: f, Drifted: true})
+		}
+		return v
+	}
+	for _, w := range []Verdict{win(1), win(2, "card_age_days"), win(3, "ip_risk_score", "merchant_risk")} {
+		if _, due, err := d.Record(t.Context(), w); err != nil || due {
+			t.Fatalf("window %d: due %v, %v", w.Seq, due, err)
+		}
+	}
+	ws, due, err := d.Record(t.Context(), win(4, "merchant_risk"))
+	if err != nil || !due {
+		t.Fatalf("due %v, %v", due, err)
+	}
+	if ws[0].Flagged || !ws[1].Flagged || !ws[2].Flagged || Onset(ws).UnixMilli() != 3000 {
+		t.Fatalf("windows %+v, onset %v: want the episode to start at window 3", ws, Onset(ws))
+	}
+}

@@ -32,8 +32,8 @@ type RetrainRequest struct {
 	// WindowIDs are the flagged windows that triggered the request, oldest
 	// first.
 	WindowIDs []string
-	// Onset is the start of the episode's first flagged window: a retrainer
-	// trains on the traffic scored from then on.
+	// Onset is the start of the episode's first window: a retrainer trains
+	// on the traffic scored from then on.
 	Onset time.Time
 	// Windows are the last RetrainM windows of the series that decided,
 	// flagged or not, oldest first.
@@ -52,7 +52,9 @@ type WindowSpan struct {
 	// of its labelled events.
 	Start, End time.Time
 	Events     int64
-	// Flagged is set when the window drifted (or was degraded).
+	// Flagged is set when the window belongs to the episode: it drifted in
+	// a feature (or the scores) the newest window drifted in, or it was
+	// degraded.
 	Flagged bool
 }
 

@@ -89,7 +89,7 @@ const (
         {"name": "start", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "Drift windows: the first flush into the window; quality windows: the earliest event time of its labelled events."},
         {"name": "end", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "Drift windows: the last flush into the window; quality windows: the latest event time of its labelled events."},
         {"name": "events", "type": "long", "doc": "Events binned (drift) or labelled events (quality) in the window."},
-        {"name": "flagged", "type": "boolean", "doc": "The window drifted (or was degraded)."}
+        {"name": "flagged", "type": "boolean", "doc": "The window belongs to the episode: it drifted in a feature (or the scores) the newest window drifted in, or it was degraded."}
       ]
     }}, "default": [], "doc": "The last retrain_m windows of the series that decided, oldest first."},
     {"name": "quality", "type": ["null", {

@@ -1,15 +1,30 @@
 package devstack_test
 
 import (
+	"log/slog"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"gopkg.in/yaml.v3"
+
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/loadgen"
+	"github.com/sluice-ml/sluice/quality"
+	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/retrain"
 )
+
+func mustRedisOptions(t *testing.T, url string) *redis.Options {
+	t.Helper()
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
 
 // driftedFeatures names what drifted in a decoded drift report.
 func driftedFeatures(rec map[string]any) []string {
@@ -46,9 +61,15 @@ func TestLoopConvergesAfterShift(t *testing.T) {
 			reports, requests, events := watch(t, a, "drift-reports"), watch(t, a, "retrain-requests"), watch(t, a, "model-events")
 			stop := produce(t, a, loadgen.Config{Rate: 4000, Seed: 7, LabelDelay: tc.delay, Options: []demo.Option{demo.WithDrift(demo.Drift{
 				After: 6000, Features: []string{"ip_risk_score", "merchant_risk"}, Shift: tc.shift})}})
+			began := time.Now()
+			requests.waitFor(t, 60*time.Second, 1, "a retrain request", func(map[string]any) bool { return true })
+			requested := time.Since(began)
 			promoted := events.waitFor(t, 90*time.Second, 1, "version 2 in production", promotedTo("2"))[0]
+			inProduction := time.Since(began)
 			v2 := reports.waitFor(t, 60*time.Second, 3, "three drift windows of version 2", isVersion("2"))
 			stop()
+			t.Logf("after %v a retrain request, after %v version 2 in production, after %v its third drift window",
+				requested.Round(time.Millisecond), inProduction.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 
 			for _, r := range reports.all() {
 				t.Logf("drift window %v of version %v: %v events, drifted %v %v", r["window_seq"], r["model_version"], r["events"], r["drifted"], driftedFeatures(r))
@@ -150,5 +171,69 @@ func TestLoopConceptDrift(t *testing.T) {
 	}
 	if promoted := events.where(promotedTo("2")); promoted[0]["reason"] == nil {
 		t.Errorf("promotion without a reason: %v", promoted)
+	}
+}
+
+// Challengers judged on live labels (policy live), on real workers: a
+// canary worse on live labels than production is left alone with an
+// evaluated model event; once the labelling rule changes, a canary that
+// learned the new rule is promoted. Each decision carries its evidence.
+func TestLoopLivePolicy(t *testing.T) {
+	cfg := loopConfig(t.TempDir())
+	cfg.Retrain.Policy = retrain.PolicyLive
+	cfg.Retrain.Quality.Margin = -1 // this test is about the canaries, not quality retrains
+	cfg.Retrain.Quality.Live = quality.LiveConfig{MinEvents: 800, MaxEvents: 20000, Resamples: 400}
+	a := startStack(t, cfg)
+	events := watch(t, a, "model-events")
+	rdb := redis.NewClient(mustRedisOptions(t, a.RedisURL))
+	t.Cleanup(func() { _ = rdb.Close() })
+	models := registry.New(rdb, registry.Config{}, registry.WithLogger(slog.New(slog.DiscardHandler)))
+
+	// Version 2 learned the second rule; the traffic follows the first.
+	m, sig, rep, err := retrain.TrainDemoModelOn(5, 20000, loadgen.ParseConcept(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	register := func(stage registry.Stage) string {
+		t.Helper()
+		onnx, err := retrain.WriteONNX(m, sig.Input.Tensor, sig.Output.Tensor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigYAML, err := yaml.Marshal(sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := models.Register(t.Context(), "fraud", registry.RegisterRequest{ONNX: onnx, Signature: sigYAML, Stage: stage, Percent: 50,
+			Metrics: map[string]float64{"auc": rep.AUC}, Reason: "trained on the second rule"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.Version
+	}
+	v2 := register(registry.StageCanary)
+	stop := produce(t, a, loadgen.Config{Rate: 4000, Seed: 10})
+	kept := events.waitFor(t, 60*time.Second, 1, "the worse canary's evaluation", func(r map[string]any) bool {
+		return r["type"] == "evaluated" && r["model_version"] == v2
+	})[0]
+	stop()
+	t.Logf("worse canary: %v %v", kept["reason"], kept["evidence"])
+	ev := kept["evidence"].(map[string]any)
+	if ev["auc_diff_upper"].(float64) >= 0 || ev["labelled_challenger"].(float64) < 800 || kept["stage"] != "canary" {
+		t.Fatalf("evaluated event %v", kept)
+	}
+	if got := events.where(promotedTo(v2)); len(got) != 0 {
+		t.Fatalf("the worse canary was promoted: %v", got)
+	}
+
+	// The rule changes; version 3, the same model, is now the better one.
+	v3 := register(registry.StageCanary)
+	stop = produce(t, a, loadgen.Config{Rate: 4000, Seed: 11, Options: []demo.Option{loadgen.ParseConcept(0)}})
+	promoted := events.waitFor(t, 60*time.Second, 1, "the better canary's promotion", promotedTo(v3))[0]
+	stop()
+	t.Logf("better canary: %v %v", promoted["reason"], promoted["evidence"])
+	ev = promoted["evidence"].(map[string]any)
+	if ev["auc_diff_lower"].(float64) <= 0 || ev["paired"] != 0.0 || !strings.Contains(promoted["reason"].(string), "policy live") {
+		t.Fatalf("promotion %v", promoted)
 	}
 }

@@ -38,7 +38,11 @@ type Config struct {
 	// version's holdout AUC (or, for score models, how far its RMSE may
 	// rise above the holdout RMSE, as a share of it) before the window
 	// counts as degraded (default 0.05; -1: no quality retrain requests).
-	Margin float64 `yaml:"margin"`
+	// The AUC must be below holdout - margin with Confidence (default
+	// 0.95, one-sided, from its standard error), so that a window of a few
+	// dozen positives does not count as degraded by chance.
+	Margin     float64 `yaml:"margin"`
+	Confidence float64 `yaml:"confidence"`
 	// MaxVersions bounds the versions per model that have metric series
 	// and status entries (default 4; the lowest version numbers go first).
 	MaxVersions int `yaml:"max_versions"`
@@ -121,6 +125,9 @@ func (c Config) WithDefaults() Config {
 	if c.Margin == 0 {
 		c.Margin = DefaultMargin
 	}
+	if c.Confidence == 0 {
+		c.Confidence = DefaultConfidence
+	}
 	defInt(&c.MaxVersions, DefaultMaxVersions)
 	defInt(&c.Live.MinEvents, DefaultLiveMinEvents)
 	defInt(&c.Live.MaxEvents, max(DefaultLiveMaxEvents, c.Live.MinEvents))
@@ -162,6 +169,8 @@ func (c Config) Validate() error {
 		return bad("label_wait", "%s is negative", c.LabelWait)
 	case c.Margin != -1 && !(c.Margin > 0 && c.Margin < 1):
 		return bad("margin", "%v is not in (0, 1), or -1", c.Margin)
+	case !(c.Confidence >= 0.5 && c.Confidence < 1):
+		return bad("confidence", "%v is not in [0.5, 1)", c.Confidence)
 	case c.MaxVersions < 1:
 		return bad("max_versions", "%d: need at least 1", c.MaxVersions)
 	case c.Live.MinEvents < 50:

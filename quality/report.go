@@ -78,17 +78,32 @@ func (r *Report) Native() map[string]any {
 }
 
 // degraded reports whether a production window's quality q fell more than
-// margin behind the holdout: AUC below holdout AUC - margin, or RMSE above
-// holdout RMSE * (1 + margin). A window with nothing to compare is not.
-func degraded(q Quality, holdoutAUC, holdoutRMSE, margin float64) bool {
+// margin behind the holdout: its AUC below holdout AUC - margin by more
+// than z standard errors (Hanley and McNeil's, from the AUC and the counts
+// of each class; z is the one-sided quantile of the configured
+// confidence), or its RMSE above holdout RMSE * (1 + margin). A window with
+// nothing to compare is not.
+func degraded(q Quality, holdoutAUC, holdoutRMSE, margin, z float64) bool {
 	if margin < 0 {
 		return false
 	}
 	if !math.IsNaN(q.AUC) && !math.IsNaN(holdoutAUC) {
-		return q.AUC < holdoutAUC-margin
+		return q.AUC+z*aucStdErr(q.AUC, q.Positives, q.Labelled-q.Positives) < holdoutAUC-margin
 	}
 	if !math.IsNaN(q.RMSE) && !math.IsNaN(holdoutRMSE) {
 		return q.RMSE > holdoutRMSE*(1+margin)
 	}
 	return false
+}
+
+// aucStdErr is Hanley and McNeil's standard error of an AUC a measured on
+// pos positive and neg negative rows.
+func aucStdErr(a float64, pos, neg int) float64 {
+	if pos < 1 || neg < 1 {
+		return math.Inf(1)
+	}
+	q1, q2 := a/(2-a), 2*a*a/(1+a)
+	n1, n2 := float64(pos), float64(neg)
+	v := (a*(1-a) + (n1-1)*(q1-a*a) + (n2-1)*(q2-a*a)) / (n1 * n2)
+	return math.Sqrt(math.Max(0, v))
 }

@@ -43,21 +43,31 @@ func TestQualityReportSchemaFile(t *testing.T) {
 
 func TestDegraded(t *testing.T) {
 	nan := math.NaN()
+	z := normalQuantile(0.95)
+	if math.Abs(z-1.6449) > 1e-4 {
+		t.Fatalf("z(0.95) = %v", z)
+	}
+	// AUC 0.8 on 100 positives and 100 negatives: Q1 = 2/3, Q2 = 0.7111,
+	// SE² = (0.16 + 99·0.02667 + 99·0.07111) / 10000.
+	if se := aucStdErr(0.8, 100, 100); math.Abs(se-0.03137) > 1e-4 {
+		t.Fatalf("standard error %v", se)
+	}
 	tests := []struct {
 		q               Quality
 		auc, rmse, marg float64
 		want            bool
 	}{
-		{Quality{AUC: 0.80, RMSE: nan}, 0.90, nan, 0.05, true},
-		{Quality{AUC: 0.86, RMSE: nan}, 0.90, nan, 0.05, false},
-		{Quality{AUC: 0.80, RMSE: nan}, 0.90, nan, -1, false},
+		{Quality{AUC: 0.60, Positives: 40, Labelled: 1000, RMSE: nan}, 0.90, nan, 0.05, true},
+		{Quality{AUC: 0.84, Positives: 40, Labelled: 1000, RMSE: nan}, 0.90, nan, 0.05, false},   // below the margin, within the noise
+		{Quality{AUC: 0.84, Positives: 4000, Labelled: 50000, RMSE: nan}, 0.90, nan, 0.05, true}, // the same with many labels
+		{Quality{AUC: 0.60, Positives: 40, Labelled: 1000, RMSE: nan}, 0.90, nan, -1, false},
 		{Quality{AUC: nan, RMSE: nan}, 0.90, nan, 0.05, false},
-		{Quality{AUC: 0.80, RMSE: nan}, nan, nan, 0.05, false},
+		{Quality{AUC: 0.60, Positives: 40, Labelled: 1000, RMSE: nan}, nan, nan, 0.05, false},
 		{Quality{AUC: nan, RMSE: 1.2}, nan, 1.0, 0.1, true},
 		{Quality{AUC: nan, RMSE: 1.05}, nan, 1.0, 0.1, false},
 	}
 	for i, tt := range tests {
-		if got := degraded(tt.q, tt.auc, tt.rmse, tt.marg); got != tt.want {
+		if got := degraded(tt.q, tt.auc, tt.rmse, tt.marg, z); got != tt.want {
 			t.Errorf("%d: degraded %v, want %v", i, got, tt.want)
 		}
 	}

@@ -59,6 +59,7 @@ type Service struct {
 	unsent  []*drift.RetrainRequest // admitted, not yet emitted
 	live    *live
 	gate    *drift.Gate
+	z       float64 // the one-sided normal quantile of cfg.Confidence
 	now     func() time.Time
 }
 
@@ -80,7 +81,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		cfg: cfg, deps: deps, dec: schemas.NewDecoder(deps.Schemas, 0),
 		log: deps.Logger.With("component", "quality"), met: deps.Metrics, epoch: hex.EncodeToString(b[:]),
 		models: newModels(deps.Registry), windows: map[windowKey]*window{}, seq: map[windowKey]int64{},
-		gate: drift.NewGate(deps.Redis, cfg.Decision), now: time.Now,
+		gate: drift.NewGate(deps.Redis, cfg.Decision), z: normalQuantile(cfg.Confidence), now: time.Now,
 	}
 	s.join = newJoiner(&s.cfg)
 	s.live = newLive(s)

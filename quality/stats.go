@@ -306,3 +306,18 @@ func bounds(diff float64, diffs []float64, conf float64, b int, paired bool) Com
 	slices.Sort(diffs)
 	return Comparison{Diff: diff, Lower: quantile(diffs, 1-conf), Upper: quantile(diffs, conf), Confidence: conf, Resamples: b, Paired: paired}
 }
+
+// normalQuantile is the p-quantile of the standard normal distribution
+// (p in (0, 1)), by bisection on math.Erf.
+func normalQuantile(p float64) float64 {
+	lo, hi := -10.0, 10.0
+	for range 100 {
+		mid := (lo + hi) / 2
+		if 0.5*(1+math.Erf(mid/math.Sqrt2)) < p {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}

@@ -157,7 +157,7 @@ func (s *Service) close(ctx context.Context, k windowKey, w *window) {
 		r.HoldoutAUC, r.HoldoutRMSE = s.models.holdout(ctx, mi, k.version)
 	}
 	if k.stage == string(registry.StageProduction) {
-		r.Degraded = degraded(r.Quality, r.HoldoutAUC, r.HoldoutRMSE, s.cfg.Margin)
+		r.Degraded = degraded(r.Quality, r.HoldoutAUC, r.HoldoutRMSE, s.cfg.Margin, s.z)
 	}
 	s.met.window(r)
 	if err := s.deps.Sink.Emit(ctx, s.cfg.ReportsTopic, k.model, r.Native(), QualityReportSchema); err != nil {

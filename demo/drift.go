@@ -65,9 +65,9 @@ func (d Drift) Validate() error {
 type activeDrift struct {
 	after   int
 	concept bool
-	idx   []int
-	delta []float64
-	mix   *[numChannels]float64 // cumulative, nil keeps the mix
+	idx     []int
+	delta   []float64
+	mix     *[numChannels]float64 // cumulative, nil keeps the mix
 }
 
 func resolveDrift(d Drift) activeDrift {

@@ -202,9 +202,9 @@ func (w *watched) waitFor(t *testing.T, d time.Duration, n int, what string, kee
 	}
 }
 
-// produce publishes labelled demo events with cfg until stop is called
+// produceLabelled publishes labelled demo events with cfg until stop is called
 // (or cfg.Count is reached).
-func produce(t *testing.T, a devstack.Addrs, cfg loadgen.Config) (stop func()) {
+func produceLabelled(t *testing.T, a devstack.Addrs, cfg loadgen.Config) (stop func()) {
 	t.Helper()
 	cfg.Brokers, cfg.RegistryURL, cfg.Topic, cfg.Labels = []string{a.Kafka}, a.RegistryURL, "features", true
 	ctx, cancel := context.WithCancel(context.Background())

@@ -59,7 +59,7 @@ func TestLoopConvergesAfterShift(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := startStack(t, loopConfig(t.TempDir()))
 			reports, requests, events := watch(t, a, "drift-reports"), watch(t, a, "retrain-requests"), watch(t, a, "model-events")
-			stop := produce(t, a, loadgen.Config{Rate: 4000, Seed: 7, LabelDelay: tc.delay, Options: []demo.Option{demo.WithDrift(demo.Drift{
+			stop := produceLabelled(t, a, loadgen.Config{Rate: 4000, Seed: 7, LabelDelay: tc.delay, Options: []demo.Option{demo.WithDrift(demo.Drift{
 				After: 6000, Features: []string{"ip_risk_score", "merchant_risk"}, Shift: tc.shift})}})
 			began := time.Now()
 			requests.waitFor(t, 60*time.Second, 1, "a retrain request", func(map[string]any) bool { return true })
@@ -117,7 +117,7 @@ func TestLoopTooFewLabels(t *testing.T) {
 	cfg.Retrain.MinRows, cfg.Retrain.MaxLabelWait = 3000, 3*time.Second
 	a := startStack(t, cfg)
 	requests, events := watch(t, a, "retrain-requests"), watch(t, a, "model-events")
-	produce(t, a, loadgen.Config{Rate: 4000, Seed: 8, Count: 8500, Options: []demo.Option{demo.WithDrift(demo.Drift{
+	produceLabelled(t, a, loadgen.Config{Rate: 4000, Seed: 8, Count: 8500, Options: []demo.Option{demo.WithDrift(demo.Drift{
 		After: 6000, Features: []string{"ip_risk_score", "merchant_risk"}, Shift: 3})}})
 	req := requests.waitFor(t, 60*time.Second, 1, "a retrain request", func(map[string]any) bool { return true })[0]
 	skipped := events.waitFor(t, 30*time.Second, 1, "a skipped model event", func(r map[string]any) bool { return r["type"] == "skipped" })[0]
@@ -142,7 +142,7 @@ func TestLoopConceptDrift(t *testing.T) {
 	cfg.Retrain.MinRows = 3000
 	a := startStack(t, cfg)
 	requests, events, quality := watch(t, a, "retrain-requests"), watch(t, a, "model-events"), watch(t, a, "quality-reports")
-	stop := produce(t, a, loadgen.Config{Rate: 4000, Seed: 9, Options: []demo.Option{loadgen.ParseConcept(6000)}})
+	stop := produceLabelled(t, a, loadgen.Config{Rate: 4000, Seed: 9, Options: []demo.Option{loadgen.ParseConcept(6000)}})
 	events.waitFor(t, 90*time.Second, 1, "version 2 in production", promotedTo("2"))
 	v2 := quality.waitFor(t, 60*time.Second, 2, "two quality windows of version 2", func(r map[string]any) bool {
 		return r["model_version"] == "2" && r["stage"] == "production"
@@ -212,7 +212,7 @@ func TestLoopLivePolicy(t *testing.T) {
 		return v.Version
 	}
 	v2 := register(registry.StageCanary)
-	stop := produce(t, a, loadgen.Config{Rate: 4000, Seed: 10})
+	stop := produceLabelled(t, a, loadgen.Config{Rate: 4000, Seed: 10})
 	kept := events.waitFor(t, 60*time.Second, 1, "the worse canary's evaluation", func(r map[string]any) bool {
 		return r["type"] == "evaluated" && r["model_version"] == v2
 	})[0]
@@ -228,7 +228,7 @@ func TestLoopLivePolicy(t *testing.T) {
 
 	// The rule changes; version 3, the same model, is now the better one.
 	v3 := register(registry.StageCanary)
-	stop = produce(t, a, loadgen.Config{Rate: 4000, Seed: 11, Options: []demo.Option{loadgen.ParseConcept(0)}})
+	stop = produceLabelled(t, a, loadgen.Config{Rate: 4000, Seed: 11, Options: []demo.Option{loadgen.ParseConcept(0)}})
 	promoted := events.waitFor(t, 60*time.Second, 1, "the better canary's promotion", promotedTo(v3))[0]
 	stop()
 	t.Logf("better canary: %v %v", promoted["reason"], promoted["evidence"])

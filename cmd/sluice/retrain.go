@@ -150,9 +150,19 @@ func cmdRetrainExport(ctx context.Context, args []string, log *slog.Logger) erro
 		return errors.New("retrain export: --request and --out are required")
 	}
 	c, err := loadConfig(*path, set())
+	red := security.RedactorFor(c)
 	if err != nil {
-		return err
+		return red.Error(err)
 	}
+	log = red.Logger(log)
+	if err := exportRequest(ctx, c, *request, *out, *requests, *labels, *featureTTL, log); err != nil {
+		return red.Error(err)
+	}
+	return nil
+}
+
+// exportRequest is the body of cmdRetrainExport once the config is loaded.
+func exportRequest(ctx context.Context, c config.Config, request, out, requests, labels string, featureTTL time.Duration, log *slog.Logger) error {
 	dialer, _, err := security.Kafka(c.Kafka, log)
 	if err != nil {
 		return err
@@ -163,17 +173,17 @@ func cmdRetrainExport(ctx context.Context, args []string, log *slog.Logger) erro
 	}
 	defer rdb.Close()
 	w := io.Writer(os.Stdout)
-	if *out != "-" {
-		f, err := os.Create(*out)
+	if out != "-" {
+		f, err := os.Create(out)
 		if err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
 		defer f.Close()
 		w = f
 	}
-	res, err := retrain.Export(ctx, retrain.ExportConfig{Brokers: c.Kafka.Brokers, Dialer: dialer, Request: *request,
-		RequestsTopic: *requests, LabelsTopic: *labels},
-		retrain.ExportDeps{Schemas: schemas.NewClient(c.Registry.URL, nil), Features: retrain.NewFeatureLog(rdb, *featureTTL)}, w)
+	res, err := retrain.Export(ctx, retrain.ExportConfig{Brokers: c.Kafka.Brokers, Dialer: dialer, Request: request,
+		RequestsTopic: requests, LabelsTopic: labels},
+		retrain.ExportDeps{Schemas: schemas.NewClient(c.Registry.URL, nil), Features: retrain.NewFeatureLog(rdb, featureTTL)}, w)
 	if err != nil {
 		return err
 	}
@@ -187,7 +197,7 @@ func cmdRetrainExport(ctx context.Context, args []string, log *slog.Logger) erro
 		from = "events since " + res.From.Format(time.RFC3339Nano)
 	}
 	fmt.Fprintf(os.Stderr, "request %s (%s/%s, %s): %d labelled rows of %s written to %s; of %d labels, %d before that, %d without kept features, %d unreadable, %d with another schema\n",
-		*request, res.Request.Model, res.Request.Version, res.Request.Kind, res.Rows, from, *out, res.Labels, res.Before, res.Unkept, res.Invalid, res.OtherSchema)
+		request, res.Request.Model, res.Request.Version, res.Request.Kind, res.Rows, from, out, res.Labels, res.Before, res.Unkept, res.Invalid, res.OtherSchema)
 	return nil
 }
 

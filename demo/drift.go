@@ -13,13 +13,16 @@ import (
 // deviations (the feature's standard deviation without drift); values are
 // not clamped afterwards, so a shifted score may leave [0, 1]. ChannelMix,
 // when not nil, replaces the channel mix: weights for web, mobile, pos and
-// atm (missing channels get weight 0; weights need not sum to 1). A Drift
-// is a plain value; the generator copies what it needs.
+// atm (missing channels get weight 0; weights need not sum to 1). Concept,
+// when set, labels the events from After on by the package's second rule
+// (concept drift: what fraud looks like changes, no feature moves). A
+// Drift is a plain value; the generator copies what it needs.
 type Drift struct {
 	After      int
 	Features   []string
 	Shift      float64
 	ChannelMix map[string]float64
+	Concept    bool
 }
 
 // Validate reports the first problem with d: a negative After, an unknown
@@ -60,17 +63,18 @@ func (d Drift) Validate() error {
 // activeDrift is a validated Drift resolved to feature indexes and absolute
 // shifts.
 type activeDrift struct {
-	after int
-	idx   []int
-	delta []float64
-	mix   *[numChannels]float64 // cumulative, nil keeps the mix
+	after   int
+	concept bool
+	idx     []int
+	delta   []float64
+	mix     *[numChannels]float64 // cumulative, nil keeps the mix
 }
 
 func resolveDrift(d Drift) activeDrift {
 	if err := d.Validate(); err != nil {
 		panic(err)
 	}
-	a := activeDrift{after: d.After}
+	a := activeDrift{after: d.After, concept: d.Concept}
 	if len(d.Features) > 0 && d.Shift != 0 {
 		std := referenceStd()
 		for _, f := range d.Features {

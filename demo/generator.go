@@ -126,8 +126,14 @@ func (g *Generator) nextTxn(t *txn) bool {
 			}
 		}
 	}
+	z := logit(&t.x, t.channel, t.cardPresent)
+	for i := range g.drifts {
+		if d := &g.drifts[i]; d.concept && g.n >= d.after {
+			z = conceptLogit(&t.x, t.channel, t.cardPresent)
+		}
+	}
 	g.n++
-	fraud := r.Float64() < sigmoid(logit(&t.x, t.channel, t.cardPresent))
+	fraud := r.Float64() < sigmoid(z)
 	if r.Float64() < labelNoise {
 		fraud = !fraud
 	}

@@ -16,6 +16,10 @@ const (
 
 	// labelNoise is the probability that a label is flipped.
 	labelNoise = 0.004
+
+	// conceptIntercept is the second rule's intercept, which keeps the
+	// fraud rate near the first rule's.
+	conceptIntercept = -5.6
 )
 
 // logit is z of the generating rule for the features of one event.
@@ -32,6 +36,27 @@ func logit(x *[numFeatures]float64, channel int, cardPresent bool) float64 {
 	}
 	if !cardPresent {
 		z += ruleCardAbsent
+	}
+	return z
+}
+
+// conceptLogit is z of the second generating rule (concept drift): the
+// merchant and IP risk, web, card-absent and device-trust terms change
+// sign, so fraud moves to trusted devices, low-risk merchants and
+// card-present transactions; the other terms stay.
+func conceptLogit(x *[numFeatures]float64, channel int, cardPresent bool) float64 {
+	z := conceptIntercept -
+		ruleMerchant*x[fMerchantRisk] -
+		ruleIP*x[fIPRisk] +
+		ruleDistance*math.Log1p(math.Max(0, x[fDistHome])) +
+		ruleFailed*x[fFailedLogins] +
+		ruleAmountZ*x[fAmountZ] -
+		ruleDeviceTrust*x[fDeviceTrust]
+	if channel == chWeb {
+		z -= ruleWeb
+	}
+	if !cardPresent {
+		z -= ruleCardAbsent
 	}
 	return z
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -30,6 +31,9 @@ type DemoConfig struct {
 	DriftAfter    int
 	DriftFeatures string
 	DriftShift    float64
+	// ConceptAfter events, the labelling rule changes and no feature moves
+	// (concept drift; negative: never).
+	ConceptAfter int
 }
 
 // Summary is what the demo measured.
@@ -49,6 +53,17 @@ type Summary struct {
 	Drifted        int // of which drifted
 	Retrains       int // RetrainRequested events
 	ByVersion      map[string]int
+	// Quality is the live quality of each version in production, from the
+	// quality reports.
+	Quality map[string]LiveQuality
+}
+
+// LiveQuality is one version's live quality over the demo: its labelled
+// events and their AUC, averaged over its quality windows by size.
+type LiveQuality struct {
+	Labelled int
+	AUC      float64
+	Windows  int
 }
 
 func (s Summary) String() string {
@@ -61,8 +76,16 @@ func (s Summary) String() string {
 	for i, v := range versions {
 		by[i] = fmt.Sprintf("v%s %d", v, s.ByVersion[v])
 	}
-	return fmt.Sprintf("events in %d, predictions out %d (lost %d, duplicates %d), end-to-end p50 %s p99 %s, mean batch %.1f, model %s on %s, predictions by version: %s; drift windows %d (%d drifted), retrain requests %d",
-		s.EventsIn, s.PredictionsOut, s.Lost, s.Duplicates, ms(s.P50), ms(s.P99), s.MeanBatch, s.Model, s.Provider, strings.Join(by, ", "), s.Windows, s.Drifted, s.Retrains)
+	qv := make([]string, 0, len(s.Quality))
+	for _, v := range slices.Sorted(maps.Keys(s.Quality)) {
+		q := s.Quality[v]
+		qv = append(qv, fmt.Sprintf("v%s AUC %.3f (%d labelled)", v, q.AUC, q.Labelled))
+	}
+	if len(qv) == 0 {
+		qv = append(qv, "none measured")
+	}
+	return fmt.Sprintf("events in %d, predictions out %d (lost %d, duplicates %d), end-to-end p50 %s p99 %s, mean batch %.1f, model %s on %s, predictions by version: %s; drift windows %d (%d drifted), retrain requests %d; live quality by version: %s",
+		s.EventsIn, s.PredictionsOut, s.Lost, s.Duplicates, ms(s.P50), ms(s.P99), s.MeanBatch, s.Model, s.Provider, strings.Join(by, ", "), s.Windows, s.Drifted, s.Retrains, strings.Join(qv, ", "))
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
@@ -90,14 +113,14 @@ func Demo(ctx context.Context, dc DemoConfig, log *slog.Logger) (Summary, error)
 	defer cancel()
 	var sum Summary
 	var demoErr error
-	// The retrainer trains on the most recent labelled events, so the new
-	// version learns the drifted data and its profile describes it.
+	// The retrainer trains on the labelled events since the drift's onset,
+	// so the new version's profile describes the drifted traffic.
 	// The demo shows every drift window of a short run at a rate it sets
 	// itself, so its worker bins every event (drift.max_rate -1).
 	worker := defaultWorker()
 	worker.Drift.MaxRate = -1
 	cfg := Config{DataDir: dir, KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Worker: worker,
-		Retrain: retrain.Config{Policy: retrain.PolicyAuto, BufferSize: 5000, MinRows: 2000}}
+		Retrain: retrain.Config{Policy: retrain.PolicyAuto, BufferSize: 10000, MinRows: 2000, MaxLabelWait: 20 * time.Second}}
 	err = Run(ctx, cfg, log, func(a Addrs) {
 		go func() {
 			defer cancel()
@@ -131,10 +154,18 @@ func drive(ctx context.Context, dc DemoConfig, a Addrs) (Summary, error) {
 	if opt != nil {
 		opts = append(opts, opt)
 	}
+	concept := loadgen.ParseConcept(dc.ConceptAfter)
+	if concept != nil {
+		opts = append(opts, concept)
+	}
+	loop := opt != nil || concept != nil
 	watch := watchDrift(ctx, a, dc.Out)
 	fmt.Fprintf(dc.Out, "sluice demo: publishing %d events at %.0f/s to features", dc.Events, dc.Rate)
 	if opt != nil {
 		fmt.Fprintf(dc.Out, "; after %d of them, %s drift by %.1f training standard deviations", dc.DriftAfter, dc.DriftFeatures, dc.DriftShift)
+	}
+	if concept != nil {
+		fmt.Fprintf(dc.Out, "; after %d of them, the labelling rule changes (no feature moves)", dc.ConceptAfter)
 	}
 	fmt.Fprintln(dc.Out, " ...")
 	start := time.Now()
@@ -160,14 +191,15 @@ func drive(ctx context.Context, dc DemoConfig, a Addrs) (Summary, error) {
 		s.Elapsed = time.Since(start)
 		s.Lost = s.EventsIn - s.Unique
 		s.MeanBatch = meanBatch(a)
-		if opt != nil && !watch.wait(ctx, 20*time.Second) {
+		if loop && !watch.wait(ctx, 20*time.Second) {
 			fmt.Fprintln(dc.Out, "sluice demo: no retrain request within 20s of the last prediction")
 		}
-		if opt != nil {
+		if loop {
 			watch.waitPromotedReport(ctx, 30*time.Second, dc.Out)
 		}
 		time.Sleep(200 * time.Millisecond) // let the last reports print
 		s.Windows, s.Drifted, s.Retrains = watch.counts()
+		s.Quality = watch.quality()
 		return s, nil
 	case err := <-errc:
 		return sum, err

@@ -22,15 +22,17 @@ type driftWatch struct {
 	drifted  int
 	retrains []string // one line per RetrainRequested
 	retrain  chan struct{}
-	promoted chan string // versions promoted to production
-	newest   string      // version of the latest drift report
-	report   chan string // version of each drift report
+	promoted chan string             // versions promoted to production
+	newest   string                  // version of the latest drift report
+	report   chan string             // version of each drift report
+	live     map[string]*LiveQuality // production quality by version
 }
 
 func watchDrift(ctx context.Context, a Addrs, out io.Writer) *driftWatch {
-	w := &driftWatch{retrain: make(chan struct{}, 16), promoted: make(chan string, 16), report: make(chan string, 256)}
+	w := &driftWatch{retrain: make(chan struct{}, 16), promoted: make(chan string, 16), report: make(chan string, 256),
+		live: map[string]*LiveQuality{}}
 	dec := schemas.NewDecoder(schemas.NewClient(a.RegistryURL, nil), 1<<20)
-	for _, topic := range []string{"drift-reports", "retrain-requests", "model-events"} {
+	for _, topic := range []string{"drift-reports", "retrain-requests", "model-events", "quality-reports"} {
 		r := kafka.NewReader(kafka.ReaderConfig{
 			Brokers: []string{a.Kafka}, Topic: topic, GroupID: fmt.Sprintf("sluice-demo-%s-%d", topic, time.Now().UnixNano()),
 			StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 50 * time.Millisecond,
@@ -51,6 +53,8 @@ func watchDrift(ctx context.Context, a Addrs, out io.Writer) *driftWatch {
 					w.onReport(rec, out)
 				case "retrain-requests":
 					w.request(rec, out)
+				case "quality-reports":
+					w.onQuality(rec, out)
 				default:
 					w.modelEvent(rec, out)
 				}
@@ -91,9 +95,58 @@ func (w *driftWatch) onReport(rec map[string]any, out io.Writer) {
 		rec["window_seq"], rec["events"], rec["model_name"], rec["model_version"], state)
 }
 
+// onQuality adds a production quality window to its version's live
+// quality, and prints the degraded ones.
+func (w *driftWatch) onQuality(rec map[string]any, out io.Writer) {
+	if rec["stage"] != "production" {
+		return
+	}
+	auc, ok := rec["auc"].(float64)
+	n, _ := rec["labelled"].(int64)
+	if !ok || n == 0 {
+		return
+	}
+	v := fmt.Sprint(rec["model_version"])
+	w.mu.Lock()
+	q := w.live[v]
+	if q == nil {
+		q = &LiveQuality{}
+		w.live[v] = q
+	}
+	q.AUC = (q.AUC*float64(q.Labelled) + auc*float64(n)) / float64(q.Labelled+int(n))
+	q.Labelled += int(n)
+	q.Windows++
+	w.mu.Unlock()
+	if rec["degraded"] == true {
+		fmt.Fprintf(out, "sluice demo: live quality, window %v of %v/%v: AUC %.3f on %d labelled events, below holdout %.3f: DEGRADED\n",
+			rec["window_seq"], rec["model_name"], v, auc, n, rec["holdout_auc"])
+	}
+}
+
+// quality returns the live quality of each version so far.
+func (w *driftWatch) quality() map[string]LiveQuality {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make(map[string]LiveQuality, len(w.live))
+	for v, q := range w.live {
+		out[v] = *q
+	}
+	return out
+}
+
 func (w *driftWatch) request(rec map[string]any, out io.Writer) {
 	w.mu.Lock()
-	line := fmt.Sprintf("retrain requested for %v/%v: %v (features %s)", rec["model_name"], rec["model_version"], rec["reason"], strings.Join(driftedFeatures(rec), ", "))
+	kind := rec["kind"]
+	if kind == nil {
+		kind = "drift"
+	}
+	line := fmt.Sprintf("retrain requested (%v) for %v/%v: %v", kind, rec["model_name"], rec["model_version"], rec["reason"])
+	if fs := driftedFeatures(rec); len(fs) > 0 {
+		line += fmt.Sprintf(" (features %s)", strings.Join(fs, ", "))
+	}
+	if onset, ok := rec["onset"].(time.Time); ok {
+		line += fmt.Sprintf(", onset %s", onset.Local().Format("15:04:05.000"))
+	}
 	w.retrains = append(w.retrains, line)
 	w.mu.Unlock()
 	fmt.Fprintf(out, "sluice demo: %s\n", line)

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,7 +61,7 @@ type Addrs struct {
 
 // Topics the stack creates at start, besides the worker's own input,
 // output, dead-letter and shadow topics.
-var Topics = []string{"features", "predictions", "features.dlq", "predictions.shadow", "drift-reports", "retrain-requests", "model-events", "labels"}
+var Topics = []string{"features", "predictions", "features.dlq", "predictions.shadow", "drift-reports", "retrain-requests", "model-events", "labels", "quality-reports"}
 
 // Run starts the stack and blocks until ctx ends, then stops every part.
 // onReady (may be nil) is called once everything listens and the worker runs.
@@ -144,8 +145,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 	if rcfg.Policy == "" {
 		rcfg.Policy = retrain.PolicyAuto
 	}
+	rcfg.Quality.Decision = cfg.Worker.Drift.Config // the same hysteresis and cooldown as data drift
 	retrainer, err := retrain.NewRetrainer(rcfg, retrain.Deps{
-		Brokers: []string{kafkaAddr}, Redis: rdb, Schemas: client, Logger: log,
+		Brokers: []string{kafkaAddr}, Redis: rdb, Schemas: client, Logger: log, Sink: server.NewEventSink(client, events),
 		Registry: registry.New(rdb, cfg.Worker.Models, registry.WithLogger(log), registry.WithEmitter(server.NewModelEvents(client, events))),
 	})
 	if err != nil {
@@ -212,9 +214,19 @@ func EnsureDemoModel(dir string, log *slog.Logger) error {
 	if err := p.WriteFile(filepath.Join(dir, server.ProfileFile)); err != nil {
 		return err
 	}
+	// The holdout metrics go to the registry with the model: live quality
+	// is measured against them.
+	met, _ := json.Marshal(map[string]float64{"auc": rep.AUC, "log_loss": rep.LogLoss, "accuracy": rep.Accuracy,
+		"train_rows": float64(rep.TrainRows), "holdout_rows": float64(rep.HoldoutRows)})
+	if err := os.WriteFile(filepath.Join(dir, metricsFile), met, 0o644); err != nil {
+		return err
+	}
 	log.Info("trained the demo model", "dir", dir, "took", time.Since(start).Round(time.Millisecond), "holdout", rep)
 	return nil
 }
+
+// metricsFile holds the demo model's holdout metrics beside model.onnx.
+const metricsFile = "metrics.json"
 
 func defaultWorker() config.Config { return config.Default() }
 
@@ -258,6 +270,9 @@ func registerDemoModel(ctx context.Context, rdb redis.UniversalClient, dir strin
 			return err
 		}
 		*f.dst = b
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, metricsFile)); err == nil {
+		_ = json.Unmarshal(b, &req.Metrics) // none from a model dir that predates the file
 	}
 	req.Stage, req.Reason = registry.StageProduction, "demo model trained by sluice dev"
 	v, err := models.Register(ctx, retrain.DemoModelName, req)

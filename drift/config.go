@@ -49,8 +49,14 @@ type Config struct {
 	RetrainK int `yaml:"retrain_k"`
 	RetrainM int `yaml:"retrain_m"`
 	// Cooldown is how long after a retrain request no other is sent for the
-	// same model, by any worker (default 1h).
+	// same model version, by any worker or for any reason (drift or live
+	// quality); a version promoted meanwhile has a cooldown of its own
+	// (default 1h).
 	Cooldown time.Duration `yaml:"cooldown"`
+	// MaxRequestsPerHour caps the retrain requests of one model, all its
+	// versions together, in any hour (default 4; -1: no cap), so that
+	// versions that keep failing cannot start a storm.
+	MaxRequestsPerHour int `yaml:"max_requests_per_hour"`
 	// ReportsTopic and RetrainTopic name where events go (defaults
 	// drift-reports and retrain-requests).
 	ReportsTopic string `yaml:"reports_topic"`
@@ -68,22 +74,23 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		WindowEvents:    5000,
-		WindowDuration:  60 * time.Second,
-		MinWindowEvents: 500,
-		FlushInterval:   time.Second,
-		PSIThreshold:    0.2,
-		PValue:          0.01,
-		RetrainK:        2,
-		RetrainM:        3,
-		Cooldown:        time.Hour,
-		ReportsTopic:    "drift-reports",
-		RetrainTopic:    "retrain-requests",
-		SampleEvery:     1,
-		MaxRate:         5000,
-		RedisTimeout:    2 * time.Second,
-		CloseLease:      30 * time.Second,
-		WindowTTL:       time.Hour,
+		WindowEvents:       5000,
+		WindowDuration:     60 * time.Second,
+		MinWindowEvents:    500,
+		FlushInterval:      time.Second,
+		PSIThreshold:       0.2,
+		PValue:             0.01,
+		RetrainK:           2,
+		RetrainM:           3,
+		Cooldown:           time.Hour,
+		MaxRequestsPerHour: 4,
+		ReportsTopic:       "drift-reports",
+		RetrainTopic:       "retrain-requests",
+		SampleEvery:        1,
+		MaxRate:            5000,
+		RedisTimeout:       2 * time.Second,
+		CloseLease:         30 * time.Second,
+		WindowTTL:          time.Hour,
 	}
 }
 
@@ -106,6 +113,7 @@ func (c Config) WithDefaults() Config {
 	set(&c.MinWindowEvents, d.MinWindowEvents)
 	set(&c.RetrainK, d.RetrainK)
 	set(&c.RetrainM, d.RetrainM)
+	set(&c.MaxRequestsPerHour, d.MaxRequestsPerHour)
 	set(&c.FlushEvents, max(1, c.WindowEvents/10))
 	setD(&c.WindowDuration, d.WindowDuration)
 	setD(&c.FlushInterval, d.FlushInterval)
@@ -162,6 +170,8 @@ func (c Config) Validate() error {
 		return bad("retrain_k", c.RetrainK)
 	case c.Cooldown < 0:
 		return bad("cooldown", c.Cooldown)
+	case c.MaxRequestsPerHour < -1:
+		return bad("max_requests_per_hour", c.MaxRequestsPerHour)
 	case c.RedisTimeout < 0:
 		return bad("redis_timeout", c.RedisTimeout)
 	case c.CloseLease < 0:

@@ -8,8 +8,8 @@
 // or ProfileFromFile and stored beside the model as profile.json), the
 // Monitor that counts events into bins, the shared windows in Redis, the
 // tests (PSI, binned two-sample Kolmogorov–Smirnov, chi-squared, the same
-// on prediction scores), the retrain decision, and the Avro events
-// DriftReport and RetrainRequested. It does not talk to Kafka: events go
+// on prediction scores), the retrain decision (Decision, Gate), and the
+// Avro events DriftReport and RetrainRequested. It does not talk to Kafka: events go
 // out through a Sink that the pipeline provides.
 //
 // # Use
@@ -49,9 +49,23 @@
 //
 // The closing worker then takes the window's close lock (SET NX PX) and
 // evaluates it; if it dies, the lock expires and another worker's sweep
-// evaluates the window. A retrain request needs RetrainK of the last
-// RetrainM complete windows to have drifted, and then a cooldown key
-// (SET NX PX, per model name) so that N workers send one request.
+// evaluates the window.
+//
+// # Retrain requests
+//
+// A Decision keeps each version's evaluated windows in Redis: a retrain
+// request needs RetrainK of the last RetrainM complete windows to belong to
+// the newest drifted window's episode (drifted in a feature it drifted in,
+// or both in the scores; a window flagged by chance for something else
+// does not count). The request carries the episode's onset (the start of
+// its first window) and the RetrainM windows with their bounds, so a
+// retrainer can train on the traffic since the change. A Gate then admits
+// it: one request per model version per Cooldown, and at most
+// MaxRequestsPerHour per model, both atomic in one Lua call, so N workers
+// send one request and versions that keep failing cannot start a storm.
+// The live-quality service (package quality) records its windows in
+// another series of the same Decision and passes the same Gate.
+// ResetDecision forgets a version's windows when it takes production.
 //
 // # Outages
 //

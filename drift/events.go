@@ -43,6 +43,23 @@ func retrainNative(q *RetrainRequest) map[string]any {
 	for i, id := range q.WindowIDs {
 		ids[i] = id
 	}
+	wins := make([]any, len(q.Windows))
+	for i, w := range q.Windows {
+		wins[i] = map[string]any{"window_id": w.ID, "start": w.Start, "end": w.End, "events": w.Events, "flagged": w.Flagged}
+	}
+	kind := q.Kind
+	if kind == "" {
+		kind = KindDrift
+	}
+	var onset, quality any
+	if !q.Onset.IsZero() {
+		onset = map[string]any{"long.timestamp-millis": q.Onset}
+	}
+	if d := q.Quality; d != nil {
+		quality = map[string]any{"sluice.QualityDrop": map[string]any{
+			"metric": d.Metric, "live": d.Live, "reference": d.Reference, "margin": d.Margin, "labelled": d.Labelled,
+		}}
+	}
 	return map[string]any{
 		"event_id":      q.EventID,
 		"model_name":    q.Model,
@@ -52,6 +69,10 @@ func retrainNative(q *RetrainRequest) map[string]any {
 		"prediction":    optionalFeature(q.Prediction),
 		"window_ids":    ids,
 		"requested_at":  q.RequestedAt,
+		"kind":          kind,
+		"onset":         onset,
+		"windows":       wins,
+		"quality":       quality,
 	}
 }
 

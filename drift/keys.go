@@ -4,24 +4,21 @@ import "strings"
 
 // keys are the Redis keys of one model version. All of them share the
 // hash tag {model:version}, so the flush script may touch them together on
-// a Redis Cluster. The cooldown key is per model name.
+// a Redis Cluster. The retrain decision's history is prefix+Series (see
+// Decision); the cooldown and the hourly cap are the Gate's, per model.
 type keys struct {
-	prefix   string // sluice:drift:{model:version}:
-	state    string // hash: epoch, seq, fp of the open window: id, start, events
-	closed   string // zset: closed windows awaiting evaluation, scored by close time (ms)
-	history  string // zset: evaluated windows, scored by seq
-	cooldown string // string: event id of the last retrain request
+	prefix string // sluice:drift:{model:version}:
+	state  string // hash: epoch, seq, fp of the open window: id, start, events
+	closed string // zset: closed windows awaiting evaluation, scored by close time (ms)
 }
 
 func newKeys(model, version string) keys {
 	tag := strings.NewReplacer("{", "_", "}", "_").Replace(model + ":" + version)
 	p := "sluice:drift:{" + tag + "}:"
 	return keys{
-		prefix:   p,
-		state:    p + "state",
-		closed:   p + "closed",
-		history:  p + "history",
-		cooldown: "sluice:drift:cooldown:" + model,
+		prefix: p,
+		state:  p + "state",
+		closed: p + "closed",
 	}
 }
 

@@ -13,6 +13,7 @@ type Metrics struct {
 	score       *prometheus.GaugeVec
 	windows     *prometheus.CounterVec
 	retrains    *prometheus.CounterVec
+	suppress    *prometheus.CounterVec
 	flushErrors prometheus.Counter
 	sampleEvery *prometheus.GaugeVec
 }
@@ -32,6 +33,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sluice_retrain_events_total",
 			Help: "Retrain requests emitted.",
 		}, []string{"model"}),
+		suppress: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_retrain_suppressed_total",
+			Help: "Retrain requests that were due but not sent, by reason: cooldown (the version asked less than drift.cooldown ago) or capped (drift.max_requests_per_hour).",
+		}, []string{"model", "reason"}),
 		flushErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sluice_drift_flush_errors_total",
 			Help: "Failed flushes of drift counts to Redis.",
@@ -42,7 +47,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"model"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.score, m.windows, m.retrains, m.flushErrors, m.sampleEvery)
+		reg.MustRegister(m.score, m.windows, m.retrains, m.suppress, m.flushErrors, m.sampleEvery)
 	}
 	return m
 }
@@ -67,6 +72,12 @@ func (m *Metrics) window(r *Report) {
 func (m *Metrics) retrain(model string) {
 	if m != nil {
 		m.retrains.WithLabelValues(model).Inc()
+	}
+}
+
+func (m *Metrics) suppressed(model string, a Admission) {
+	if m != nil {
+		m.suppress.WithLabelValues(model, a.String()).Inc()
 	}
 }
 

@@ -33,6 +33,8 @@ type Monitor struct {
 	log       *slog.Logger
 	now       func() time.Time
 	keys      keys
+	decision  *Decision
+	gate      *Gate
 	stackSafe bool // every event's bins fit the stack buffer of Observe
 
 	fieldPos atomic.Pointer[fieldPositions] // see ObservedFields
@@ -109,6 +111,7 @@ func NewMonitor(cfg Config, model, version string, p *Profile, rdb redis.Univers
 		cfg: cfg, model: model, version: version, rdb: rdb, sink: sink,
 		lay: newLayout(p), fp: p.fingerprint(), log: slog.Default(), now: time.Now,
 		kick: make(chan struct{}, 1), keys: newKeys(model, version),
+		decision: NewDecision(rdb, model, version, SeriesDrift, cfg), gate: NewGate(rdb, cfg),
 	}
 	for _, o := range opts {
 		o(m)

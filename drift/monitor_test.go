@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -121,6 +122,39 @@ func TestNumericShiftDetected(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(g.met.retrains.WithLabelValues("fraud")); v != 1 {
 		t.Errorf("retrain_events_total = %v", v)
+	}
+	// The request carries the onset, the start of the first drifted window,
+	// and the last retrain_m windows with their bounds.
+	byID := map[any]map[string]any{}
+	for _, r := range reps {
+		byID[r["window_id"]] = r
+	}
+	firstDrifted := byID[ids[0]]
+	onset, _ := rt["onset"].(map[string]any)["long.timestamp-millis"].(time.Time)
+	if rt["kind"] != KindDrift || !onset.Equal(firstDrifted["window_start"].(time.Time)) {
+		t.Errorf("kind %v onset %v, want drift and the start of window %v (%v)", rt["kind"], rt["onset"], ids[0], firstDrifted["window_start"])
+	}
+	wins := rt["windows"].([]any)
+	if len(wins) != g.cfg.RetrainM {
+		t.Fatalf("%d windows in the request, want retrain_m %d", len(wins), g.cfg.RetrainM)
+	}
+	flagged := 0
+	for i, w := range wins {
+		w := w.(map[string]any)
+		r := byID[w["window_id"]]
+		if r == nil || !w["start"].(time.Time).Equal(r["window_start"].(time.Time)) || !w["end"].(time.Time).Equal(r["window_end"].(time.Time)) ||
+			w["events"] != r["events"] || w["flagged"] != r["drifted"] {
+			t.Errorf("request window %d %v does not match its report %v", i, w, r)
+		}
+		if i > 0 && seqOf(r) <= seqOf(byID[wins[i-1].(map[string]any)["window_id"]]) {
+			t.Errorf("request windows are not oldest first")
+		}
+		if w["flagged"] == true {
+			flagged++
+		}
+	}
+	if flagged != len(ids) {
+		t.Errorf("%d flagged windows, %d window ids", flagged, len(ids))
 	}
 	if v := testutil.ToFloat64(g.met.score.WithLabelValues("fraud", "x1", "ks")); v < 0.1 {
 		t.Errorf("drift score of x1 = %v", v)

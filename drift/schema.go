@@ -52,7 +52,7 @@ const (
   "type": "record",
   "name": "RetrainRequested",
   "namespace": "sluice",
-  "doc": "A model version's live traffic no longer looks like its training data; on the retrain-requests topic, keyed by model name.",
+  "doc": "A model version's live traffic no longer looks like its training data, or its live quality fell; on the retrain-requests topic, keyed by model name.",
   "fields": [
     {"name": "event_id", "type": "string", "doc": "Idempotency key: the same for a re-sent request."},
     {"name": "model_name", "type": "string"},
@@ -77,7 +77,33 @@ const (
     }}, "doc": "The input features that drifted, with their latest statistics."},
     {"name": "prediction", "type": ["null", "FeatureDrift"], "default": null, "doc": "The prediction-score test, when the predictions drifted."},
     {"name": "window_ids", "type": {"type": "array", "items": "string"}, "doc": "The drifted windows that triggered the request, oldest first."},
-    {"name": "requested_at", "type": {"type": "long", "logicalType": "timestamp-millis"}}
+    {"name": "requested_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "kind", "type": "string", "default": "drift", "doc": "drift: the inputs or the scores moved away from the reference profile; quality: live quality measured from labels fell below the version's holdout quality."},
+    {"name": "onset", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}], "default": null, "doc": "Start of the episode's first drifted (or degraded) window; null from senders that predate it."},
+    {"name": "windows", "type": {"type": "array", "items": {
+      "type": "record",
+      "name": "RequestWindow",
+      "doc": "One of the windows the decision looked at.",
+      "fields": [
+        {"name": "window_id", "type": "string"},
+        {"name": "start", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "Drift windows: the first flush into the window; quality windows: the earliest event time of its labelled events."},
+        {"name": "end", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "Drift windows: the last flush into the window; quality windows: the latest event time of its labelled events."},
+        {"name": "events", "type": "long", "doc": "Events binned (drift) or labelled events (quality) in the window."},
+        {"name": "flagged", "type": "boolean", "doc": "The window belongs to the episode: it drifted in a feature (or the scores) the newest window drifted in, or it was degraded."}
+      ]
+    }}, "default": [], "doc": "The last retrain_m windows of the series that decided, oldest first."},
+    {"name": "quality", "type": ["null", {
+      "type": "record",
+      "name": "QualityDrop",
+      "doc": "What a quality request measured.",
+      "fields": [
+        {"name": "metric", "type": "string", "doc": "The metric compared: auc for classifiers, rmse for scores."},
+        {"name": "live", "type": "double", "doc": "The metric over the latest degraded window."},
+        {"name": "reference", "type": "double", "doc": "The version's own holdout value of the metric."},
+        {"name": "margin", "type": "double", "doc": "How far live may fall behind the reference before a window counts as degraded."},
+        {"name": "labelled", "type": "long", "doc": "Labelled events in the latest degraded window."}
+      ]
+    }], "default": null, "doc": "Set for kind quality."}
   ]
 }`
 )

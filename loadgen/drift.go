@@ -34,3 +34,13 @@ func ParseDrift(after int, features string, shift float64) (demo.Option, error) 
 	}
 	return demo.WithDrift(d), nil
 }
+
+// ParseConcept turns --concept-drift-after into a generator option: from
+// event after on, labels follow the demo package's second rule while no
+// feature moves (concept drift). A negative after returns nil.
+func ParseConcept(after int) demo.Option {
+	if after < 0 {
+		return nil
+	}
+	return demo.WithDrift(demo.Drift{After: after, Concept: true})
+}

@@ -73,3 +73,60 @@ func TestRunPublishesLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestLabelDelay checks that with LabelDelay each label reaches the topic
+// no sooner than that long after its event, and that Run waits for the
+// last of them.
+func TestLabelDelay(t *testing.T) {
+	k := testkit.StartKafka(t)
+	k.CreateTopic(t, "features", 1)
+	k.CreateTopic(t, DefaultLabelsTopic, 1)
+	rdb := testkit.StartRedis(t).Client()
+	defer rdb.Close()
+	srv := httptest.NewServer(schemas.NewServer(rdb))
+	defer srv.Close()
+	ctx := testkit.Context(t, 30*time.Second)
+
+	const n, delay = 400, 400 * time.Millisecond
+	res, err := Run(ctx, Config{Brokers: []string{k.Addr}, RegistryURL: srv.URL, Topic: "features", Count: n, Rate: 2000,
+		Seed: 3, BatchSize: 100, Labels: true, LabelDelay: delay})
+	if err != nil || res.Sent != n || res.Labels != n {
+		t.Fatalf("Run: %+v, %v", res, err)
+	}
+	read := func(topic string) []kafka.Message {
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{k.Addr}, Topic: topic, Partition: 0, MaxWait: 100 * time.Millisecond})
+		defer r.Close()
+		var out []kafka.Message
+		for len(out) < n {
+			m, err := r.ReadMessage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, m)
+		}
+		return out
+	}
+	dec := schemas.NewDecoder(schemas.NewClient(srv.URL, nil), 0)
+	sent := map[string]time.Time{}
+	for _, m := range read("features") {
+		rec, _, err := dec.Decode(ctx, m.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent[rec["event_id"].(string)] = m.Time
+	}
+	var least time.Duration = time.Hour
+	for _, m := range read(DefaultLabelsTopic) {
+		at, ok := sent[string(m.Key)]
+		if !ok {
+			t.Fatalf("a label for an unknown event %s", m.Key)
+		}
+		least = min(least, m.Time.Sub(at))
+	}
+	t.Logf("the earliest label followed its event by %v", least)
+	// Kafka timestamps are in milliseconds and the event's is taken when its
+	// batch is written, a little after the label is queued.
+	if least < delay-50*time.Millisecond {
+		t.Fatalf("a label reached the topic %v after its event, LabelDelay is %v", least, delay)
+	}
+}

@@ -34,6 +34,10 @@ type Config struct {
 	// itself is acknowledged.
 	Labels      bool
 	LabelsTopic string
+	// LabelDelay holds each label back this long after its event is
+	// published (ground truth arrives late); Run waits for the last ones
+	// before it returns, unless ctx ends first.
+	LabelDelay time.Duration
 }
 
 // Result is what a run published.
@@ -134,5 +138,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	res.Elapsed = time.Since(start)
+	if ctx.Err() == nil {
+		n, err := labels.drain(ctx)
+		res.Labels += n
+		if err != nil && ctx.Err() == nil {
+			return res, err
+		}
+	}
 	return res, nil
 }

@@ -9,6 +9,9 @@
 //     or archived. Register, Promote and Rollback are atomic (WATCH/MULTI on
 //     the model's state key) and each is announced on the Redis channel
 //     sluice:models:events:<name> and to an Emitter (the model-events topic);
+//     a version taking production starts its retrain decision afresh
+//     (drift.ResetDecision); Notify announces decisions that change
+//     nothing (a skipped retrain, a live evaluation) the same way;
 //   - fetching a version for serving (Fetch): the size cap and the sha256
 //     are checked before a byte reaches ONNX Runtime;
 //   - the Watcher each worker runs: it follows the model's production,

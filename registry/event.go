@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"math"
 	"time"
 )
 
@@ -16,6 +17,13 @@ const (
 	EventPromoted   EventType = "promoted"
 	EventRolledBack EventType = "rolled_back"
 	EventRefused    EventType = "refused"
+	// EventSkipped: a retrain request registered no version (too few
+	// labelled events since the onset, a model that cannot be retrained);
+	// Reason says why.
+	EventSkipped EventType = "skipped"
+	// EventEvaluated: a live comparison of a canary or shadow version with
+	// production decided to change nothing; Reason and Evidence say why.
+	EventEvaluated EventType = "evaluated"
 )
 
 // Event is one change to a model, or one worker refusing a version. It is
@@ -30,11 +38,17 @@ type Event struct {
 	Previous string    `json:"previous,omitempty"`
 	// Percent is the canary's share of keys or the shadow's share of
 	// events, in percent; 0 otherwise.
-	Percent float64   `json:"percent,omitempty"`
-	SHA256  string    `json:"sha256,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
-	Worker  string    `json:"worker,omitempty"`
-	Time    time.Time `json:"time"`
+	Percent float64 `json:"percent,omitempty"`
+	SHA256  string  `json:"sha256,omitempty"`
+	Reason  string  `json:"reason,omitempty"`
+	Worker  string  `json:"worker,omitempty"`
+	// Request is the retrain request the change answers, if any.
+	Request string `json:"request,omitempty"`
+	// Evidence are the numbers a decision was taken on (holdout and live
+	// metrics, sample sizes, confidence bounds); a registered version's
+	// are its metrics.
+	Evidence map[string]float64 `json:"evidence,omitempty"`
+	Time     time.Time          `json:"time"`
 }
 
 // Emitter sends model events beyond Redis; the worker's implementation
@@ -65,6 +79,8 @@ func (ev Event) Native() map[string]any {
 		"reason":           optional("string", ev.Reason, ev.Reason != ""),
 		"worker_id":        optional("string", ev.Worker, ev.Worker != ""),
 		"event_time":       ev.Time,
+		"request_id":       optional("string", ev.Request, ev.Request != ""),
+		"evidence":         optional("map", evidence(ev.Evidence), len(ev.Evidence) > 0),
 	}
 }
 
@@ -74,6 +90,18 @@ func optional(typ string, v any, set bool) any {
 		return nil
 	}
 	return map[string]any{typ: v}
+}
+
+// evidence is m as a goavro map of doubles, without the values JSON and
+// Avro readers cannot take (NaN, infinities).
+func evidence(m map[string]float64) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // newEvent fills the id and time.

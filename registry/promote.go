@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sluice-ml/sluice/drift"
 )
 
 // DefaultPercent is the canary's share of keys, and the shadow's share of
@@ -20,6 +22,10 @@ type PromoteOptions struct {
 	Percent float64
 	// Reason is a note carried by the event.
 	Reason string
+	// Request is the retrain request the change answers, and Evidence the
+	// numbers it was decided on; both are carried by the event.
+	Request  string
+	Evidence map[string]float64
 }
 
 // Promote moves a version to a stage, atomically with what that displaces:
@@ -52,7 +58,7 @@ func (r *Registry) Promote(ctx context.Context, name, version string, to Stage, 
 			return err
 		}
 		ev = newEvent(EventPromoted, name, version, to)
-		ev.Reason = opt.Reason
+		ev.Reason, ev.Request, ev.Evidence = opt.Reason, opt.Request, opt.Evidence
 		stateSet := []any{fUpdated, ev.Time.UnixMilli()}
 		archive := []string{}
 		clear := func(v string) { // v leaves the canary or shadow slot
@@ -121,8 +127,21 @@ func (r *Registry) Promote(ctx context.Context, name, version string, to Stage, 
 		return Event{}, fmt.Errorf("promoting model %s version %s to %s: %w", name, version, to, err)
 	}
 	r.log.Info("model version promoted", "model", name, "version", version, "stage", to, "previous", ev.Previous)
+	if to == StageProduction {
+		r.resetDecision(ctx, name, version)
+	}
 	r.emit(ctx, ev)
 	return ev, nil
+}
+
+// resetDecision clears the retrain decision (drift's k-of-m history) of a
+// version taking production: windows it saw as a canary, or before it was
+// rolled away from, must not count towards its next request. A failure is
+// logged: at worst a request comes a window early.
+func (r *Registry) resetDecision(ctx context.Context, name, version string) {
+	if err := drift.ResetDecision(ctx, r.rdb, name, version); err != nil {
+		r.log.Warn("resetting the retrain decision", "model", name, "version", version, "err", err)
+	}
 }
 
 // Rollback makes the production version before the current one production
@@ -131,6 +150,12 @@ func (r *Registry) Promote(ctx context.Context, name, version string, to Stage, 
 // event (Version is the restored version, Previous the one rolled back
 // from), or ErrUnknownModel or ErrNoPrevious.
 func (r *Registry) Rollback(ctx context.Context, name, reason string) (Event, error) {
+	return r.RollbackWith(ctx, name, PromoteOptions{Reason: reason})
+}
+
+// RollbackWith is Rollback with the event's reason, request and evidence
+// taken from opt (its Percent is ignored).
+func (r *Registry) RollbackWith(ctx context.Context, name string, opt PromoteOptions) (Event, error) {
 	var ev Event
 	err := r.commit(ctx, name, func(tx *redis.Tx) error {
 		st, _, err := r.readForChange(ctx, tx, name, "")
@@ -143,7 +168,7 @@ func (r *Registry) Rollback(ctx context.Context, name, reason string) (Event, er
 		}
 		back := h[len(h)-2]
 		ev = newEvent(EventRolledBack, name, back, StageProduction)
-		ev.Previous, ev.Reason = st.Production, reason
+		ev.Previous, ev.Reason, ev.Request, ev.Evidence = st.Production, opt.Reason, opt.Request, opt.Evidence
 		stateSet := []any{fUpdated, ev.Time.UnixMilli(), fProduction, back}
 		if back == st.Canary {
 			stateSet = append(stateSet, fCanary, "", fCanaryPercent, "")
@@ -165,6 +190,7 @@ func (r *Registry) Rollback(ctx context.Context, name, reason string) (Event, er
 		return Event{}, fmt.Errorf("rolling back model %s: %w", name, err)
 	}
 	r.log.Info("model rolled back", "model", name, "version", ev.Version, "from", ev.Previous)
+	r.resetDecision(ctx, name, ev.Version)
 	r.emit(ctx, ev)
 	return ev, nil
 }

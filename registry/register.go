@@ -36,6 +36,9 @@ type RegisterRequest struct {
 	Percent float64
 	// Reason is a note carried by the events.
 	Reason string
+	// Request is the retrain request the version answers (carried by the
+	// events; the registered event's evidence is Metrics).
+	Request string
 }
 
 // Register checks a new version and stores it as the model's next version
@@ -93,7 +96,7 @@ func (r *Registry) Register(ctx context.Context, name string, req RegisterReques
 		}
 		v.Version = strconv.FormatInt(seq+1, 10)
 		ev = newEvent(EventRegistered, name, v.Version, StageCandidate)
-		ev.SHA256, ev.Reason = v.SHA256, req.Reason
+		ev.SHA256, ev.Reason, ev.Request, ev.Evidence = v.SHA256, req.Reason, req.Request, req.Metrics
 		v.Created = ev.Time
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.HSet(ctx, stateKey(name), fSeq, v.Version, fUpdated, ev.Time.UnixMilli())
@@ -116,7 +119,7 @@ func (r *Registry) Register(ctx context.Context, name string, req RegisterReques
 	r.log.Info("model version registered", "model", name, "version", v.Version, "size", v.Size, "sha256", v.SHA256)
 	r.emit(ctx, ev)
 	if stage != StageCandidate {
-		if _, err := r.Promote(ctx, name, v.Version, stage, PromoteOptions{Percent: req.Percent, Reason: req.Reason}); err != nil {
+		if _, err := r.Promote(ctx, name, v.Version, stage, PromoteOptions{Percent: req.Percent, Reason: req.Reason, Request: req.Request}); err != nil {
 			return v, fmt.Errorf("registered model %s version %s as candidate, but: %w", name, v.Version, err)
 		}
 		v.Stage = stage

@@ -84,3 +84,23 @@ func (r *Registry) emit(ctx context.Context, ev Event) {
 		r.log.Warn("emitting model event", "model", ev.Model, "version", ev.Version, "type", ev.Type, "err", err)
 	}
 }
+
+// Notify announces an event that changes nothing in the registry (a
+// skipped retrain, a live evaluation that kept the stages as they are) on
+// Channel(ev.Model) and to the emitter, filling its id and time. ev.Type
+// is EventSkipped or EventEvaluated. It returns the event as sent.
+func (r *Registry) Notify(ctx context.Context, ev Event) (Event, error) {
+	if ev.Type != EventSkipped && ev.Type != EventEvaluated {
+		return Event{}, fmt.Errorf("registry: %s is announced by the change itself", ev.Type)
+	}
+	n := newEvent(ev.Type, ev.Model, ev.Version, ev.Stage)
+	ev.ID, ev.Time = n.ID, n.Time
+	if r.publish {
+		b, _ := json.Marshal(ev)
+		if err := r.rdb.Publish(ctx, Channel(ev.Model), b).Err(); err != nil {
+			return ev, fmt.Errorf("announcing %s event of model %s: %w", ev.Type, ev.Model, err)
+		}
+	}
+	r.emit(ctx, ev)
+	return ev, nil
+}

@@ -19,6 +19,11 @@ type TrainConfig struct {
 	Classes int `yaml:"classes"`
 	// Epochs is the number of passes over the training split (default 8).
 	Epochs int `yaml:"epochs"`
+	// MinSteps raises Epochs, up to 50, until training takes at least this
+	// many mini-batch steps (0: no floor), so that a small training split
+	// (a retrain on the traffic since a drift onset) is fitted as far as a
+	// large one.
+	MinSteps int `yaml:"min_steps"`
 	// BatchSize is the mini-batch size (default 64).
 	BatchSize int `yaml:"batch_size"`
 	// LearningRate is Adam's initial step size (default 0.005); it decays
@@ -63,6 +68,8 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("retrain: classes %d: need at least 2", c.Classes)
 	case c.Epochs < 0:
 		return errors.New("retrain: epochs must be positive")
+	case c.MinSteps < 0:
+		return errors.New("retrain: min_steps must not be negative")
 	case c.BatchSize < 0:
 		return errors.New("retrain: batch_size must be positive")
 	case !(c.LearningRate > 0):

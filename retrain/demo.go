@@ -80,10 +80,17 @@ func demoTrainConfig(seed int64) TrainConfig {
 // n events. The result is deterministic for a seed; it is safe for
 // concurrent use. With n = 50000 it takes about a second on one core.
 func TrainDemoModel(seed int64, n int) (*MLP, *inference.Signature, TrainReport, error) {
+	return TrainDemoModelOn(seed, n)
+}
+
+// TrainDemoModelOn is TrainDemoModel on events of demo.NewGenerator(seed,
+// opts...): a model of the drifted traffic, or of the second labelling
+// rule (a concept drift from event 0). It is safe for concurrent use.
+func TrainDemoModelOn(seed int64, n int, opts ...demo.Option) (*MLP, *inference.Signature, TrainReport, error) {
 	if n < 10 {
 		return nil, nil, TrainReport{}, fmt.Errorf("retrain: %d demo events is too few to train on", n)
 	}
-	g := demo.NewGenerator(seed)
+	g := demo.NewGenerator(seed, opts...)
 	recs := make([]map[string]any, n)
 	y := make([]int, n)
 	var incomes []float64

@@ -3,13 +3,16 @@ package retrain
 import (
 	"slices"
 	"sync"
+	"time"
 )
 
-// labelled is one label joined with the framed input event it belongs to.
+// labelled is one label joined with the framed input event it belongs to
+// and the event's time (its event_time field, else the label's time).
 // value is not changed once stored, so snapshots share it.
 type labelled struct {
 	label Label
 	value []byte
+	at    time.Time
 }
 
 // ring keeps the most recent labelled records, at most its capacity. It is

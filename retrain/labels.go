@@ -78,7 +78,7 @@ func (j *joiner) join(ctx context.Context, now time.Time) {
 		p := &j.pending[i]
 		switch {
 		case vals[k] != nil:
-			found = append(found, labelled{label: p.label, value: vals[k]})
+			found = append(found, labelled{label: p.label, value: vals[k], at: j.r.eventTime(ctx, vals[k], p.label)})
 			drop[i] = true
 		case now.Sub(p.first) >= j.r.cfg.LabelWait:
 			unmatched++

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sluice-ml/sluice/drift"
 )
 
 // Request is a RetrainRequested event (drift.RetrainRequestedSchema) as the
@@ -20,9 +22,20 @@ type Request struct {
 	Model   string
 	// Version is the version whose traffic drifted; the new version is
 	// compared with whatever is production when the retrain runs.
-	Version     string
-	Reason      string
-	WindowIDs   []string
+	Version   string
+	Reason    string
+	WindowIDs []string
+	// Kind is drift.KindDrift or drift.KindQuality (a request from a sender
+	// that predates the field is drift).
+	Kind string
+	// Onset is the start of the episode's first flagged window; zero from
+	// a sender that predates it.
+	Onset time.Time
+	// Windows are the windows the sender's decision looked at, oldest
+	// first (empty from a sender that predates them).
+	Windows []drift.WindowSpan
+	// Quality is what a quality request measured.
+	Quality     *drift.QualityDrop
 	RequestedAt time.Time
 }
 
@@ -46,14 +59,40 @@ func ParseRequest(rec map[string]any) (Request, error) {
 			}
 		}
 	}
+	q.Kind, _ = rec["kind"].(string)
+	if q.Kind == "" {
+		q.Kind = drift.KindDrift
+	}
+	q.Onset, _ = rec["onset"].(time.Time)
+	if ws, ok := rec["windows"].([]any); ok {
+		for _, w := range ws {
+			m, _ := w.(map[string]any)
+			var s drift.WindowSpan
+			s.ID, _ = m["window_id"].(string)
+			s.Start, _ = m["start"].(time.Time)
+			s.End, _ = m["end"].(time.Time)
+			s.Events, _ = m["events"].(int64)
+			s.Flagged, _ = m["flagged"].(bool)
+			q.Windows = append(q.Windows, s)
+		}
+	}
+	if m, ok := rec["quality"].(map[string]any); ok {
+		d := &drift.QualityDrop{}
+		d.Metric, _ = m["metric"].(string)
+		d.Live, _ = m["live"].(float64)
+		d.Reference, _ = m["reference"].(float64)
+		d.Margin, _ = m["margin"].(float64)
+		d.Labelled, _ = m["labelled"].(int64)
+		q.Quality = d
+	}
 	return q, nil
 }
 
 // Outcome is what one retrain request led to. It is plain data.
 type Outcome struct {
 	Request Request
-	// Result is one of ResultPromoted, ResultCandidate, ResultSkipped and
-	// ResultDuplicate.
+	// Result is one of ResultPromoted, ResultCandidate, ResultChallenger,
+	// ResultSkipped and ResultDuplicate.
 	Result string
 	// Reason says why, in words.
 	Reason string
@@ -63,7 +102,14 @@ type Outcome struct {
 	// Production is the production version the new one was compared with.
 	Production string
 	// Metrics are the new version's registered metrics.
-	Metrics  map[string]float64
+	Metrics map[string]float64
+	// From is where the traffic trained on starts (see TrainFrom); zero
+	// for a request without an onset, which trains on the most recent
+	// labelled events.
+	From time.Time
+	// Labelled is the number of labelled events scored since From that
+	// the retrain found (or, skipped, had when it gave up).
+	Labelled int
 	Duration time.Duration
 
 	known bool // the model is registered: its name may be a metric label
@@ -122,6 +168,9 @@ func (r *Retrainer) Retrain(ctx context.Context, req Request) (*Outcome, error) 
 	if err := r.run(ctx, req, out); err != nil {
 		return nil, err
 	}
+	if out.Result == ResultSkipped && out.known {
+		r.notifySkipped(ctx, out)
+	}
 	out.Duration = time.Since(start)
 	r.count(ctx, out)
 	return out, nil
@@ -142,7 +191,7 @@ func (r *Retrainer) count(ctx context.Context, out *Outcome) {
 		model = r.modelLabel(ctx, out.Request.Model)
 	}
 	secs := 0.0
-	if out.Result == ResultPromoted || out.Result == ResultCandidate {
+	if out.Result == ResultPromoted || out.Result == ResultCandidate || out.Result == ResultChallenger {
 		secs = out.Duration.Seconds()
 	}
 	r.metrics.run(model, out.Result, secs)

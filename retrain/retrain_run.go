@@ -6,11 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/registry"
 )
+
+// InsufficientSinceOnset starts the reason of a request skipped because too
+// few labelled events were scored since its onset.
+const InsufficientSinceOnset = "insufficient labelled data since onset"
 
 // run trains, evaluates and registers a new version for req and applies
 // the policy, filling out. It returns an error only for a failure worth
@@ -41,9 +46,18 @@ func (r *Retrainer) run(ctx context.Context, req Request, out *Outcome) error {
 		return skip(out, "only classifiers (output kind probabilities, 2 or more classes) are retrained; version %s outputs %s", st.Production, sig.Output.Kind)
 	}
 
-	recs := r.ring.snapshot()
+	out.From = TrainFrom(req)
+	recs, err := r.waitRows(ctx, out.From)
+	if err != nil {
+		return err
+	}
+	out.Labelled = len(recs)
 	if len(recs) < r.cfg.MinRows {
-		return skip(out, "%d labelled records buffered, min_rows is %d", len(recs), r.cfg.MinRows)
+		if out.From.IsZero() {
+			return skip(out, "%d labelled records buffered, min_rows is %d", len(recs), r.cfg.MinRows)
+		}
+		return skip(out, "%s: %d labelled events scored since %s, min_rows is %d (waited %s)",
+			InsufficientSinceOnset, len(recs), out.From.Format("15:04:05.000"), r.cfg.MinRows, r.cfg.MaxLabelWait)
 	}
 	data, err := buildDataset(ctx, r.dec, sig, recs)
 	if err != nil {
@@ -71,49 +85,94 @@ func (r *Retrainer) run(ctx context.Context, req Request, out *Outcome) error {
 	if err != nil {
 		return skip(out, "training: %v", err)
 	}
-	onnx, err := WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
+	candONNX, err := WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
 	if err != nil {
 		return fmt.Errorf("writing the new model: %w", err)
 	}
-	candOut, err := r.score(ctx, req.Model, "candidate", onnx, sig, data.X)
+	candOut, err := r.score(ctx, req.Model, "candidate", candONNX, sig, data.X)
 	if err != nil {
 		return err
 	}
-	prodOut, err := r.score(ctx, req.Model, st.Production, prodONNX, sig, data.X[nTrain:])
+	prodOut, err := r.score(ctx, req.Model, st.Production, prodONNX, sig, data.X)
 	if err != nil {
 		return err
 	}
 	cand := evaluateOutputs(candOut[nTrain*classes:], classes, data.y[nTrain:])
-	base := evaluateOutputs(prodOut, classes, data.y[nTrain:])
-	profile, err := buildProfile(ctx, r, sig, recs, data.at[:nTrain], candOut, tc.Seed)
+	base := evaluateOutputs(prodOut[nTrain*classes:], classes, data.y[nTrain:])
+	// The new version keeps whichever weights score better on the holdout
+	// of post-onset events; either way its profile is of those events.
+	onnx, chosen, chosenOut, retrained := candONNX, cand, candOut, true
+	if !(cand.AUC >= base.AUC) {
+		onnx, chosen, chosenOut, retrained = prodONNX, base, prodOut, false
+	}
+	profile, err := buildProfile(ctx, r, sig, recs, data.at, chosenOut, tc.Seed)
 	if err != nil {
 		return fmt.Errorf("building the reference profile: %w", err)
 	}
 	out.Metrics = finiteMetrics(map[string]float64{
-		"auc": cand.AUC, "log_loss": cand.LogLoss, "accuracy": cand.Accuracy,
+		"auc": chosen.AUC, "log_loss": chosen.LogLoss, "accuracy": chosen.Accuracy,
+		"retrained_auc": cand.AUC, "retrained_log_loss": cand.LogLoss, "retrained_accuracy": cand.Accuracy,
 		"production_auc": base.AUC, "production_log_loss": base.LogLoss, "production_accuracy": base.Accuracy,
-		"train_rows": float64(nTrain), "holdout_rows": float64(nHold),
+		"train_rows": float64(nTrain), "holdout_rows": float64(nHold), "profile_rows": float64(n),
+		"retrained": b2f(retrained),
 	})
-	r.log.Info("trained a new version", "model", req.Model, "event_id", req.EventID,
+	if !out.From.IsZero() {
+		out.Metrics["from_unix_ms"] = float64(out.From.UnixMilli())
+	}
+	r.log.Info("trained a new version", "model", req.Model, "event_id", req.EventID, "from", out.From,
 		"train_rows", nTrain, "holdout_rows", nHold, "dropped", len(recs)-n, "train_seconds", trep.Duration.Seconds(),
-		"auc", cand.AUC, "production_auc", base.AUC, "log_loss", cand.LogLoss, "production_log_loss", base.LogLoss)
+		"retrained_auc", cand.AUC, "production_auc", base.AUC, "retrained_log_loss", cand.LogLoss,
+		"production_log_loss", base.LogLoss, "weights", weightsFrom(retrained))
 
 	v, err := r.reg.Register(ctx, req.Model, registry.RegisterRequest{
-		ONNX: onnx, Signature: prod.Signature, Profile: profile, Metrics: out.Metrics,
-		Reason: fmt.Sprintf("retrained for request %s (%s)", req.EventID, req.Reason),
+		ONNX: onnx, Signature: prod.Signature, Profile: profile, Metrics: out.Metrics, Request: req.EventID,
+		Reason: fmt.Sprintf("%s for request %s (%s): %s", registeredAs(req), req.EventID, req.Reason, versionSummary(retrained, cand, base, nHold, n, out.From)),
 	})
 	if err != nil {
 		return fmt.Errorf("registering the new version: %w", err)
 	}
 	out.Version = v.Version
 	r.markDone(ctx, req, v.Version)
-	r.applyPolicy(ctx, out, cand, base)
+	r.applyPolicy(ctx, out, chosen, base)
 	return nil
 }
 
-// buildProfile is the reference profile of the training records at (indexes
-// into recs) with the new model's scores, out (classes values per row, in
-// the order of at), as JSON.
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func weightsFrom(retrained bool) string {
+	if retrained {
+		return "retrained"
+	}
+	return "production's"
+}
+
+func registeredAs(req Request) string {
+	if req.Kind == drift.KindQuality {
+		return "retrained on a fall in live quality"
+	}
+	return "retrained"
+}
+
+// versionSummary says in words what the new version is.
+func versionSummary(retrained bool, cand, base evaluation, nHold, n int, from time.Time) string {
+	where := fmt.Sprintf("%d most recent labelled events", nHold)
+	if !from.IsZero() {
+		where = fmt.Sprintf("%d most recent of %d labelled events since the onset", nHold, n)
+	}
+	if retrained {
+		return fmt.Sprintf("retrained weights, holdout AUC %.4f vs production's %.4f on the %s", cand.AUC, base.AUC, where)
+	}
+	return fmt.Sprintf("production's weights kept (holdout AUC %.4f vs retrained %.4f on the %s) with a reference profile of the new traffic", base.AUC, cand.AUC, where)
+}
+
+// buildProfile is the reference profile of the records at (indexes into
+// recs) with the new version's outputs out (classes values per row, in the
+// order of at), as JSON.
 func buildProfile(ctx context.Context, r *Retrainer, sig *inference.Signature, recs []labelled, at []int, out []float32, seed int64) ([]byte, error) {
 	ow := sig.OutWidth()
 	var decodeErr error

@@ -12,7 +12,9 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -32,6 +34,14 @@ type Deps struct {
 	Logger  *slog.Logger  // nil: slog.Default()
 	Metrics *Metrics      // nil: none
 	Reader  ReaderOptions // consumer tuning; zero: consumers' defaults
+	// Sink publishes the quality service's QualityReports and quality
+	// RetrainRequested events; nil runs no quality service.
+	Sink drift.Sink
+	// Quality receives the quality service's metrics; nil: none.
+	Quality *quality.Metrics
+	// Features, when set, is where kept inputs are read instead of a
+	// FeatureLog over Redis with the config's feature_ttl.
+	Features KeptFeatures
 }
 
 // ReaderOptions tune the retrainer's consumers; zero fields take the
@@ -56,11 +66,12 @@ type Retrainer struct {
 	rdb      redis.UniversalClient
 	reg      *registry.Registry
 	dec      *schemas.Decoder
-	features *FeatureLog
+	features KeptFeatures
 	ring     *ring
 	log      *slog.Logger
 	metrics  *Metrics
 	session  inference.SessionConfig
+	quality  *quality.Service // nil without a sink
 }
 
 // NewRetrainer checks cfg (after defaults) and deps and returns a
@@ -77,13 +88,28 @@ func NewRetrainer(cfg Config, deps Deps) (*Retrainer, error) {
 		deps.Logger = slog.Default()
 	}
 	log := deps.Logger.With("component", "retrainer")
+	features := deps.Features
+	if features == nil {
+		features = NewFeatureLog(deps.Redis, cfg.FeatureTTL)
+	}
+	var qs *quality.Service
+	if deps.Sink != nil {
+		var err error
+		if qs, err = quality.New(cfg.Quality, quality.Deps{
+			Brokers: deps.Brokers, Dialer: deps.Dialer, Redis: deps.Redis, Registry: deps.Registry, Schemas: deps.Schemas,
+			Sink: deps.Sink, Logger: deps.Logger, Metrics: deps.Quality, Reader: deps.Reader.apply,
+		}); err != nil {
+			return nil, err
+		}
+	}
 	return &Retrainer{
+		quality:  qs,
 		cfg:      cfg,
 		deps:     deps,
 		rdb:      deps.Redis,
 		reg:      deps.Registry,
 		dec:      schemas.NewDecoder(deps.Schemas, 0),
-		features: NewFeatureLog(deps.Redis, cfg.FeatureTTL),
+		features: features,
 		ring:     newRing(cfg.BufferSize),
 		log:      log,
 		metrics:  deps.Metrics,
@@ -97,9 +123,10 @@ func (r *Retrainer) Config() Config { return r.cfg }
 // Buffered returns how many labelled records the next retrain would use.
 func (r *Retrainer) Buffered() int { return r.ring.len() }
 
-// Run consumes labels and retrain requests until ctx ends, then returns
-// nil after its consumers stopped and committed. Requests are handled one
-// at a time, in order, while labels keep being joined.
+// Run consumes labels and retrain requests, and runs the quality service
+// when there is one, until ctx ends, then returns nil after its consumers
+// stopped and committed. Requests are handled one at a time, in order,
+// while labels keep being joined.
 func (r *Retrainer) Run(ctx context.Context) error {
 	labels, err := r.reader(r.cfg.LabelsTopic, r.cfg.LabelsGroup)
 	if err != nil {
@@ -113,20 +140,29 @@ func (r *Retrainer) Run(ctx context.Context) error {
 	r.log.Info("retrainer running", "policy", r.cfg.Policy, "min_rows", r.cfg.MinRows,
 		"buffer_size", r.cfg.BufferSize, "requests", r.cfg.RequestsTopic, "labels", r.cfg.LabelsTopic)
 	var wg sync.WaitGroup
+	var qerr error
 	wg.Go(func() { r.runLabels(ctx, labels) })
 	wg.Go(func() { r.runRequests(ctx, requests) })
+	if r.quality != nil {
+		wg.Go(func() { qerr = r.quality.Run(ctx) })
+	}
 	wg.Wait()
-	return errors.Join(closeReader(labels), closeReader(requests))
+	return errors.Join(closeReader(labels), closeReader(requests), qerr)
+}
+
+// apply sets the non-zero options on rc.
+func (o ReaderOptions) apply(rc *consumers.ReaderConfig) {
+	rc.MaxWait, rc.SessionTimeout, rc.HeartbeatInterval = o.MaxWait, o.SessionTimeout, o.HeartbeatInterval
+	rc.RebalanceTimeout, rc.JoinGroupBackoff = o.RebalanceTimeout, o.JoinGroupBackoff
 }
 
 func (r *Retrainer) reader(topic, group string) (*consumers.Reader, error) {
-	o := r.deps.Reader
-	rd, err := consumers.NewReader(consumers.ReaderConfig{
+	rc := consumers.ReaderConfig{
 		Brokers: r.deps.Brokers, Topic: topic, GroupID: group, Dialer: r.deps.Dialer,
-		MaxWait: o.MaxWait, SessionTimeout: o.SessionTimeout, HeartbeatInterval: o.HeartbeatInterval,
-		RebalanceTimeout: o.RebalanceTimeout, JoinGroupBackoff: o.JoinGroupBackoff,
 		StartOffset: consumers.StartEarliest,
-	})
+	}
+	r.deps.Reader.apply(&rc)
+	rd, err := consumers.NewReader(rc)
 	if err != nil {
 		return nil, fmt.Errorf("retrain: consuming %s: %w", topic, err)
 	}

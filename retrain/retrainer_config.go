@@ -3,6 +3,9 @@ package retrain
 import (
 	"fmt"
 	"time"
+
+	"github.com/sluice-ml/sluice/quality"
+	"github.com/sluice-ml/sluice/registry"
 )
 
 // Policy says what happens to a retrained version once it is registered as
@@ -14,28 +17,46 @@ const (
 	// PolicyManual leaves the new version a candidate; an operator promotes
 	// it (sluice models promote NAME VERSION).
 	PolicyManual Policy = "manual"
-	// PolicyAuto promotes the new version to production when its holdout
-	// AUC is at least the production version's on the same holdout.
+	// PolicyAuto promotes the new version to production at once. Its
+	// weights are the better of the retrained and the production ones on
+	// the post-onset holdout (see Retrain), so it is never worse there
+	// than production.
 	PolicyAuto Policy = "auto"
+	// PolicyLive promotes the new version to LiveStage (shadow or canary)
+	// and leaves the decision to live evidence: package quality promotes a
+	// challenger whose live quality beats production's with the stated
+	// confidence, and rolls production back when its live quality falls
+	// below what the previous version had.
+	PolicyLive Policy = "live"
 )
 
 // ParsePolicy checks s names a policy.
 func ParsePolicy(s string) (Policy, error) {
 	switch p := Policy(s); p {
-	case PolicyManual, PolicyAuto:
+	case PolicyManual, PolicyAuto, PolicyLive:
 		return p, nil
 	}
-	return "", fmt.Errorf("retrain: policy %q is not manual or auto", s)
+	return "", fmt.Errorf("retrain: policy %q is not manual, auto or live", s)
 }
 
 // Config configures a Retrainer (the retrain: section of sluice.yaml). Zero
 // fields take the defaults named beside them. It is a plain value.
 type Config struct {
-	// Policy is manual (default) or auto.
+	// Policy is manual (default), auto or live.
 	Policy Policy `yaml:"policy"`
+	// LiveStage and LivePercent are where policy live puts a new version:
+	// shadow (default) scoring LivePercent of events (default 100), or
+	// canary serving LivePercent of keys.
+	LiveStage   registry.Stage `yaml:"live_stage"`
+	LivePercent float64        `yaml:"live_percent"`
 	// MinRows is the fewest labelled records a retrain runs on (default
-	// 2000); with fewer, the request is skipped.
+	// 2000): for a request with an onset, labelled events scored since
+	// the onset (see TrainFrom); with fewer after MaxLabelWait, the
+	// request is skipped.
 	MinRows int `yaml:"min_rows"`
+	// MaxLabelWait is how long a request waits for MinRows labelled events
+	// scored since its onset, since labels arrive late (default 10m).
+	MaxLabelWait time.Duration `yaml:"max_label_wait"`
 	// BufferSize is how many of the most recent labelled records are kept
 	// for training (default 50000).
 	BufferSize int `yaml:"buffer_size"`
@@ -65,9 +86,13 @@ type Config struct {
 	// or Kafka trouble, not missing data) is tried before it is given up
 	// (default 3).
 	MaxAttempts int `yaml:"max_attempts"`
+	// Quality configures the live quality service the retrainer runs
+	// beside it (package quality) when it has a sink; policy live turns its
+	// live policy on.
+	Quality quality.Config `yaml:"quality"`
 	// Train is how new versions are trained. The zero value trains the
 	// demo model's architecture: one hidden layer of 16 relu units, 6
-	// epochs, batch 64, learning rate 0.005. Its Seed 0 means a seed derived
+	// epochs but at least 1000 steps, batch 64, learning rate 0.005. Its Seed 0 means a seed derived
 	// from the request's event id; its Holdout (default 0.05) is a share of
 	// the training split used only for the training log line.
 	Train TrainConfig `yaml:"train"`
@@ -85,6 +110,8 @@ const (
 	DefaultGroup         = "sluice-retrainer"
 	DefaultLabelsGroup   = "sluice-retrainer-labels"
 	DefaultMaxAttempts   = 3
+	DefaultMaxLabelWait  = 10 * time.Minute
+	DefaultLivePercent   = 100
 )
 
 // WithDefaults returns c with its zero fields set to the defaults.
@@ -92,7 +119,10 @@ func (c Config) WithDefaults() Config {
 	if c.Policy == "" {
 		c.Policy = PolicyManual
 	}
+	setDefault(&c.LiveStage, registry.StageShadow)
+	setDefault(&c.LivePercent, DefaultLivePercent)
 	setDefault(&c.MinRows, DefaultMinRows)
+	setDefault(&c.MaxLabelWait, DefaultMaxLabelWait)
 	setDefault(&c.BufferSize, max(DefaultBufferSize, c.MinRows))
 	setDefault(&c.Holdout, DefaultHoldout)
 	setDefault(&c.FeatureTTL, DefaultFeatureTTL)
@@ -106,9 +136,12 @@ func (c Config) WithDefaults() Config {
 	if c.Train.Hidden == nil && c.Train.Epochs == 0 && c.Train.BatchSize == 0 && c.Train.LearningRate == 0 {
 		seed, holdout := c.Train.Seed, c.Train.Holdout
 		c.Train = demoTrainConfig(seed)
-		c.Train.Holdout = holdout
+		c.Train.Holdout, c.Train.MinSteps = holdout, 1000
 	}
 	setDefault(&c.Train.Holdout, 0.05)
+	setDefault(&c.Quality.LabelsTopic, c.LabelsTopic)
+	c.Quality.Live.Enabled = c.Quality.Live.Enabled || c.Policy == PolicyLive
+	c.Quality = c.Quality.WithDefaults()
 	return c
 }
 
@@ -127,7 +160,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("retrain: %s: %s", key, fmt.Sprintf(why, a...))
 	}
 	if _, err := ParsePolicy(string(c.Policy)); err != nil {
-		return bad("policy", "%q is not manual or auto", c.Policy)
+		return bad("policy", "%q is not manual, auto or live", c.Policy)
+	}
+	if c.LiveStage != registry.StageShadow && c.LiveStage != registry.StageCanary {
+		return bad("live_stage", "%q is not shadow or canary", c.LiveStage)
 	}
 	switch {
 	case c.MinRows < 10:
@@ -140,6 +176,10 @@ func (c Config) Validate() error {
 		return bad("feature_ttl", "%s is under 1s", c.FeatureTTL)
 	case c.LabelWait < 0:
 		return bad("label_wait", "%s is negative", c.LabelWait)
+	case c.MaxLabelWait < 0:
+		return bad("max_label_wait", "%s is negative", c.MaxLabelWait)
+	case !(c.LivePercent > 0 && c.LivePercent <= 100):
+		return bad("live_percent", "%v is not in (0, 100]", c.LivePercent)
 	case c.DoneTTL < time.Minute:
 		return bad("done_ttl", "%s is under 1m", c.DoneTTL)
 	case c.RequestsTopic == "" || c.LabelsTopic == "" || c.RequestsTopic == c.LabelsTopic:
@@ -151,6 +191,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Train.Validate(); err != nil {
 		return fmt.Errorf("train: %w", err)
+	}
+	if err := c.Quality.Validate(); err != nil {
+		return fmt.Errorf("retrain: %w", err)
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ type rtEnv struct {
 	featEnc  *schemas.Encoder
 	labelEnc *schemas.Encoder
 	reqEnc   *schemas.Encoder
+	events   *eventRecorder
 }
 
 const (
@@ -53,7 +54,8 @@ func newRTEnv(t *testing.T) *rtEnv {
 	srv := httptest.NewServer(schemas.NewServer(e.rdb))
 	t.Cleanup(srv.Close)
 	e.schemas = schemas.NewClient(srv.URL, nil)
-	e.reg = registry.New(e.rdb, registry.Config{}, registry.WithLogger(slog.New(slog.DiscardHandler)))
+	e.events = &eventRecorder{}
+	e.reg = registry.New(e.rdb, registry.Config{}, registry.WithLogger(slog.New(slog.DiscardHandler)), registry.WithEmitter(e.events))
 	e.features = NewFeatureLog(e.rdb, time.Hour)
 	ctx := t.Context()
 	var err error
@@ -130,6 +132,61 @@ func (e *rtEnv) driftedTraffic(t *testing.T, seed int64, n int, shift float64) (
 	return events, labels
 }
 
+// trafficAt returns n labelled demo events, encoded, with ip_risk_score and
+// merchant_risk shifted by shift training standard deviations; event i
+// happened at start + i ms and its label came a second later.
+func (e *rtEnv) trafficAt(t *testing.T, seed int64, n int, shift float64, start time.Time, opts ...demo.Option) ([]pipeline.KeptEvent, []Label) {
+	t.Helper()
+	if shift != 0 {
+		opts = append(opts, demo.WithDrift(demo.Drift{Features: []string{"ip_risk_score", "merchant_risk"}, Shift: shift}))
+	}
+	g := demo.NewGenerator(seed, opts...)
+	events := make([]pipeline.KeptEvent, n)
+	labels := make([]Label, n)
+	for i := range events {
+		rec, fraud := g.NextLabelled()
+		at := start.Add(time.Duration(i) * time.Millisecond)
+		rec[demo.FieldEventTime] = at
+		value, err := e.featEnc.Append(nil, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := rec[demo.FieldEventID].(string)
+		events[i] = pipeline.KeptEvent{EventID: id, Value: value}
+		labels[i] = Label{EventID: id, Time: at.Add(time.Second)}
+		if fraud {
+			labels[i].Class = 1
+		}
+	}
+	return events, labels
+}
+
+// eventRecorder is a registry.Emitter that keeps the model events.
+type eventRecorder struct {
+	mu  sync.Mutex
+	evs []registry.Event
+}
+
+func (r *eventRecorder) Emit(_ context.Context, ev registry.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.evs = append(r.evs, ev)
+	return nil
+}
+
+// of returns the events of type typ so far.
+func (r *eventRecorder) of(typ registry.EventType) []registry.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []registry.Event
+	for _, ev := range r.evs {
+		if ev.Type == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // keep keeps events in the feature log in batches, as a worker does.
 func (e *rtEnv) keep(t *testing.T, events []pipeline.KeptEvent) {
 	t.Helper()
@@ -164,6 +221,10 @@ func (e *rtEnv) publishLabels(t *testing.T, labels []Label) {
 		msgs[i] = kafka.Message{Key: []byte(l.EventID), Value: v}
 	}
 	e.publish(t, testLabels, msgs...)
+}
+
+func kafkaMessage(key string, value []byte) kafka.Message {
+	return kafka.Message{Key: []byte(key), Value: value}
 }
 
 func (e *rtEnv) requestRetrain(t *testing.T, eventID string) {

@@ -8,6 +8,9 @@ const (
 	ResultPromoted = "promoted"
 	// ResultCandidate: a new version was registered and left a candidate.
 	ResultCandidate = "candidate"
+	// ResultChallenger: a new version was registered and put beside
+	// production as a shadow or canary (policy live).
+	ResultChallenger = "challenger"
 	// ResultSkipped: nothing was trained (too few labels, no production
 	// version to compare with, a model that cannot be retrained).
 	ResultSkipped = "skipped"
@@ -42,7 +45,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_retrain_runs_total",
-			Help: "Retrain requests handled, by model (a registered model name, else \"unknown\") and result (promoted, candidate, skipped, duplicate, failed).",
+			Help: "Retrain requests handled, by model (a registered model name, else \"unknown\") and result (promoted, candidate, challenger, skipped, duplicate, failed).",
 		}, []string{"model", "result"}),
 		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sluice_retrain_seconds",

@@ -69,7 +69,9 @@ func TestRetrainEndToEnd(t *testing.T) {
 		t.Errorf("v2 signature differs from v1's, or v1 is %s", v1.Stage)
 	}
 	p, err := drift.ParseProfile(v2.Profile)
-	if err != nil || p.Rows != 6400 || p.Score == nil || len(p.Numeric) != 22 {
+	// A request without an onset trains on the most recent labelled
+	// events; the profile describes all of them.
+	if err != nil || p.Rows != 8000 || p.Score == nil || len(p.Numeric) != 22 {
 		t.Fatalf("profile: %v (%d rows, score %v, %d numeric)", err, p.Rows, p.Score != nil, len(p.Numeric))
 	}
 	for _, f := range p.Numeric {

@@ -69,7 +69,11 @@ func Train(X [][]float32, y []int, cfg TrainConfig) (*MLP, TrainReport, error) {
 	for i := range perm {
 		perm[i] = i
 	}
-	steps := cfg.Epochs * ((nTrain + cfg.BatchSize - 1) / cfg.BatchSize)
+	perEpoch := (nTrain + cfg.BatchSize - 1) / cfg.BatchSize
+	if cfg.MinSteps > 0 {
+		cfg.Epochs = max(cfg.Epochs, min(50, (cfg.MinSteps+perEpoch-1)/perEpoch))
+	}
+	steps := cfg.Epochs * perEpoch
 	step := 0
 	for range cfg.Epochs {
 		r.Shuffle(nTrain, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })

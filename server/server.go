@@ -20,6 +20,7 @@ import (
 	"github.com/sluice-ml/sluice/oip"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
+	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
@@ -132,7 +133,11 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	red := security.RedactorFor(cfg) // the details carry errors: no secret in them
 	adm := admin.New(cfg.Admin, reg, func() []admin.Condition { return conditions(worker, red) })
 	reg.MustRegister(pipeline.NewLagCollector(worker))
-	sampler, err := status.NewSampler(reg, status.Config{})
+	var gather prometheus.Gatherer = reg
+	if rdb != nil { // the live quality the retrainer's quality service keeps in Redis
+		gather = prometheus.Gatherers{reg, quality.NewStatusGatherer(rdb, cfg.Model.Name)}
+	}
+	sampler, err := status.NewSampler(gather, status.Config{})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -21,6 +22,14 @@ type eventSink struct {
 
 	mu   sync.Mutex
 	encs map[string]*schemas.Encoder // by topic
+}
+
+// NewEventSink returns the drift.Sink that publishes sluice's own events
+// (drift reports, retrain requests, quality reports) through w, which must
+// have no fixed topic, registering each schema with client on first use.
+// It is safe for concurrent use.
+func NewEventSink(client *schemas.Client, w *producers.Writer) drift.Sink {
+	return newEventSink(client, w)
 }
 
 func newEventSink(client *schemas.Client, w *producers.Writer) *eventSink {

@@ -11,7 +11,7 @@ import (
 // Event is one retrain or model event the page lists.
 type Event struct {
 	Time time.Time `json:"time"`
-	// Kind is model, retrain, drift or refused.
+	// Kind is model, retrain, drift, quality or refused.
 	Kind string `json:"kind"`
 	Text string `json:"text"`
 }
@@ -58,6 +58,12 @@ func (l *eventLog) observe(prev, s *snapshot) {
 	for _, k := range slices.Sorted(maps.Keys(s.retrains)) {
 		if d := s.retrains[k] - prev.retrains[k]; d > 0 {
 			l.add(s.at, "retrain", "%s: %s emitted", k, plural(d, "retrain request"))
+		}
+	}
+	for _, q := range s.qualityRows() {
+		k := qualityKey{q.Model, q.Version, q.Stage}
+		if was := prev.quality[k]; q.Degraded && (was == nil || !was.Degraded) {
+			l.add(s.at, "quality", "%s version %s (%s): live AUC %.3f fell below its holdout AUC %.3f", q.Model, q.Version, q.Stage, float64(q.AUC), float64(q.HoldoutAUC))
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.refused)) {

@@ -18,4 +18,15 @@ const (
 	mWindows     = "sluice_drift_windows_closed_total"
 	mRetrains    = "sluice_retrain_events_total"
 	mRefused     = "sluice_model_refused_total"
+
+	// Live quality, as the quality service stored it for the status page.
+	mQualityLabelled    = "sluice_quality_window_labelled"
+	mQualityAUC         = "sluice_quality_auc"
+	mQualityLogLoss     = "sluice_quality_log_loss"
+	mQualityAccuracy    = "sluice_quality_accuracy_ratio"
+	mQualityCalibration = "sluice_quality_calibration_error"
+	mQualityMAE         = "sluice_quality_mae"
+	mQualityRMSE        = "sluice_quality_rmse"
+	mQualityHoldout     = "sluice_quality_holdout_auc"
+	mQualityDegraded    = "sluice_quality_degraded"
 )

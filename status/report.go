@@ -60,8 +60,11 @@ type Status struct {
 		P50 []Num   `json:"p50"`
 		P99 []Num   `json:"p99"`
 	} `json:"series"`
-	Drift  []DriftSeries `json:"drift"`
-	Events []Event       `json:"events"` // newest first
+	Drift []DriftSeries `json:"drift"`
+	// Quality is the live quality of each version in service, from labels
+	// (empty until the quality service has closed a window).
+	Quality []Quality `json:"quality"`
+	Events  []Event   `json:"events"` // newest first
 }
 
 // DeadLetters is one reason's dead letters: total and per second over the
@@ -95,7 +98,7 @@ func (s *Sampler) Status() Status {
 	var st Status
 	st.WindowSeconds = s.cfg.Window.Seconds()
 	st.Queues = map[string]float64{}
-	st.DeadLetters, st.Models, st.Events = []DeadLetters{}, []Served{}, []Event{}
+	st.DeadLetters, st.Models, st.Events, st.Quality = []DeadLetters{}, []Served{}, []Event{}, []Quality{}
 	st.Series.T, st.Series.In, st.Series.Out, st.Series.P50, st.Series.P99 = []int64{}, []Num{}, []Num{}, []Num{}, []Num{}
 	nan := Num(math.NaN())
 	st.Throughput.In, st.Throughput.Out, st.BatchSizeMean, st.Lag, st.InFlight = nan, nan, nan, nan, nan
@@ -113,6 +116,7 @@ func (s *Sampler) Status() Status {
 	st.InFlight = Num(last.inFlight)
 	maps.Copy(st.Queues, last.queues)
 	st.Models = append(st.Models, last.models...)
+	st.Quality = append(st.Quality, last.qualityRows()...)
 	st.Provider = last.provider
 	j := 0 // first sample inside the window ending at sample k
 	for k := 1; k < n; k++ {

@@ -52,13 +52,14 @@ type snapshot struct {
 	drifted     map[string]float64 // drifted windows by model
 	retrains    map[string]float64 // by model
 	refused     map[string]float64 // "model reason"
+	quality     map[qualityKey]*Quality
 }
 
 // read reduces gathered families to a snapshot taken at at.
 func read(at time.Time, fams []*dto.MetricFamily) *snapshot {
 	s := &snapshot{at: at, deadLetters: map[string]float64{}, queues: map[string]float64{},
 		drift: map[driftKey]float64{}, drifted: map[string]float64{}, retrains: map[string]float64{},
-		refused: map[string]float64{}}
+		refused: map[string]float64{}, quality: map[qualityKey]*Quality{}}
 	for _, f := range fams {
 		for _, m := range f.GetMetric() {
 			s.add(f.GetName(), m)
@@ -117,6 +118,30 @@ func (s *snapshot) add(name string, m *dto.Metric) {
 		s.retrains[label(m, "model")] += value(m)
 	case mRefused:
 		s.refused[label(m, "model")+" "+label(m, "reason")] += value(m)
+	case mQualityLabelled, mQualityAUC, mQualityLogLoss, mQualityAccuracy, mQualityCalibration,
+		mQualityMAE, mQualityRMSE, mQualityHoldout, mQualityDegraded:
+		q := s.qualityRow(qualityKey{label(m, "model"), label(m, "version"), label(m, "stage")})
+		v := Num(value(m))
+		switch name {
+		case mQualityLabelled:
+			q.Labelled = v
+		case mQualityAUC:
+			q.AUC = v
+		case mQualityLogLoss:
+			q.LogLoss = v
+		case mQualityAccuracy:
+			q.Accuracy = v
+		case mQualityCalibration:
+			q.Calibration = v
+		case mQualityMAE:
+			q.MAE = v
+		case mQualityRMSE:
+			q.RMSE = v
+		case mQualityHoldout:
+			q.HoldoutAUC = v
+		case mQualityDegraded:
+			q.Degraded = v == 1
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ func cmdDemo(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.IntVar(&dc.DriftAfter, "drift-after", 15000, "events published before the drift starts")
 	fs.StringVar(&dc.DriftFeatures, "drift-features", "ip_risk_score,merchant_risk", "features that drift (empty: none)")
 	fs.Float64Var(&dc.DriftShift, "drift-shift", 3, "drift of numeric features, in training standard deviations")
+	fs.IntVar(&dc.ConceptAfter, "concept-drift-after", -1, "events published before the labelling rule changes while no feature moves (-1: never)")
 	fs.Float64Var(&dc.Rate, "rate", 10000, "events per second (0 = as fast as possible)")
 	fs.Int64Var(&dc.Seed, "seed", 7, "generator seed (the demo model trains on seed 1)")
 	verbose := fs.Bool("v", false, "log every part's messages")

@@ -28,7 +28,8 @@ Usage:
   sluice soak     [flags]   run sluice dev under a steady labelled load and check memory stays flat
   sluice profile  [flags]   build a drift reference profile from training data (CSV or Avro)
   sluice models   ...       list, show, register, promote and roll back model versions
-  sluice retrain  [flags]   answer retrain requests with new versions
+  sluice retrain  [flags]   answer retrain requests with new versions; measure live quality from labels
+  sluice retrain export --request ID --out FILE   write a request's labelled rows (Avro container file)
 
 Run 'sluice COMMAND -h' for a command's flags.
 `

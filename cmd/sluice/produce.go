@@ -25,6 +25,8 @@ func cmdProduce(ctx context.Context, args []string, _ *slog.Logger) error {
 	driftFeatures := fs.String("drift-features", "", "comma-separated features to drift (numeric features shift; channel changes its mix)")
 	driftShift := fs.Float64("drift-shift", 1, "shift of drifted numeric features, in training standard deviations")
 	labels := fs.Bool("labels", false, "also publish each event's ground truth to the labels topic, for the retrainer")
+	labelDelay := fs.Duration("label-delay", 0, "publish each label this long after its event (ground truth arrives late)")
+	conceptAfter := fs.Int("concept-drift-after", -1, "events sent before the labelling rule changes while no feature moves (concept drift; -1: never)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -36,10 +38,16 @@ func cmdProduce(ctx context.Context, args []string, _ *slog.Logger) error {
 	if opt != nil {
 		opts = append(opts, opt)
 	}
+	if opt := loadgen.ParseConcept(*conceptAfter); opt != nil {
+		if !*labels {
+			return fmt.Errorf("--concept-drift-after changes only the labels: add --labels")
+		}
+		opts = append(opts, opt)
+	}
 	last := time.Now()
 	res, err := loadgen.Run(ctx, loadgen.Config{
 		Brokers: strings.Split(*brokers, ","), RegistryURL: *registry, Topic: *topic,
-		Count: *count, Rate: *rate, Seed: *seed, Options: opts, Labels: *labels,
+		Count: *count, Rate: *rate, Seed: *seed, Options: opts, Labels: *labels, LabelDelay: *labelDelay,
 		Progress: func(n int) {
 			if time.Since(last) > time.Second {
 				last = time.Now()

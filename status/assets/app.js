@@ -112,6 +112,30 @@
     for (const fig of box.querySelectorAll("figure")) if (!seen.has(fig.dataset.key)) fig.remove();
   }
 
+  // quality lists each version's latest live quality window.
+  function quality(st) {
+    const t = $("quality");
+    if (!st.quality.length) return;
+    t.replaceChildren();
+    const head = t.insertRow();
+    for (const h of ["model", "version", "stage", "labelled", "AUC", "holdout AUC", "log-loss", "accuracy", "calibration error", "RMSE", ""]) {
+      const th = document.createElement("th");
+      th.textContent = h;
+      head.appendChild(th);
+    }
+    for (const q of st.quality) {
+      const r = t.insertRow();
+      r.className = q.degraded ? "degraded" : "";
+      r.dataset.key = q.model + "/" + q.version + "/" + q.stage;
+      [q.model, "v" + q.version, q.stage, fmt(q.labelled, 0), fmt(q.auc, 3), fmt(q.holdout_auc, 3), fmt(q.log_loss, 3),
+        fmt(q.accuracy, 3), fmt(q.calibration_error, 3), fmt(q.rmse, 3), q.degraded ? "degraded" : ""].forEach((c, i) => {
+        const td = r.insertCell();
+        td.textContent = c;
+        if (i > 2) td.className = "n";
+      });
+    }
+  }
+
   function render(st) {
     text("throughput-in", fmt(st.throughput.in, 1));
     text("throughput-out", fmt(st.throughput.out, 1));
@@ -128,6 +152,7 @@
     table("queues", Object.keys(st.queues).sort().map((k) => [k, fmt(st.queues[k], 0)]), "none");
     table("dead-letters", st.dead_letters.map((d) => [d.reason, fmt(d.total, 0), fmt(d.rate, 1) + "/s"]), "none");
     events(st);
+    quality(st);
     drift(st);
     text("updated", st.time ? "as of " + new Date(st.time).toLocaleTimeString() : "");
   }

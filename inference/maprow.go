@@ -1,8 +1,9 @@
 package inference
 
 import (
+	"errors"
 	"fmt"
-	"math"
+	"unsafe"
 )
 
 // The classes of MapError. They are also dead-letter reasons.
@@ -31,28 +32,110 @@ func mapErr(field, class, format string, args ...any) *MapError {
 	return &MapError{Field: field, Class: class, Detail: fmt.Sprintf(format, args...)}
 }
 
-// MapRow writes the tensor row of one record into dst[:s.Width()].
-// rec is a decoded Avro record (goavro native form: int32, int64, float32,
-// float64, bool, string, []any, nil, and single-branch union maps such as
-// {"double": 1.5}; int and []float32/[]float64 are accepted too). A record
-// that does not fit returns a *MapError; dst is then partly written.
-// MapRow does not allocate unless it fails. It is safe for concurrent use
-// as long as each caller has its own dst.
+// ErrNotFloat32 is returned by MapRow, MapFields and Model.Infer for a
+// signature with an input tensor that is not float32: its rows are Rows.
+var ErrNotFloat32 = errors.New("inference: the signature has inputs that are not float32 (map into a Row)")
+
+// Row is one event's input to a model, laid out as its signature's input
+// tensors take it: each numeric input's elements in the tensor's own type,
+// and each string input's elements. MapFieldsInto and MapRecordInto fill
+// it (reusing its memory), Model.InferRows reads it. The zero Row is empty.
+// A Row is not safe for concurrent use.
+type Row struct {
+	num []byte
+	str []string
+}
+
+// fit sizes r for p, reusing its memory.
+func (r *Row) fit(p *mapPlan) {
+	if cap(r.num) < p.numBytes {
+		r.num = make([]byte, p.numBytes)
+	}
+	r.num = r.num[:p.numBytes]
+	if cap(r.str) < p.strs {
+		r.str = make([]string, p.strs)
+	}
+	r.str = r.str[:p.strs]
+}
+
+// float32Bytes views f's memory as bytes (the tensor layout of a float32
+// input).
+func float32Bytes(f []float32) []byte {
+	if len(f) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), 4*len(f))
+}
+
+// MapRow writes the tensor row of one record into dst[:s.Width()], for a
+// signature whose inputs are all float32 (see Float32Only; MapRecordInto
+// maps any signature). rec is a decoded Avro record (goavro native form:
+// int32, int64, float32, float64, bool, string, []any, nil, and
+// single-branch union maps such as {"double": 1.5}; int and
+// []float32/[]float64 are accepted too). A record that does not fit returns
+// a *MapError; dst is then partly written. MapRow does not allocate unless
+// it fails. It is safe for concurrent use as long as each caller has its
+// own dst.
 func (s *Signature) MapRow(rec map[string]any, dst []float32) error {
+	p, err := s.float32Plan(dst)
+	if err != nil {
+		return err
+	}
+	return p.mapRecord(rec, float32Bytes(dst[:p.width]), nil)
+}
+
+// MapFields is MapRow for a record given as values in the order of the
+// names that Positions turned into pos: the same checks and columns,
+// without a map lookup per field.
+func (s *Signature) MapFields(vals []any, pos []int, dst []float32) error {
+	p, err := s.float32Plan(dst)
+	if err != nil {
+		return err
+	}
+	if len(pos) != len(p.cols) {
+		return fmt.Errorf("inference: %d positions for %d input fields (use Positions of this signature)", len(pos), len(p.cols))
+	}
+	return p.mapFields(vals, pos, float32Bytes(dst[:p.width]), nil)
+}
+
+func (s *Signature) float32Plan(dst []float32) (*mapPlan, error) {
+	p := s.plan
+	switch {
+	case p == nil:
+		return nil, ErrNotValidated
+	case !p.float32Only:
+		return nil, ErrNotFloat32
+	case len(dst) < p.width:
+		return nil, fmt.Errorf("inference: row buffer has %d columns, signature needs %d", len(dst), p.width)
+	}
+	return p, nil
+}
+
+// MapRecordInto maps one record (as MapRow takes it) into r, for any
+// signature. It does not allocate once r has grown to the signature's size
+// (or unless it fails), and is safe for concurrent use as long as each
+// caller has its own r.
+func (s *Signature) MapRecordInto(rec map[string]any, r *Row) error {
 	p := s.plan
 	if p == nil {
 		return ErrNotValidated
 	}
-	if len(dst) < p.width {
-		return fmt.Errorf("inference: row buffer has %d columns, signature needs %d", len(dst), p.width)
+	r.fit(p)
+	return p.mapRecord(rec, r.num, r.str)
+}
+
+// MapFieldsInto is MapRecordInto for a record given as values in the order
+// of the names that Positions turned into pos.
+func (s *Signature) MapFieldsInto(vals []any, pos []int, r *Row) error {
+	p := s.plan
+	if p == nil {
+		return ErrNotValidated
 	}
-	for i := range p.cols {
-		c := &p.cols[i]
-		if err := c.mapValue(rec[c.field], dst[c.off:c.off+c.width]); err != nil {
-			return err
-		}
+	if len(pos) != len(p.cols) {
+		return fmt.Errorf("inference: %d positions for %d input fields (use Positions of this signature)", len(pos), len(p.cols))
 	}
-	return nil
+	r.fit(p)
+	return p.mapFields(vals, pos, r.num, r.str)
 }
 
 // Positions returns where each input field of the signature is in names
@@ -76,202 +159,26 @@ func (s *Signature) Positions(names []string) []int {
 	return pos
 }
 
-// MapFields is MapRow for a record given as values in the order of the
-// names that Positions turned into pos: the same checks and columns,
-// without a map lookup per field.
-func (s *Signature) MapFields(vals []any, pos []int, dst []float32) error {
-	p := s.plan
-	if p == nil {
-		return ErrNotValidated
-	}
-	if len(dst) < p.width {
-		return fmt.Errorf("inference: row buffer has %d columns, signature needs %d", len(dst), p.width)
-	}
-	if len(pos) != len(p.cols) {
-		return fmt.Errorf("inference: %d positions for %d input fields (use Positions of this signature)", len(pos), len(p.cols))
-	}
+func (p *mapPlan) mapRecord(rec map[string]any, num []byte, str []string) error {
 	for i := range p.cols {
 		c := &p.cols[i]
-		var v any
-		if j := pos[i]; j >= 0 && j < len(vals) {
-			v = vals[j]
-		}
-		if err := c.mapValue(v, dst[c.off:c.off+c.width]); err != nil {
+		if err := c.mapValue(rec[c.field], num, str); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// mapValue writes the columns of one field's value into out.
-func (c *colPlan) mapValue(v any, out []float32) error {
-	v = unwrapUnion(v)
-	var err *MapError
-	switch c.kind {
-	case KindNumeric:
-		err = c.mapNumeric(v, out)
-	case KindBoolean:
-		err = c.mapBoolean(v, out)
-	case KindCategorical:
-		err = c.mapCategorical(v, out)
-	case KindArray:
-		err = c.mapArray(v, out)
-	}
-	if err != nil {
-		return err
+func (p *mapPlan) mapFields(vals []any, pos []int, num []byte, str []string) error {
+	for i := range p.cols {
+		c := &p.cols[i]
+		var v any
+		if j := pos[i]; j >= 0 && j < len(vals) {
+			v = vals[j]
+		}
+		if err := c.mapValue(v, num, str); err != nil {
+			return err
+		}
 	}
 	return nil
-}
-
-// unwrapUnion returns the value inside goavro's union form {"type": value}.
-func unwrapUnion(v any) any {
-	if m, ok := v.(map[string]any); ok && len(m) == 1 {
-		for _, x := range m {
-			return x
-		}
-	}
-	return v
-}
-
-// asFloat32 converts a number to float32, reporting what was wrong with it.
-func asFloat32(field string, v any) (float32, *MapError) {
-	var f float64
-	switch x := v.(type) {
-	case float64:
-		f = x
-	case float32:
-		f = float64(x)
-	case int32:
-		return float32(x), nil
-	case int64:
-		return float32(x), nil
-	case int:
-		return float32(x), nil
-	default:
-		return 0, mapErr(field, ClassWrongType, "got %T, want a number", v)
-	}
-	return finite32(field, f)
-}
-
-// finite32 narrows f to float32, rejecting NaN, ±Inf and overflow.
-func finite32(field string, f float64) (float32, *MapError) {
-	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > math.MaxFloat32 {
-		return 0, mapErr(field, ClassNonFinite, "%v is not a finite float32", f)
-	}
-	return float32(f), nil
-}
-
-func (c *colPlan) missing(out []float32) *MapError {
-	if !c.hasImpute {
-		return mapErr(c.field, ClassMissingField, "null or absent and the column has no impute value")
-	}
-	for i := range out {
-		out[i] = c.impute
-	}
-	return nil
-}
-
-func (c *colPlan) mapNumeric(v any, out []float32) *MapError {
-	if v == nil {
-		return c.missing(out)
-	}
-	f, err := asFloat32(c.field, v)
-	out[0] = f
-	return err
-}
-
-func (c *colPlan) mapBoolean(v any, out []float32) *MapError {
-	switch x := v.(type) {
-	case nil:
-		return c.missing(out)
-	case bool:
-		out[0] = 0
-		if x {
-			out[0] = 1
-		}
-		return nil
-	default:
-		return mapErr(c.field, ClassWrongType, "got %T, want a boolean", v)
-	}
-}
-
-func (c *colPlan) mapCategorical(v any, out []float32) *MapError {
-	var idx int
-	switch x := v.(type) {
-	case string:
-		j, ok := c.vocab[x]
-		if !ok && !c.zero {
-			return mapErr(c.field, ClassUnknownCategory, "%q is not in the vocabulary", x)
-		}
-		idx = -1
-		if ok {
-			idx = j
-		}
-	case nil:
-		// A null category is an unknown one: zero policy writes the unknown
-		// encoding, error policy rejects the record.
-		if !c.zero {
-			return mapErr(c.field, ClassMissingField, "null or absent categorical value")
-		}
-		idx = -1
-	default:
-		return mapErr(c.field, ClassWrongType, "got %T, want a string or enum", v)
-	}
-	if c.index {
-		out[0] = float32(idx)
-		return nil
-	}
-	clear(out)
-	if idx >= 0 {
-		out[idx] = 1
-	}
-	return nil
-}
-
-func (c *colPlan) mapArray(v any, out []float32) *MapError {
-	switch x := v.(type) {
-	case nil:
-		return c.missing(out)
-	case []any:
-		if len(x) != len(out) {
-			return c.badLength(len(x))
-		}
-		for i, e := range x {
-			f, err := asFloat32(c.field, unwrapUnion(e))
-			if err != nil {
-				err.Detail = fmt.Sprintf("element %d: %s", i, err.Detail)
-				return err
-			}
-			out[i] = f
-		}
-	case []float64:
-		if len(x) != len(out) {
-			return c.badLength(len(x))
-		}
-		for i, e := range x {
-			f, err := finite32(c.field, e)
-			if err != nil {
-				err.Detail = fmt.Sprintf("element %d: %s", i, err.Detail)
-				return err
-			}
-			out[i] = f
-		}
-	case []float32:
-		if len(x) != len(out) {
-			return c.badLength(len(x))
-		}
-		for i, e := range x {
-			if math.IsNaN(float64(e)) || math.IsInf(float64(e), 0) {
-				return mapErr(c.field, ClassNonFinite, "element %d: %v is not finite", i, e)
-			}
-			out[i] = e
-		}
-	default:
-		return mapErr(c.field, ClassWrongType, "got %T, want an array of numbers", v)
-	}
-	return nil
-}
-
-func (c *colPlan) badLength(n int) *MapError {
-	return mapErr(c.field, ClassBadLength, "%d elements, want %d", n, c.width)
 }

@@ -220,13 +220,13 @@ func TestLoadModelMismatch(t *testing.T) {
 		{"width", g, func(s *Signature) {
 			s.Input.Columns = append(s.Input.Columns, Column{Field: "extra", Kind: KindNumeric})
 		}, SessionConfig{},
-			[]string{`model input "features" is float32 [N 5]`, `needs float32 [N 6] (6 columns)`}},
+			[]string{`model input "features" is float32 [N 5]`, `needs float32 [N 6] (6 elements per event)`}},
 		{"fixed batch", func() gemmModel { m := g; m.inDims = []any{int64(1), int64(5)}; return m }(), nil, SessionConfig{},
-			[]string{`"features" is float32 [1 5] (its batch dimension must be symbolic)`}},
+			[]string{`"features" is float32 [1 5]: its batch dimension is fixed at 1; write input.shape: [1, 5]`}},
 		{"classes", g, func(s *Signature) { s.Output.Classes = s.Output.Classes[:2] }, SessionConfig{},
-			[]string{`model output "probabilities" is float32 [N 3]`, `needs float32 [N 2]`}},
+			[]string{`model output "probabilities" is float32 [N 3]`, `(probabilities) needs 2 probabilities (one per class) per event`}},
 		{"score vs probabilities", g, func(s *Signature) { s.Output.Kind, s.Output.Classes = OutputScore, nil }, SessionConfig{},
-			[]string{`model output "probabilities" is float32 [N 3]`, `(score) needs float32 [N] or [N 1]`}},
+			[]string{`model output "probabilities" is float32 [N 3]`, `(score) needs one value per event`}},
 		{"bad signature", g, func(s *Signature) { s.Input.Columns[0].Kind = "" }, SessionConfig{},
 			[]string{"input.columns[0].kind: empty"}},
 		{"bad config", g, nil, SessionConfig{Provider: "tpu"}, []string{`provider: unknown "tpu"`}},

@@ -50,7 +50,13 @@ func createSessions(onnx []byte, sig *Signature, cfg SessionConfig, cuda bool) (
 		return nil, err
 	}
 	defer opts.Destroy()
-	in, out := []string{sig.Input.Tensor}, []string{sig.Output.Tensor}
+	var in, out []string
+	for _, ip := range sig.plan.ins {
+		in = append(in, ip.tensor)
+	}
+	for _, o := range sig.plan.out.outs {
+		out = append(out, o.tensor)
+	}
 	sessions := make([]*ort.DynamicAdvancedSession, 0, cfg.Sessions)
 	for range cfg.Sessions {
 		s, err := ort.NewDynamicAdvancedSessionWithONNXData(onnx, in, out, opts)

@@ -14,6 +14,9 @@ const (
 	KindCategorical ColumnKind = "categorical"
 	// KindArray is a fixed-length array of numbers: Length consecutive columns.
 	KindArray ColumnKind = "array"
+	// KindString is a string or enum field passed as it is: one column of a
+	// string tensor.
+	KindString ColumnKind = "string"
 )
 
 // Encoding is how a categorical column is written into the tensor.
@@ -48,11 +51,26 @@ type Column struct {
 	Length     int           `yaml:"length,omitempty"`     // array only
 }
 
-// InputSpec names the model's input tensor (float32, shape [batch, width])
-// and the columns that fill it, in order.
+// InputSpec names one of the model's input tensors and what fills it: the
+// columns, in order, or one array field (Field) that fills every element
+// of the event's part of the tensor.
 type InputSpec struct {
-	Tensor  string   `yaml:"tensor"`
-	Columns []Column `yaml:"columns"`
+	Tensor string `yaml:"tensor"`
+	// DType is the tensor's element type; default float32.
+	DType DType `yaml:"dtype,omitempty"`
+	// Shape is the tensor's shape: its first dimension is the batch
+	// dimension (N when the model takes any batch size, a number when it is
+	// fixed), the others are one event's part, filled in row-major order.
+	// Default [N, width]. Under batch: none the shape is the whole tensor.
+	Shape Shape `yaml:"shape,omitempty"`
+	// Columns fill the event's elements in order.
+	Columns []Column `yaml:"columns,omitempty"`
+	// Field is an array field that fills the event's elements instead of
+	// Columns (flat, or nested in row-major order).
+	Field string `yaml:"field,omitempty"`
+	// Impute fills every element when Field is null or absent; without it,
+	// null is an error.
+	Impute *float64 `yaml:"impute,omitempty"`
 }
 
 // OutputKind says how the model's output tensor is read.
@@ -64,22 +82,122 @@ const (
 	OutputProbabilities OutputKind = "probabilities"
 	// OutputScore is a [batch] or [batch, 1] regression score.
 	OutputScore OutputKind = "score"
+	// OutputZipMap is skl2onnx's ZipMap: a sequence of one map per event
+	// from class (int64 or string) to probability; the classes are its keys.
+	OutputZipMap OutputKind = "zipmap"
+	// OutputLabel is the predicted class per event, int64 or string [batch].
+	OutputLabel OutputKind = "label"
+	// OutputLogits is a [batch, len(Classes)] tensor (or [batch, 1] for a
+	// binary sigmoid) of unnormalized scores, made probabilities by
+	// Activation.
+	OutputLogits OutputKind = "logits"
+	// OutputVector is any [batch, k...] numeric tensor (an embedding,
+	// several regression targets), carried under its name.
+	OutputVector OutputKind = "vector"
 )
 
-// OutputSpec names the output tensor and how to read it.
+// Activation turns logits into probabilities.
+type Activation string
+
+// Activations of a logits output.
+const (
+	// ActivationSoftmax makes the logits of one event sum to 1.
+	ActivationSoftmax Activation = "softmax"
+	// ActivationSigmoid maps each logit to (0, 1) on its own: one logit is
+	// a binary classifier's positive class, several are independent labels.
+	ActivationSigmoid Activation = "sigmoid"
+)
+
+// OutputSpec names one output tensor and how to read it.
 type OutputSpec struct {
 	Tensor  string     `yaml:"tensor"`
 	Kind    OutputKind `yaml:"kind"`
 	Classes []string   `yaml:"classes,omitempty"`
+	// Activation is how logits become probabilities: softmax or sigmoid.
+	Activation Activation `yaml:"activation,omitempty"`
+	// Shape is the tensor's shape, as InputSpec.Shape; optional (the model
+	// declares it), needed only where the model leaves an event's
+	// dimensions symbolic.
+	Shape Shape `yaml:"shape,omitempty"`
 }
 
+// BatchNone is the value of Signature.Batch for a model whose tensors have
+// no batch dimension: it scores one event per run.
+const BatchNone = "none"
+
 // Signature is the contract between events and a model: which Avro fields
-// become which tensor columns, and how outputs are read. It is stored beside
-// the model as signature.yaml. A Signature is immutable once validated and
+// become which input tensors' elements, and how outputs are read. It is
+// stored beside the model as signature.yaml, in one of two forms: Input and
+// Output (one float32 input, one output: the first form, still read), or
+// Inputs and Outputs (any number of each). InputSpecs and OutputSpecs
+// return either form as lists. A Signature is immutable once validated and
 // safe for concurrent use.
 type Signature struct {
-	Input  InputSpec  `yaml:"input"`
-	Output OutputSpec `yaml:"output"`
+	Input  InputSpec  `yaml:"input,omitempty"`
+	Output OutputSpec `yaml:"output,omitempty"`
+
+	// Batch is "none" for a model without a batch dimension; empty
+	// otherwise (each tensor's first dimension is its batch dimension).
+	Batch   string       `yaml:"batch,omitempty"`
+	Inputs  []InputSpec  `yaml:"inputs,omitempty"`
+	Outputs []OutputSpec `yaml:"outputs,omitempty"`
 
 	plan *mapPlan // built by Validate; MapRow needs it
+}
+
+// Columns returns every column of every input, in order; an input filled
+// from one array field counts as one array column of the event's width. It
+// is safe for concurrent use once the signature is validated.
+func (s *Signature) Columns() []Column {
+	if s.plan != nil {
+		return s.plan.columns
+	}
+	var out []Column
+	for _, in := range s.inputs() {
+		if in.Field != "" {
+			out = append(out, Column{Field: in.Field, Kind: KindArray, Impute: in.Impute, Length: in.Shape.eventWidth(s.Batch == BatchNone)})
+			continue
+		}
+		out = append(out, in.Columns...)
+	}
+	return out
+}
+
+// InputSpecs returns the inputs of either form: Inputs, or the first
+// form's Input. Callers must not modify them. It is safe for concurrent use
+// once the signature is validated.
+func (s *Signature) InputSpecs() []InputSpec {
+	if s.plan != nil {
+		return s.plan.inputSpecs
+	}
+	return s.inputs()
+}
+
+// OutputSpecs returns the outputs of either form: Outputs, or the first
+// form's Output. Callers must not modify them. It is safe for concurrent
+// use once the signature is validated.
+func (s *Signature) OutputSpecs() []OutputSpec {
+	if s.plan != nil {
+		return s.plan.outputSpecs
+	}
+	return s.outputs()
+}
+
+// legacy reports whether the signature is in the first form.
+func (s *Signature) legacy() bool {
+	return len(s.Inputs) == 0 && len(s.Outputs) == 0
+}
+
+func (s *Signature) inputs() []InputSpec {
+	if s.legacy() {
+		return []InputSpec{s.Input}
+	}
+	return s.Inputs
+}
+
+func (s *Signature) outputs() []OutputSpec {
+	if s.legacy() {
+		return []OutputSpec{s.Output}
+	}
+	return s.Outputs
 }

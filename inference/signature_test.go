@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,14 +99,14 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		{"huge impute", InputSpec{Tensor: "x", Columns: []Column{{Field: "a", Kind: KindNumeric, Impute: &big}}}, out,
 			`input.columns[0].impute: 1e+300 is not a finite float32`},
 		{"no output tensor", InputSpec{Tensor: "x", Columns: []Column{num("a")}}, OutputSpec{Kind: OutputScore}, "output.tensor: empty"},
-		{"same tensors", InputSpec{Tensor: "x", Columns: []Column{num("a")}}, OutputSpec{Tensor: "x", Kind: OutputScore}, `output.tensor: "x" is also the input tensor`},
+		{"same tensors", InputSpec{Tensor: "x", Columns: []Column{num("a")}}, OutputSpec{Tensor: "x", Kind: OutputScore}, `output.tensor: "x" is also an input tensor`},
 		{"no output kind", InputSpec{Tensor: "x", Columns: []Column{num("a")}}, OutputSpec{Tensor: "y"}, "output.kind: empty"},
 		{"one class", InputSpec{Tensor: "x", Columns: []Column{num("a")}}, OutputSpec{Tensor: "y", Kind: OutputProbabilities, Classes: []string{"a"}},
 			"output.classes: 1 classes"},
 		{"repeated class", InputSpec{Tensor: "x", Columns: []Column{num("a")}}, OutputSpec{Tensor: "y", Kind: OutputProbabilities, Classes: []string{"a", "a"}},
 			`output.classes[1]: "a" repeats output.classes[0]`},
 		{"score with classes", InputSpec{Tensor: "x", Columns: []Column{num("a")}}, OutputSpec{Tensor: "y", Kind: OutputScore, Classes: []string{"a"}},
-			`output.classes: a score output "y" has no classes`},
+			`output.classes: a score output ("y") has no classes`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,23 +145,41 @@ func TestWidthBeforeValidate(t *testing.T) {
 }
 
 func TestReadOutput(t *testing.T) {
-	probs := &Signature{Output: OutputSpec{Tensor: "y", Kind: OutputProbabilities, Classes: []string{"legit", "fraud", "other"}}}
-	score := &Signature{Output: OutputSpec{Tensor: "y", Kind: OutputScore}}
+	in := InputSpec{Tensor: "x", Columns: []Column{{Field: "a", Kind: KindNumeric}}}
+	three := &Signature{Input: in, Output: OutputSpec{Tensor: "y", Kind: OutputProbabilities, Classes: []string{"legit", "fraud", "other"}}}
+	two := &Signature{Input: in, Output: OutputSpec{Tensor: "y", Kind: OutputProbabilities, Classes: []string{"legit", "fraud"}}}
+	score := &Signature{Input: in, Output: OutputSpec{Tensor: "y", Kind: OutputScore}}
+	for _, s := range []*Signature{three, two, score} {
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
-		name string
-		sig  *Signature
-		row  []float32
-		want Result
+		name  string
+		sig   *Signature
+		row   []float32
+		class int
+		score float32
 	}{
-		{"last class wins", probs, []float32{0.1, 0.2, 0.7}, Result{ClassIndex: 2, Class: "other", Score: 0.7}},
-		{"first class wins", probs, []float32{0.8, 0.15, 0.05}, Result{ClassIndex: 0, Class: "legit", Score: 0.05}},
-		{"tie takes first", probs, []float32{0.4, 0.4, 0.2}, Result{ClassIndex: 0, Class: "legit", Score: 0.2}},
-		{"score", score, []float32{3.5}, Result{ClassIndex: -1, Score: 3.5}},
+		{"three classes: the predicted class's probability", three, []float32{0.1, 0.2, 0.7}, 2, 0.7},
+		{"three classes, first wins", three, []float32{0.8, 0.15, 0.05}, 0, 0.8},
+		{"tie takes first", three, []float32{0.4, 0.4, 0.2}, 0, 0.4},
+		{"two classes: the positive class's probability", two, []float32{0.9, 0.1}, 0, 0.1},
+		{"two classes, positive wins", two, []float32{0.3, 0.7}, 1, 0.7},
+		{"score", score, []float32{3.5}, -1, 3.5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.sig.ReadOutput(tt.row); got != tt.want {
-				t.Fatalf("ReadOutput(%v) = %+v, want %+v", tt.row, got, tt.want)
+			got := tt.sig.ReadOutput(tt.row)
+			if got.ClassIndex != tt.class || got.Score != tt.score || !slices.Equal(got.Scores, tt.row) {
+				t.Fatalf("ReadOutput(%v) = %+v, want class %d, score %v, scores the row", tt.row, got, tt.class, tt.score)
+			}
+			want := ""
+			if tt.class >= 0 {
+				want = tt.sig.Output.Classes[tt.class]
+			}
+			if got.Class != want {
+				t.Fatalf("class %q, want %q", got.Class, want)
 			}
 		})
 	}

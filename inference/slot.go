@@ -2,6 +2,7 @@ package inference
 
 import (
 	"fmt"
+	"unsafe"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -11,93 +12,254 @@ import (
 const initialRows = 256
 
 // slot is one session with its own input and output buffers. For each batch
-// size n it keeps a pair of tensors over the first n rows of those buffers,
-// made the first time n is seen, so a Run allocates no tensor. A slot is
-// used by one goroutine at a time.
+// size n it keeps the input tensors (and the output tensors of known shape)
+// over the first n rows of those buffers, made the first time n is seen, so
+// a run of a numeric model allocates no tensor. A slot is used by one
+// goroutine at a time.
 type slot struct {
-	sess      *ort.DynamicAdvancedSession
-	width     int
-	outWidth  int
-	outRank   int
-	inBuf     []float32
-	outBuf    []float32
-	ins, outs []*ort.Tensor[float32] // by n-1; nil until used
-	inVals    []ort.Value
-	outVals   []ort.Value
+	sess    *ort.DynamicAdvancedSession
+	plan    *mapPlan
+	layout  *outLayout
+	rows    int // capacity of the buffers, in events
+	ins     []inBuf
+	outs    []outBuf
+	inVals  []ort.Value
+	outVals []ort.Value
 }
 
-func newSlot(sess *ort.DynamicAdvancedSession, width, outWidth, outRank int) *slot {
-	s := &slot{
-		sess: sess, width: width, outWidth: outWidth, outRank: outRank,
-		inVals: make([]ort.Value, 1), outVals: make([]ort.Value, 1),
+// inBuf is one input tensor's buffer and its tensors by batch size.
+type inBuf struct {
+	ip      *inPlan
+	num     []byte   // rows*width elements of a numeric input
+	str     []string // rows*width strings of a string input
+	tensors []ort.Value
+}
+
+// outBuf is one output's buffer (outputs of known shape) and its tensors
+// by batch size; the others are allocated by ONNX Runtime on every run.
+type outBuf struct {
+	op      *outPlan
+	num     []byte
+	tensors []ort.Value
+}
+
+func newSlot(sess *ort.DynamicAdvancedSession, p *mapPlan, l *outLayout) *slot {
+	s := &slot{sess: sess, plan: p, layout: l,
+		ins: make([]inBuf, len(p.ins)), outs: make([]outBuf, len(l.outs)),
+		inVals: make([]ort.Value, len(p.ins)), outVals: make([]ort.Value, len(l.outs)),
 	}
-	s.resize(initialRows)
+	for i := range s.ins {
+		s.ins[i].ip = &p.ins[i]
+	}
+	for i := range s.outs {
+		s.outs[i].op = &l.outs[i]
+	}
+	s.resize(startRows(p))
 	return s
 }
 
-// resize drops the cached tensors and makes buffers for rows rows.
+// startRows is the batch size buffers start with: a fixed batch, or
+// initialRows.
+func startRows(p *mapPlan) int {
+	if b := p.fixedBatch(); b > 0 {
+		return b
+	}
+	return initialRows
+}
+
+// fixedBatch is the batch size every run must have (1 without a batch
+// dimension), or 0 when any size goes.
+func (p *mapPlan) fixedBatch() int {
+	if p.noBatch {
+		return 1
+	}
+	return p.batch
+}
+
+// resize drops the cached tensors and makes buffers for rows events.
 func (s *slot) resize(rows int) {
 	s.dropTensors()
-	s.inBuf = make([]float32, rows*s.width)
-	s.outBuf = make([]float32, rows*s.outWidth)
-	s.ins = make([]*ort.Tensor[float32], rows)
-	s.outs = make([]*ort.Tensor[float32], rows)
+	s.rows = rows
+	for i := range s.ins {
+		b := &s.ins[i]
+		if b.ip.et == eString {
+			b.str = make([]string, rows*b.ip.width)
+		} else {
+			b.num = alignedBytes(rows * b.ip.width * b.ip.et.info().size)
+		}
+		b.tensors = make([]ort.Value, rows)
+	}
+	for i := range s.outs {
+		b := &s.outs[i]
+		b.num, b.tensors = nil, nil
+		if b.op.prealloc {
+			b.num = alignedBytes(rows * b.op.srcWidth * b.op.et.info().size)
+			b.tensors = make([]ort.Value, rows)
+		}
+	}
 }
 
-func (s *slot) rows() int { return len(s.ins) }
-
-// tensors returns the input and output tensors for a batch of n rows.
-func (s *slot) tensors(n int) (*ort.Tensor[float32], *ort.Tensor[float32], error) {
-	if n > s.rows() {
-		s.resize(max(n, 2*s.rows()))
+// alignedBytes makes n bytes aligned for any element type.
+func alignedBytes(n int) []byte {
+	words := make([]uint64, (n+7)/8)
+	if len(words) == 0 {
+		return nil
 	}
-	if in, out := s.ins[n-1], s.outs[n-1]; in != nil {
-		return in, out, nil
-	}
-	in, err := ort.NewTensor(ort.NewShape(int64(n), int64(s.width)), s.inBuf)
-	if err != nil {
-		return nil, nil, fmt.Errorf("creating input tensor: %w", err)
-	}
-	outShape := ort.NewShape(int64(n), int64(s.outWidth))
-	if s.outRank == 1 {
-		outShape = ort.NewShape(int64(n))
-	}
-	out, err := ort.NewTensor(outShape, s.outBuf)
-	if err != nil {
-		_ = in.Destroy()
-		return nil, nil, fmt.Errorf("creating output tensor: %w", err)
-	}
-	s.ins[n-1], s.outs[n-1] = in, out
-	return in, out, nil
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), n)
 }
 
-// run infers n rows from rows into out, both already checked for length.
-func (s *slot) run(rows []float32, n int, out []float32) error {
-	in, res, err := s.tensors(n)
-	if err != nil {
-		return err
+// shapeFor is a tensor's shape for a batch of n events.
+func shapeFor(shape Shape, n int, noBatch bool) ort.Shape {
+	out := make(ort.Shape, len(shape))
+	copy(out, shape)
+	if !noBatch && len(out) > 0 {
+		out[0] = int64(n)
 	}
-	copy(s.inBuf, rows[:n*s.width])
-	s.inVals[0], s.outVals[0] = in, res
-	if err := s.sess.Run(s.inVals, s.outVals); err != nil {
-		return err
+	return out
+}
+
+// tensors sets inVals and outVals for a batch of n rows.
+func (s *slot) tensors(n int) error {
+	if n > s.rows {
+		s.resize(max(n, 2*s.rows))
 	}
-	copy(out, s.outBuf[:n*s.outWidth])
+	for i := range s.ins {
+		b := &s.ins[i]
+		t := b.tensors[n-1]
+		if t == nil {
+			var err error
+			shape := shapeFor(b.ip.shape, n, s.plan.noBatch)
+			if b.ip.et == eString {
+				t, err = ort.NewStringTensor(shape)
+			} else {
+				t, err = ort.NewCustomDataTensor(shape, b.num[:n*b.ip.width*b.ip.et.info().size], b.ip.et.info().ort)
+			}
+			if err != nil {
+				return fmt.Errorf("creating input tensor %q: %w", b.ip.tensor, err)
+			}
+			b.tensors[n-1] = t
+		}
+		s.inVals[i] = t
+	}
+	for i := range s.outs {
+		b := &s.outs[i]
+		if !b.op.prealloc {
+			s.outVals[i] = nil // ONNX Runtime allocates it
+			continue
+		}
+		t := b.tensors[n-1]
+		if t == nil {
+			var err error
+			shape := shapeFor(b.op.shape, n, s.plan.noBatch)
+			t, err = ort.NewCustomDataTensor(shape, b.num[:n*b.op.srcWidth*b.op.et.info().size], b.op.et.info().ort)
+			if err != nil {
+				return fmt.Errorf("creating output tensor %q: %w", b.op.tensor, err)
+			}
+			b.tensors[n-1] = t
+		}
+		s.outVals[i] = t
+	}
 	return nil
+}
+
+// fillFloat32 copies count float32 rows (float32-only signatures) into the
+// input buffers from row at.
+func (s *slot) fillFloat32(rows []float32, count, at int) {
+	src := float32Bytes(rows[:count*s.plan.width])
+	rowBytes := 4 * s.plan.width
+	if len(s.ins) == 1 {
+		copy(s.ins[0].num[at*rowBytes:], src)
+		return
+	}
+	for e := range count {
+		row := src[e*rowBytes : (e+1)*rowBytes]
+		for i := range s.ins {
+			b := &s.ins[i]
+			w := 4 * b.ip.width
+			copy(b.num[(at+e)*w:(at+e+1)*w], row[b.ip.off:b.ip.off+w])
+		}
+	}
+}
+
+// fillRows copies rows into the input buffers from row at.
+func (s *slot) fillRows(rows []*Row, at int) {
+	for e, r := range rows {
+		for i := range s.ins {
+			b := &s.ins[i]
+			w := b.ip.width
+			if b.ip.et == eString {
+				copy(b.str[(at+e)*w:(at+e+1)*w], r.str[b.ip.off:b.ip.off+w])
+				continue
+			}
+			w *= b.ip.et.info().size
+			copy(b.num[(at+e)*w:(at+e+1)*w], r.num[b.ip.off:b.ip.off+w])
+		}
+	}
+}
+
+// pad zeroes the input rows from..to-1 (a fixed batch's unused rows).
+func (s *slot) pad(from, to int) {
+	for i := range s.ins {
+		b := &s.ins[i]
+		w := b.ip.width
+		if b.ip.et == eString {
+			clear(b.str[from*w : to*w])
+			continue
+		}
+		w *= b.ip.et.info().size
+		clear(b.num[from*w : to*w])
+	}
+}
+
+// exec runs the session on the n rows filled and reads the first keep
+// events' outputs into out (keep*layout.width values).
+func (s *slot) exec(n, keep int, out []float32) error {
+	if err := s.tensors(n); err != nil {
+		return err
+	}
+	for i := range s.ins {
+		b := &s.ins[i]
+		if b.ip.et == eString {
+			if err := b.tensors[n-1].(*ort.StringTensor).SetContents(b.str[:n*b.ip.width]); err != nil {
+				return fmt.Errorf("setting input %q: %w", b.ip.tensor, err)
+			}
+		}
+	}
+	err := s.sess.Run(s.inVals, s.outVals)
+	if err == nil {
+		err = s.readOutputs(n, keep, out)
+	}
+	for i := range s.outs {
+		if !s.outs[i].op.prealloc && s.outVals[i] != nil {
+			_ = s.outVals[i].Destroy()
+			s.outVals[i] = nil
+		}
+	}
+	return err
 }
 
 func (s *slot) dropTensors() {
 	for i := range s.ins {
-		if s.ins[i] != nil {
-			_ = s.ins[i].Destroy()
-			_ = s.outs[i].Destroy()
-			s.ins[i], s.outs[i] = nil, nil
+		for k, t := range s.ins[i].tensors {
+			if t != nil {
+				_ = t.Destroy()
+				s.ins[i].tensors[k] = nil
+			}
+		}
+	}
+	for i := range s.outs {
+		for k, t := range s.outs[i].tensors {
+			if t != nil {
+				_ = t.Destroy()
+				s.outs[i].tensors[k] = nil
+			}
 		}
 	}
 }
 
 func (s *slot) destroy() error {
 	s.dropTensors()
-	s.inVals[0], s.outVals[0] = nil, nil
+	clear(s.inVals)
+	clear(s.outVals)
 	return s.sess.Destroy()
 }

@@ -45,6 +45,8 @@ type Config struct {
 	// Readiness says how long the worker may go without progress before
 	// /readyz reports it not ready.
 	Readiness Readiness `yaml:"readiness"`
+	// Fields names the input record's fields that identify each event.
+	Fields Fields `yaml:"fields"`
 }
 
 // Readiness bounds the conditions that make a worker not ready only once
@@ -57,6 +59,23 @@ type Readiness struct {
 	// them for this long.
 	StallTimeout time.Duration `yaml:"stall_timeout"`
 }
+
+// Fields names the input record's fields that identify each event in its
+// prediction; NoField ("-") reads none. A record without the event id field
+// is named topic/partition/offset; without the entity id field it takes
+// the message key; without the event time field, the message timestamp.
+type Fields struct {
+	// EventID is a string or integer field; default event_id.
+	EventID string `yaml:"event_id"`
+	// EntityID is a string or integer field; default entity_id.
+	EntityID string `yaml:"entity_id"`
+	// EventTime is a timestamp-millis or -micros, a long of epoch
+	// milliseconds or an RFC 3339 string; default event_time.
+	EventTime string `yaml:"event_time"`
+}
+
+// NoField, as a name in Fields, reads no field (its fallback is used).
+const NoField = "-"
 
 // DefaultConfig returns the defaults every unset field takes.
 func DefaultConfig() Config {
@@ -73,6 +92,7 @@ func DefaultConfig() Config {
 		WriteRetries:   3,
 		Batch:          inference.BatchConfig{MaxBatchSize: 256, MaxDelay: 2 * time.Millisecond, Dispatch: inference.DispatchIdle},
 		Readiness:      Readiness{BrokerTimeout: 30 * time.Second, StallTimeout: 60 * time.Second},
+		Fields:         Fields{EventID: "event_id", EntityID: "entity_id", EventTime: "event_time"},
 	}
 }
 
@@ -130,6 +150,15 @@ func (c Config) WithDefaults() Config {
 	if c.Batch.Dispatch == "" {
 		c.Batch.Dispatch = d.Batch.Dispatch
 	}
+	if c.Fields.EventID == "" {
+		c.Fields.EventID = d.Fields.EventID
+	}
+	if c.Fields.EntityID == "" {
+		c.Fields.EntityID = d.Fields.EntityID
+	}
+	if c.Fields.EventTime == "" {
+		c.Fields.EventTime = d.Fields.EventTime
+	}
 	return c
 }
 
@@ -159,5 +188,21 @@ func (c Config) Validate() error {
 	if err := c.Batch.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("pipeline.batch: %w", err))
 	}
+	for _, f := range []struct{ key, name string }{
+		{"event_id", c.Fields.EventID}, {"entity_id", c.Fields.EntityID}, {"event_time", c.Fields.EventTime},
+	} {
+		check(f.name == "" || f.name == NoField || avroName(f.name), "fields."+f.key,
+			"%q is not an Avro field name (letters, digits and _, not starting with a digit), nor - for none", f.name)
+	}
 	return errors.Join(errs...)
+}
+
+// avroName reports whether s is a valid Avro field name.
+func avroName(s string) bool {
+	for i, r := range s {
+		if r != '_' && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (i == 0 || r < '0' || r > '9') {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -106,10 +106,10 @@ func (w *Worker) emitBatch(ctx context.Context, batch []*event, id int32, p *sch
 }
 
 // fillPrediction sets p from ev and returns how ev's output row reads.
+// p.Outputs reuses its memory: the caller encodes p before the next call.
 func (w *Worker) fillPrediction(p *schemas.Prediction, ev *event) inference.Result {
 	m := ev.model
-	sig := m.Signature()
-	out := sig.ReadOutput(ev.scores)
+	out := m.ReadOutput(ev.scores)
 	t := ev.evTime
 	if t.IsZero() {
 		t = time.UnixMilli(0)
@@ -119,8 +119,8 @@ func (w *Worker) fillPrediction(p *schemas.Prediction, ev *event) inference.Resu
 		EntityID:        ev.entityID,
 		ModelName:       m.Name(),
 		ModelVersion:    m.Version(),
-		Scores:          ev.scores,
-		Classes:         sig.Output.Classes,
+		Scores:          out.Scores,
+		Classes:         m.Classes(),
 		PredictedClass:  out.Class,
 		Score:           out.Score,
 		SourceTopic:     ev.msg.Topic,
@@ -130,8 +130,18 @@ func (w *Worker) fillPrediction(p *schemas.Prediction, ev *event) inference.Resu
 		QueuedUS:        ev.inferStart.Sub(ev.fetched).Microseconds(),
 		InferenceUS:     ev.inferTook.Microseconds(),
 		BatchSize:       int32(ev.batchSize),
+		Outputs:         namedOutputs(p.Outputs[:0], m, ev.scores),
 	}
 	return out
+}
+
+// namedOutputs appends the outputs m carries by name in row to dst.
+func namedOutputs(dst []schemas.NamedOutput, m *inference.Model, row []float32) []schemas.NamedOutput {
+	var buf [4]inference.NamedOutput
+	for _, o := range m.AppendNamed(buf[:0], row) {
+		dst = append(dst, schemas.NamedOutput(o))
+	}
+	return dst
 }
 
 // carriedHeaders keeps the input headers that belong on the output (W3C

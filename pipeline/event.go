@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -20,7 +22,7 @@ type event struct {
 	eventID, entityID string
 	evTime            time.Time
 	sig               *inference.Signature // signature row was mapped with
-	row               []float32
+	row               inference.Row
 	fetched           time.Time
 
 	// reply is set for a synchronous request (Predict): the event is
@@ -41,17 +43,17 @@ type event struct {
 	score      float32       // the output's score, for the drift Observer
 }
 
-// setRecord sets the decoded record and the fields read from it.
-func (e *event) setRecord(rec map[string]any) {
+// setRecord sets the decoded record and the fields read from it, named by
+// f; it returns a dead-letter class when one of them cannot be read.
+func (e *event) setRecord(rec map[string]any, f Fields) string {
 	e.rec = rec
-	e.eventID, _ = rec["event_id"].(string)
-	e.entityID, _ = rec["entity_id"].(string)
-	e.evTime, _ = rec["event_time"].(time.Time)
+	return e.identify(f, rec[f.EventID], rec[f.EntityID], rec[f.EventTime])
 }
 
 // setFields sets the decoded record as fields, and the fields read from it
-// at the positions p found in its schema.
-func (e *event) setFields(f schemas.Fields, p *fieldPlan) {
+// at the positions p found in its schema; it returns a dead-letter class
+// when one of them cannot be read.
+func (e *event) setFields(f schemas.Fields, p *fieldPlan) string {
 	e.fields, e.rec = f, nil
 	at := func(i int) any {
 		if i < 0 {
@@ -59,9 +61,72 @@ func (e *event) setFields(f schemas.Fields, p *fieldPlan) {
 		}
 		return f.Values[i]
 	}
-	e.eventID, _ = at(p.id).(string)
-	e.entityID, _ = at(p.entity).(string)
-	e.evTime, _ = at(p.time).(time.Time)
+	return e.identify(p.names, at(p.id), at(p.entity), at(p.time))
+}
+
+// identify sets the event's id, entity id and event time from the values of
+// the fields f names (nil when absent or null). Without an id the event is
+// named by its topic, partition and offset; without an entity id it takes
+// the message key; without an event time, the message timestamp. A value
+// of a type that cannot be read as one is a wrong_type error.
+func (e *event) identify(f Fields, id, entity, at any) string {
+	var ok bool
+	if e.eventID, ok = idString(id); !ok {
+		return e.fieldError("event_id", f.EventID, id, "a string or an integer")
+	}
+	if id == nil && e.msg.Topic != "" {
+		b := make([]byte, 0, len(e.msg.Topic)+24)
+		b = append(append(b, e.msg.Topic...), '/')
+		b = append(strconv.AppendInt(b, int64(e.msg.Partition), 10), '/')
+		e.eventID = string(strconv.AppendInt(b, e.msg.Offset, 10))
+	}
+	if e.entityID, ok = idString(entity); !ok {
+		return e.fieldError("entity_id", f.EntityID, entity, "a string or an integer")
+	}
+	if entity == nil {
+		e.entityID = string(e.msg.Key)
+	}
+	switch t := at.(type) {
+	case time.Time:
+		e.evTime = t
+	case int64:
+		e.evTime = time.UnixMilli(t)
+	case string:
+		var err error
+		if e.evTime, err = time.Parse(time.RFC3339Nano, t); err != nil {
+			e.dlqErr = &inference.MapError{Field: f.EventTime, Class: inference.ClassWrongType,
+				Detail: fmt.Sprintf("%q is not an RFC 3339 time (pipeline.fields.event_time)", t)}
+			return inference.ClassWrongType
+		}
+	case nil:
+		e.evTime = e.msg.Time
+	default:
+		return e.fieldError("event_time", f.EventTime, at, "a timestamp-millis or -micros, a long of epoch milliseconds or an RFC 3339 string")
+	}
+	return ""
+}
+
+// idString reads an id field: a string, or an integer in decimal.
+func idString(v any) (string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "", true
+	case string:
+		return x, true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case int32:
+		return strconv.FormatInt(int64(x), 10), true
+	}
+	return "", false
+}
+
+// fieldError keeps a wrong_type error of the field the config key
+// pipeline.fields.<key> names.
+func (e *event) fieldError(key, field string, v any, want string) string {
+	e.dlqErr = &inference.MapError{Field: field, Class: inference.ClassWrongType,
+		Detail: fmt.Sprintf("got %T, want %s (pipeline.fields.%s)", v, want, key)}
+	return inference.ClassWrongType
 }
 
 // record returns the record as a map, building it from fields the first
@@ -79,18 +144,20 @@ func (e *event) record() map[string]any {
 type fieldPlan struct {
 	sig              *inference.Signature
 	pos              []int // sig.Positions of the schema's names
-	id, entity, time int   // event_id, entity_id, event_time (-1: absent)
+	names            Fields
+	id, entity, time int // the event id, entity id and event time fields (-1: absent)
 }
 
-func newFieldPlan(names []string, sig *inference.Signature) *fieldPlan {
-	p := &fieldPlan{sig: sig, pos: sig.Positions(names), id: -1, entity: -1, time: -1}
+func newFieldPlan(names []string, sig *inference.Signature, f Fields) *fieldPlan {
+	p := &fieldPlan{sig: sig, pos: sig.Positions(names), names: f, id: -1, entity: -1, time: -1}
 	for i, n := range names {
-		switch n {
-		case "event_id":
+		if n == f.EventID {
 			p.id = i
-		case "entity_id":
+		}
+		if n == f.EntityID {
 			p.entity = i
-		case "event_time":
+		}
+		if n == f.EventTime {
 			p.time = i
 		}
 	}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sluice-ml/sluice/inference"
@@ -14,7 +15,8 @@ const inferAttempts = 3
 // retried with backoff, then split in halves until the rows that fail are
 // isolated; those are dead-lettered with class inference.
 func (w *Worker) infer(ctx context.Context) error {
-	var rows, out []float32
+	var rows []*inference.Row
+	var out []float32
 	for batch := range w.batchOut {
 		start := time.Now()
 		groups := w.route(batch)
@@ -45,19 +47,27 @@ func (w *Worker) infer(ctx context.Context) error {
 }
 
 // scoreBatch fills ev.scores for every event it can score.
-func (w *Worker) scoreBatch(ctx context.Context, m *inference.Model, batch []*event, rows, out *[]float32) {
+func (w *Worker) scoreBatch(ctx context.Context, m *inference.Model, batch []*event, rows *[]*inference.Row, out *[]float32) {
 	sig := m.Signature()
-	width, outWidth := sig.Width(), m.OutWidth()
-	*rows = grow(*rows, len(batch)*width)
-	for i, ev := range batch {
+	outWidth := m.OutWidth()
+	failed := false
+	for _, ev := range batch {
 		if ev.sig != sig { // the model was swapped since the row was mapped
 			if class := w.mapRow(ev, sig); class != "" {
-				ev.dlqClass = class
+				ev.dlqClass, failed = class, true
 			}
 		}
-		copy((*rows)[i*width:(i+1)*width], ev.row)
 	}
-	*out = grow(*out, len(batch)*outWidth)
+	if failed { // score the others
+		batch = slices.DeleteFunc(slices.Clone(batch), func(ev *event) bool { return ev.dlqClass != "" })
+		if len(batch) == 0 {
+			return
+		}
+	}
+	*rows = (*rows)[:0]
+	for _, ev := range batch {
+		*rows = append(*rows, &ev.row)
+	}
 	var err error
 	backoff := newBackoff(20*time.Millisecond, 500*time.Millisecond)
 	for attempt := 0; attempt < inferAttempts; attempt++ {
@@ -67,7 +77,7 @@ func (w *Worker) scoreBatch(ctx context.Context, m *inference.Model, batch []*ev
 				break
 			}
 		}
-		if _, err = m.Infer(ctx, *rows, len(batch), *out); err == nil {
+		if *out, err = m.InferRows(ctx, *rows, *out); err == nil {
 			break
 		}
 	}
@@ -147,9 +157,3 @@ func (w *Worker) route(batch []*event) []routed {
 	return groups
 }
 
-func grow(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
-}

@@ -12,11 +12,14 @@ import (
 // ErrNotServing is returned by Predict when the worker is not running.
 var ErrNotServing = errors.New("pipeline: worker is not serving")
 
-// Output is the model's answer for one record of a synchronous request.
+// Output is the model's answer for one record of a synchronous request:
+// what its prediction on the output topic would carry.
 type Output struct {
 	Scores  []float32
-	Class   string // "" for a score output
+	Classes []string // the names of Scores; nil when the model does not classify
+	Class   string   // "" when the model does not classify
 	Score   float32
+	Named   []inference.NamedOutput // outputs carried by name (vectors)
 	Model   string
 	Version string
 }
@@ -46,8 +49,11 @@ func (w *Worker) Predict(ctx context.Context, recs []map[string]any) ([]Output, 
 	release()
 	for i, rec := range recs {
 		ev := &event{fetched: time.Now(), reply: reply}
-		ev.setRecord(rec)
-		if class := w.mapRow(ev, sig); class != "" {
+		class := ev.setRecord(rec, w.cfg.Fields)
+		if class == "" {
+			class = w.mapRow(ev, sig)
+		}
+		if class != "" {
 			return nil, &RecordError{Index: i, Err: ev.dlqErr}
 		}
 		evs[i] = ev
@@ -80,8 +86,10 @@ func (w *Worker) Predict(ctx context.Context, recs []map[string]any) ([]Output, 
 		if ev.dlqClass != "" {
 			return nil, &RecordError{Index: i, Err: ev.dlqErr}
 		}
-		r := ev.model.Signature().ReadOutput(ev.scores)
-		out[i] = Output{Scores: ev.scores, Class: r.Class, Score: r.Score, Model: ev.model.Name(), Version: ev.model.Version()}
+		m := ev.model
+		r := m.ReadOutput(ev.scores)
+		out[i] = Output{Scores: r.Scores, Classes: m.Classes(), Class: r.Class, Score: r.Score,
+			Named: m.AppendNamed(nil, ev.scores), Model: m.Name(), Version: m.Version()}
 	}
 	return out, nil
 }

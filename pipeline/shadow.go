@@ -55,18 +55,20 @@ func (w *Worker) shadow(ctx context.Context, batch []*event) {
 	}
 	defer release()
 	sig := m.Signature()
-	rows := make([]float32, len(picked)*sig.Width())
+	rows := make([]inference.Row, len(picked))
+	ptrs := make([]*inference.Row, 0, len(picked))
 	kept := picked[:0]
-	for _, ev := range picked {
-		if sig.MapRow(ev.record(), rows[len(kept)*sig.Width():(len(kept)+1)*sig.Width()]) == nil {
+	for i, ev := range picked {
+		if sig.MapRecordInto(ev.record(), &rows[i]) == nil {
 			kept = append(kept, ev)
+			ptrs = append(ptrs, &rows[i])
 		}
 	}
 	if len(kept) == 0 {
 		return
 	}
-	out := make([]float32, len(kept)*m.OutWidth())
-	if _, err := m.Infer(ctx, rows[:len(kept)*sig.Width()], len(kept), out); err != nil {
+	out, err := m.InferRows(ctx, ptrs, nil)
+	if err != nil {
 		w.deps.Metrics.shadowErrors.Inc()
 		return
 	}
@@ -80,7 +82,7 @@ func (w *Worker) shadow(ctx context.Context, batch []*event) {
 // shadow agreed with production.
 func (w *Worker) shadowMessage(ev *event, prod inference.Result, id int32) kafka.Message {
 	sr := ev.shadow
-	r := sr.model.Signature().ReadOutput(sr.scores)
+	r := sr.model.ReadOutput(sr.scores)
 	agree := "no"
 	if r.Class == prod.Class {
 		agree = "yes"
@@ -88,7 +90,8 @@ func (w *Worker) shadowMessage(ev *event, prod inference.Result, id int32) kafka
 	w.deps.Metrics.shadowAgreement.WithLabelValues(agree).Inc()
 	var p schemas.Prediction
 	w.fillPrediction(&p, ev)
-	p.ModelVersion, p.Scores, p.PredictedClass, p.Score = sr.model.Version(), sr.scores, r.Class, r.Score
-	p.Classes = sr.model.Signature().Output.Classes
+	p.ModelVersion, p.Scores, p.PredictedClass, p.Score = sr.model.Version(), r.Scores, r.Class, r.Score
+	p.Classes = sr.model.Classes()
+	p.Outputs = namedOutputs(nil, sr.model, sr.scores)
 	return kafka.Message{Topic: w.cfg.ShadowTopic, Key: ev.msg.Key, Value: schemas.AppendPrediction(nil, id, &p)}
 }

@@ -93,40 +93,40 @@ func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff, pla
 	sig := m.Signature()
 	p := plans[id]
 	if p == nil || p.sig != sig {
-		p = newFieldPlan(fields.Names, sig)
+		p = newFieldPlan(fields.Names, sig, w.cfg.Fields)
 		plans[id] = p
 	}
-	ev.setFields(fields, p)
+	if class := ev.setFields(fields, p); class != "" {
+		return class
+	}
 	return w.mapFields(ev, sig, p.pos)
 }
 
 // mapFields maps a decoded record's fields with the positions of sig's
 // inputs in its schema.
 func (w *Worker) mapFields(ev *event, sig *inference.Signature, pos []int) string {
-	return w.mapWith(ev, sig, func(row []float32) error { return sig.MapFields(ev.fields.Values, pos, row) })
+	ev.sig = sig
+	return mapClass(ev, sig.MapFieldsInto(ev.fields.Values, pos, &ev.row))
 }
 
 // mapRow maps ev's record as a map (a synchronous request's, or a record
 // mapped again because the model was swapped since).
 func (w *Worker) mapRow(ev *event, sig *inference.Signature) string {
-	return w.mapWith(ev, sig, func(row []float32) error { return sig.MapRow(ev.record(), row) })
+	ev.sig = sig
+	return mapClass(ev, sig.MapRecordInto(ev.record(), &ev.row))
 }
 
-func (w *Worker) mapWith(ev *event, sig *inference.Signature, mapTo func([]float32) error) string {
-	if cap(ev.row) < sig.Width() {
-		ev.row = make([]float32, sig.Width())
+// mapClass keeps a mapping error on ev and returns its dead-letter class.
+func mapClass(ev *event, err error) string {
+	if err == nil {
+		return ""
 	}
-	ev.row = ev.row[:sig.Width()]
-	ev.sig = sig
-	if err := mapTo(ev.row); err != nil {
-		ev.dlqErr = err
-		var me *inference.MapError
-		if errors.As(err, &me) {
-			return me.Class
-		}
-		return "decode"
+	ev.dlqErr = err
+	var me *inference.MapError
+	if errors.As(err, &me) {
+		return me.Class
 	}
-	return ""
+	return "decode"
 }
 
 // deadLetter enqueues ev's original message on the DLQ topic; its offset is

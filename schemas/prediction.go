@@ -20,6 +20,14 @@ type Prediction struct {
 	EventTime               time.Time
 	QueuedUS, InferenceUS   int64
 	BatchSize               int32
+	Outputs                 []NamedOutput // the outputs map, in this order
+}
+
+// NamedOutput is one entry of a Prediction's outputs map: an output
+// carried under its tensor's name.
+type NamedOutput struct {
+	Name   string
+	Values []float32
 }
 
 // AppendPrediction appends p, Confluent-framed with schema id, to dst in
@@ -34,13 +42,7 @@ func AppendPrediction(dst []byte, id int32, p *Prediction) []byte {
 	dst = appendString(dst, p.EntityID)
 	dst = appendString(dst, p.ModelName)
 	dst = appendString(dst, p.ModelVersion)
-	if len(p.Scores) > 0 {
-		dst = binary.AppendVarint(dst, int64(len(p.Scores)))
-		for _, s := range p.Scores {
-			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(s))
-		}
-	}
-	dst = append(dst, 0) // end of the scores array
+	dst = appendFloats(dst, p.Scores)
 	if len(p.Classes) > 0 {
 		dst = binary.AppendVarint(dst, int64(len(p.Classes)))
 		for _, c := range p.Classes {
@@ -62,7 +64,25 @@ func AppendPrediction(dst []byte, id int32, p *Prediction) []byte {
 	dst = binary.AppendVarint(dst, p.QueuedUS)
 	dst = binary.AppendVarint(dst, p.InferenceUS)
 	dst = binary.AppendVarint(dst, int64(p.BatchSize))
-	return dst
+	if len(p.Outputs) > 0 {
+		dst = binary.AppendVarint(dst, int64(len(p.Outputs)))
+		for _, o := range p.Outputs {
+			dst = appendString(dst, o.Name)
+			dst = appendFloats(dst, o.Values)
+		}
+	}
+	return append(dst, 0) // end of the outputs map
+}
+
+// appendFloats appends an Avro array of floats.
+func appendFloats(dst []byte, fs []float32) []byte {
+	if len(fs) > 0 {
+		dst = binary.AppendVarint(dst, int64(len(fs)))
+		for _, f := range fs {
+			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(f))
+		}
+	}
+	return append(dst, 0) // end of the array
 }
 
 // appendString appends an Avro string: its zigzag length, then its bytes.

@@ -24,7 +24,8 @@ import (
 //	string, bytes                 string, []byte
 //	enum                          string (the symbol)
 //	fixed                         []byte
-//	array, map                    []any, map[string]any
+//	array of float, of double     []float32, []float64
+//	other arrays, map             []any, map[string]any
 //	record                        map[string]any
 //	["null", X] or [X, "null"]    nil or the value of X (unwrapped)
 //	other unions                  map[string]any{branch name: value}

@@ -29,6 +29,9 @@ func derive(n *node, state map[*node]int) {
 		n.minSize = 1 // the terminating zero count
 		n.risky = true
 		n.norm = n.norm || n.items.norm
+		if n.kind == kArray && (n.items.kind == kFloat || n.items.kind == kDouble) {
+			n.norm = true // read as []float32 or []float64
+		}
 	case kRecord:
 		size := 0
 		for _, f := range n.fields {

@@ -12,7 +12,7 @@ func TestEmbeddedSchemas(t *testing.T) {
 		fields               int
 	}{
 		{"transaction", TransactionSchema(), "sluice.demo.CardTransaction", 26},
-		{"prediction", PredictionSchema(), "sluice.Prediction", 15},
+		{"prediction", PredictionSchema(), "sluice.Prediction", 16},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

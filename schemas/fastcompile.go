@@ -9,10 +9,11 @@ package schemas
 //	enum, fixed (not decimal)
 //	["null", X] or [X, "null"] of the above, or of an array of them
 //	arrays of the above, or of nullable unions of them
+//	maps of the above (and of arrays and maps of them)
 //
 // and returns what the goavro path returns after normalize. Anything else
-// (nested records, maps, other unions, decimals, validated strings) keeps
-// the goavro path. A fastDecoder is immutable and safe for concurrent use.
+// (nested records, arrays of arrays or maps, other unions, decimals,
+// validated strings) keeps the goavro path. A fastDecoder is immutable and safe for concurrent use.
 type fastDecoder struct {
 	fields []fastField
 	// guarded is set when the goavro path would run guardBody first (the
@@ -46,6 +47,7 @@ const (
 	opTimeMicros
 	opNullable // elem, or nil when the branch index is nullIndex
 	opArray    // elem items; least is the fewest bytes one item takes
+	opMap      // string keys and elem values; least as opArray, key included
 )
 
 // fastOp is one instruction: how to read one value.
@@ -53,9 +55,9 @@ type fastOp struct {
 	code      opcode
 	nullIndex int64   // opNullable: the branch index of null (0 or 1)
 	size      int     // opFixed: bytes
-	least     int64   // opArray: items' minSize, as the guard uses it
+	least     int64   // opArray, opMap: an item's minSize, as the guard uses it
 	symbols   []any   // opEnum: the symbols, boxed once (no allocation per value)
-	elem      *fastOp // opNullable, opArray
+	elem      *fastOp // opNullable, opArray, opMap
 }
 
 // compileFast returns the fast decoder of a record schema, or nil when the
@@ -97,6 +99,15 @@ func compileOp(n *node, array, union bool) *fastOp {
 			return nil
 		}
 		return &fastOp{code: opArray, least: int64(n.items.minSize), elem: elem}
+	case kMap:
+		if !array {
+			return nil
+		}
+		elem := compileOp(n.items, true, union)
+		if elem == nil {
+			return nil
+		}
+		return &fastOp{code: opMap, least: int64(n.items.minSize) + 1, elem: elem}
 	case kEnum:
 		symbols := make([]any, len(n.symbols))
 		for i, s := range n.symbols {
@@ -110,7 +121,7 @@ func compileOp(n *node, array, union bool) *fastOp {
 		return &fastOp{code: opFixed, size: n.size}
 	}
 	if n.kind > kString {
-		return nil // records and maps
+		return nil // records
 	}
 	code, ok := primitiveOp(n.kind, n.logical)
 	if !ok {

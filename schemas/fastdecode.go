@@ -97,6 +97,8 @@ func (r *fastReader) value(op *fastOp) (any, error) {
 		return r.take(int64(op.size))
 	case opArray:
 		return r.array(op)
+	case opMap:
+		return r.mapValue(op)
 	case opNull:
 		return nil, nil
 	case opTimestampMicros:
@@ -117,26 +119,27 @@ func (r *fastReader) value(op *fastOp) (any, error) {
 }
 
 // array reads the blocks of an array, as goavro does: sized by the first
-// block's count, never nil.
+// block's count, never nil. An array of floats or doubles reads into a
+// []float32 or []float64 (see numbers).
 func (r *fastReader) array(op *fastOp) (any, error) {
 	count, err := r.blockCount(op.least)
 	if err != nil {
 		return nil, err
 	}
+	switch op.elem.code {
+	case opFloat:
+		return readNumbers(r, count, op.least, r.floats)
+	case opDouble:
+		return readNumbers(r, count, op.least, r.doubles)
+	}
 	items := make([]any, 0, count)
 	for count != 0 {
-		switch op.elem.code {
-		case opFloat, opDouble:
-			// blockCount checked that the bytes left hold count items.
-			items = r.floats(items, op.elem.code, int(count))
-		default:
-			for range count {
-				v, err := r.value(op.elem)
-				if err != nil {
-					return nil, fmt.Errorf("array item %d: %w", len(items), err)
-				}
-				items = append(items, v)
+		for range count {
+			v, err := r.value(op.elem)
+			if err != nil {
+				return nil, fmt.Errorf("array item %d: %w", len(items), err)
 			}
+			items = append(items, v)
 		}
 		if count, err = r.blockCount(op.least); err != nil {
 			return nil, err
@@ -145,17 +148,65 @@ func (r *fastReader) array(op *fastOp) (any, error) {
 	return items, nil
 }
 
-// floats appends n float or double items, which the bytes left must hold:
-// embeddings and other feature vectors, read without a call per item.
-func (r *fastReader) floats(items []any, code opcode, n int) []any {
-	if code == opFloat {
-		b := r.buf[r.pos : r.pos+4*n]
-		for i := 0; i < len(b); i += 4 {
-			items = append(items, math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
-		}
-		r.pos += len(b)
-		return items
+// mapValue reads the blocks of a map, as goavro does: a key given twice
+// is an error; never nil.
+func (r *fastReader) mapValue(op *fastOp) (any, error) {
+	count, err := r.blockCount(op.least)
+	if err != nil {
+		return nil, err
 	}
+	m := make(map[string]any, count)
+	for count != 0 {
+		for range count {
+			k, err := r.sized()
+			if err != nil {
+				return nil, fmt.Errorf("map key: %w", err)
+			}
+			v, err := r.value(op.elem)
+			if err != nil {
+				return nil, fmt.Errorf("map value %q: %w", k, err)
+			}
+			if _, dup := m[string(k)]; dup {
+				return nil, fmt.Errorf("duplicate map key %q", k)
+			}
+			m[string(k)] = v
+		}
+		if count, err = r.blockCount(op.least); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// readNumbers reads the blocks of an array of numbers, the first of count
+// items, with one allocation for the array (per block that outgrows it),
+// none per item.
+func readNumbers[T float32 | float64](r *fastReader, count, least int64, read func([]T, int) []T) ([]T, error) {
+	items := make([]T, 0, count)
+	var err error
+	for count != 0 {
+		// blockCount checked that the bytes left hold count items.
+		items = read(items, int(count))
+		if count, err = r.blockCount(least); err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
+}
+
+// floats appends n floats, which the bytes left must hold: embeddings and
+// other feature vectors, read without a call per item.
+func (r *fastReader) floats(items []float32, n int) []float32 {
+	b := r.buf[r.pos : r.pos+4*n]
+	for i := 0; i < len(b); i += 4 {
+		items = append(items, math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
+	}
+	r.pos += len(b)
+	return items
+}
+
+// doubles appends n doubles, which the bytes left must hold.
+func (r *fastReader) doubles(items []float64, n int) []float64 {
 	b := r.buf[r.pos : r.pos+8*n]
 	for i := 0; i < len(b); i += 8 {
 		items = append(items, math.Float64frombits(binary.LittleEndian.Uint64(b[i:])))

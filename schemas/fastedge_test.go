@@ -35,13 +35,15 @@ func txParts() [][]byte {
 	return append(p, []byte{1}, str("web"), append(zigzag(1), dbl(52000)...))
 }
 
-// predParts is a prediction body in parts (scores and classes at 4 and 5).
+// predParts is a prediction body in parts (scores and classes at 4 and 5,
+// the outputs map at 15).
 func predParts() [][]byte {
 	return [][]byte{str("e"), str("c"), str("m"), str("v"),
 		bytes.Join([][]byte{zigzag(2), flt(0.25), flt(0.75), {0}}, nil),
 		bytes.Join([][]byte{zigzag(2), str("legit"), str("fraud"), {0}}, nil),
 		append(zigzag(1), str("fraud")...), flt(0.75), str("features"), zigzag(3), zigzag(99),
-		zigzag(-5), zigzag(10), zigzag(20), zigzag(256)}
+		zigzag(-5), zigzag(10), zigzag(20), zigzag(256),
+		bytes.Join([][]byte{zigzag(1), str("emb"), zigzag(2), flt(1), flt(2), {0}, {0}}, nil)}
 }
 
 // with returns parts joined, part i replaced by b.
@@ -91,6 +93,13 @@ func TestFastDecodeEdgeBodies(t *testing.T) {
 		{"block count over the limit", PredictionSchema(), with(pred, 4, zigzag(1<<40)), false},
 		{"min int64 block count", PredictionSchema(), with(pred, 4, zigzag(math.MinInt64)), false},
 		{"union index 5", PredictionSchema(), with(pred, 6, zigzag(5)), false},
+		{"empty outputs map", PredictionSchema(), with(pred, 15, []byte{0}), true},
+		{"repeated output key", PredictionSchema(), with(pred, 15,
+			bytes.Join([][]byte{zigzag(2), str("a"), {0}, str("a"), zigzag(1), flt(7), {0}, {0}}, nil)), false},
+		{"negative map block count", PredictionSchema(), with(pred, 15,
+			bytes.Join([][]byte{zigzag(-1), zigzag(10), str("a"), zigzag(1), flt(7), {0}, {0}}, nil)), true},
+		{"map block count past the bytes left", PredictionSchema(), with(pred, 15, append(zigzag(5), str("a")...)), false},
+		{"map key past the end", PredictionSchema(), with(pred, 15, append(zigzag(1), zigzag(50)...)), false},
 		{"1000 nulls", arrays, bytes.Join([][]byte{zigzag(1000), {0}, {1, 2}}, nil), true},
 		{"nulls past the budget", arrays, bytes.Join([][]byte{zigzag(70000), {0}, {1, 2}}, nil), false},
 		{"nulls in blocks past the budget", arrays, bytes.Join([][]byte{zigzag(60000), zigzag(10000), {0}, {1, 2}}, nil), false},

@@ -53,6 +53,13 @@ func randomValue(r *rand.Rand, n *node) any {
 			items[i] = randomValue(r, n.items)
 		}
 		return items
+	case kMap:
+		size := pick(r, 0, 1, 3, r.IntN(20))
+		m := make(map[string]any, size)
+		for range size {
+			m[string(randomBytes(r))] = randomValue(r, n.items)
+		}
+		return m
 	case kRecord:
 		rec := make(map[string]any, len(n.fields))
 		for _, f := range n.fields {

@@ -2,9 +2,11 @@ package schemas
 
 // normalize rewrites, in place, what goavro decoded for n so that callers
 // read plain values: a union of null and one other type becomes the value or
-// nil instead of goavro's map[string]any{"double": v}. Unions of more than
-// one non-null type keep goavro's single-key map (the key names the branch),
-// with their contents normalised. It allocates nothing.
+// nil instead of goavro's map[string]any{"double": v}, and an array of
+// floats or doubles a []float32 or []float64 instead of a []any. Unions of
+// more than one non-null type keep goavro's single-key map (the key names
+// the branch), with their contents normalised. It allocates only the
+// arrays of numbers.
 func normalize(v any, n *node) any {
 	if !n.norm || v == nil {
 		return v
@@ -39,10 +41,18 @@ func normalize(v any, n *node) any {
 		}
 		return m
 	case kArray:
-		if s, ok := v.([]any); ok {
-			for i := range s {
-				s[i] = normalize(s[i], n.items)
-			}
+		s, ok := v.([]any)
+		if !ok {
+			return v
+		}
+		switch n.items.kind {
+		case kFloat:
+			return numbers[float32](s)
+		case kDouble:
+			return numbers[float64](s)
+		}
+		for i := range s {
+			s[i] = normalize(s[i], n.items)
 		}
 		return v
 	case kMap:
@@ -96,4 +106,13 @@ var primitiveNames = [...]string{
 var goavroLogical = map[string]struct{}{
 	"long.timestamp-millis": {}, "long.timestamp-micros": {}, "int.time-millis": {},
 	"long.time-micros": {}, "int.date": {}, "bytes.decimal": {},
+}
+
+// numbers copies goavro's array of floats or doubles into a typed slice.
+func numbers[T float32 | float64](s []any) []T {
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[i], _ = v.(T)
+	}
+	return out
 }

@@ -30,6 +30,10 @@ func TestAppendPredictionReadsBackWithGoavro(t *testing.T) {
 			EventTime: time.UnixMilli(0).UTC(), QueuedUS: -1, InferenceUS: 0, BatchSize: 1,
 		}},
 		{"empty", Prediction{EventTime: time.UnixMilli(0).UTC()}},
+		{"named outputs", Prediction{
+			EventID: "e-3", ModelName: "m", ModelVersion: "2", EventTime: time.UnixMilli(5).UTC(), BatchSize: 1,
+			Outputs: []NamedOutput{{Name: "embedding", Values: []float32{1, -2.5, 3}}, {Name: "empty", Values: nil}, {Name: "second score", Values: []float32{0.5}}},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +61,14 @@ func TestAppendPredictionReadsBackWithGoavro(t *testing.T) {
 			for _, c := range tt.p.Classes {
 				classes = append(classes, c)
 			}
+			outputs := map[string]any{}
+			for _, o := range tt.p.Outputs {
+				vals := []any{}
+				for _, v := range o.Values {
+					vals = append(vals, v)
+				}
+				outputs[o.Name] = vals
+			}
 			var predicted any
 			if tt.p.PredictedClass != "" {
 				predicted = map[string]any{"string": tt.p.PredictedClass}
@@ -67,7 +79,7 @@ func TestAppendPredictionReadsBackWithGoavro(t *testing.T) {
 				"predicted_class": predicted, "score": tt.p.Score, "source_topic": tt.p.SourceTopic,
 				"source_partition": tt.p.SourcePartition, "source_offset": tt.p.SourceOffset,
 				"event_time": tt.p.EventTime, "queued_us": tt.p.QueuedUS, "inference_us": tt.p.InferenceUS,
-				"batch_size": tt.p.BatchSize,
+				"batch_size": tt.p.BatchSize, "outputs": outputs,
 			}
 			for k, w := range want {
 				g := got[k]

@@ -67,7 +67,7 @@ func TestInferMatchesTheKafkaPath(t *testing.T) {
 	recs := env.Publish(200, 21)
 	preds := env.Read(testworker.Predictions, len(recs), 60*time.Second, 200*time.Millisecond)
 	type kafkaOut struct {
-		scores []any
+		scores []float32
 		class  string
 	}
 	byID := map[string]kafkaOut{}
@@ -76,7 +76,7 @@ func TestInferMatchesTheKafkaPath(t *testing.T) {
 		if u, ok := p.Rec["predicted_class"].(map[string]any); ok {
 			class, _ = u["string"].(string)
 		}
-		byID[p.Rec["event_id"].(string)] = kafkaOut{p.Rec["scores"].([]any), class}
+		byID[p.Rec["event_id"].(string)] = kafkaOut{p.Rec["scores"].([]float32), class}
 	}
 
 	var md metadata
@@ -110,7 +110,7 @@ func TestInferMatchesTheKafkaPath(t *testing.T) {
 			t.Fatalf("record %d has no prediction on the topic", i)
 		}
 		for j := range 2 {
-			if got[i*2+j] != want.scores[j].(float32) {
+			if got[i*2+j] != want.scores[j] {
 				t.Fatalf("row %d probability %d: OIP %v, Kafka path %v", i, j, got[i*2+j], want.scores[j])
 			}
 		}

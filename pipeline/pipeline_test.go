@@ -53,12 +53,12 @@ func TestEveryEventPredictedOnceInKeyOrder(t *testing.T) {
 		if !ok {
 			t.Fatalf("prediction for unknown event %s", id)
 		}
-		scores := p.rec["scores"].([]any)
+		scores := p.rec["scores"].([]float32)
 		if len(scores) != len(w) {
 			t.Fatalf("event %s: %d scores, want %d", id, len(scores), len(w))
 		}
 		for j := range w {
-			if d := math.Abs(float64(scores[j].(float32) - w[j])); d > 1e-5 {
+			if d := math.Abs(float64(scores[j] - w[j])); d > 1e-5 {
 				t.Fatalf("event %s score %d = %v, Go forward pass %v", id, j, scores[j], w[j])
 			}
 		}

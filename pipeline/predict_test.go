@@ -16,9 +16,9 @@ func TestPredictMatchesTheKafkaPath(t *testing.T) {
 	waitReady(t, w)
 	recs := e.publish(300, 21)
 	preds := e.read("predictions", len(recs), 60*time.Second, 200*time.Millisecond)
-	byID := map[string][]any{}
+	byID := map[string][]float32{}
 	for _, p := range preds {
-		byID[p.rec["event_id"].(string)] = p.rec["scores"].([]any)
+		byID[p.rec["event_id"].(string)] = p.rec["scores"].([]float32)
 	}
 	outs, err := w.w.Predict(t.Context(), recs)
 	if err != nil {
@@ -33,7 +33,7 @@ func TestPredictMatchesTheKafkaPath(t *testing.T) {
 			t.Fatalf("record %d: %d scores, Kafka path has %d", i, len(outs[i].Scores), len(want))
 		}
 		for j := range want {
-			if outs[i].Scores[j] != want[j].(float32) {
+			if outs[i].Scores[j] != want[j] {
 				t.Fatalf("record %d score %d: Predict %v, Kafka path %v", i, j, outs[i].Scores[j], want[j])
 			}
 		}

@@ -156,4 +156,3 @@ func (w *Worker) route(batch []*event) []routed {
 	}
 	return groups
 }
-

@@ -43,7 +43,13 @@ func (e *Env) Publish(n int, seed int64, opts ...demo.Option) []map[string]any {
 // PublishRaw writes msgs to the features topic with acks=all.
 func (e *Env) PublishRaw(msgs ...kafka.Message) {
 	e.t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(e.Kafka.Addr), Topic: Features, Balancer: &kafka.Murmur2Balancer{},
+	e.PublishTo(Features, msgs...)
+}
+
+// PublishTo writes msgs to topic with acks=all.
+func (e *Env) PublishTo(topic string, msgs ...kafka.Message) {
+	e.t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(e.Kafka.Addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000}
 	defer w.Close()
 	if err := w.WriteMessages(testkit.Context(e.t, 30*time.Second), msgs...); err != nil {

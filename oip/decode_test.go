@@ -30,10 +30,10 @@ func arraySig(t *testing.T) *inference.Signature {
 }
 
 func TestMetadataOfArraysAndScores(t *testing.T) {
-	md := metadata("m", "4", arraySig(t))
+	md := (&served{name: "m", version: "4", sig: arraySig(t)}).metadata()
 	want := []tensorMeta{
 		{Name: "emb", Datatype: "FP32", Shape: []int64{-1, 3}},
-		{Name: "n", Datatype: "FP64", Shape: []int64{-1}},
+		{Name: "n", Datatype: "FP32", Shape: []int64{-1}}, // the tensor's type, whatever the Avro field's
 		{Name: "ok", Datatype: "BOOL", Shape: []int64{-1}},
 	}
 	if !reflect.DeepEqual(md.Inputs, want) {
@@ -104,5 +104,91 @@ func TestRecords(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// multiSig has two inputs of other types than float32, one filled from an
+// array field, a label and a vector output.
+func multiSig(t *testing.T) *inference.Signature {
+	t.Helper()
+	sig, err := inference.ParseSignature([]byte(`
+inputs:
+  - tensor: ids
+    dtype: int64
+    shape: [N, 3]
+    field: tokens
+  - tensor: words
+    dtype: string
+    shape: [N, 2]
+    columns: [{field: city, kind: string}, {field: color, kind: string}]
+  - tensor: x
+    dtype: float64
+    columns: [{field: amount, kind: numeric}, {field: vip, kind: boolean}]
+outputs:
+  - {tensor: label, kind: label, classes: [no, yes]}
+  - {tensor: emb, kind: vector, shape: [N, 2]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
+}
+
+// Every input of a multi-input signature is described, with the datatype
+// of its tensor, and accepted.
+func TestMetadataAndRecordsOfSeveralInputs(t *testing.T) {
+	sig := multiSig(t)
+	m := &served{name: "m", version: "1", sig: sig, classes: []string{"no", "yes"},
+		named: []inference.NamedOutput{{Name: "emb", Values: make([]float32, 2)}}}
+	md := m.metadata()
+	want := []tensorMeta{
+		{Name: "tokens", Datatype: "INT64", Shape: []int64{-1, 3}},
+		{Name: "city", Datatype: "BYTES", Shape: []int64{-1}},
+		{Name: "color", Datatype: "BYTES", Shape: []int64{-1}},
+		{Name: "amount", Datatype: "FP64", Shape: []int64{-1}},
+		{Name: "vip", Datatype: "BOOL", Shape: []int64{-1}},
+	}
+	if !reflect.DeepEqual(md.Inputs, want) {
+		t.Fatalf("inputs %+v, want %+v", md.Inputs, want)
+	}
+	wantOut := []tensorMeta{
+		{Name: "predicted_class", Datatype: "BYTES", Shape: []int64{-1}},
+		{Name: "emb", Datatype: "FP32", Shape: []int64{-1, 2}},
+	}
+	if !reflect.DeepEqual(md.Outputs, wantOut) {
+		t.Fatalf("outputs %+v, want %+v", md.Outputs, wantOut)
+	}
+	in := func(name, dt string, shape []int64, data string) inputTensor {
+		return inputTensor{Name: name, Datatype: dt, Shape: shape, Data: json.RawMessage(data)}
+	}
+	recs, err := records(sig, []inputTensor{
+		in("tokens", "INT64", []int64{2, 3}, `[[1,2,3],[4,5,6]]`),
+		in("city", "BYTES", []int64{2}, `["oslo","rome"]`),
+		in("color", "BYTES", []int64{2, 1}, `[["red"],["blue"]]`),
+		in("amount", "FP32", []int64{2}, `[1.5,2.5]`),
+		in("vip", "BOOL", []int64{2}, `[true,false]`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rec := range recs {
+		var r inference.Row
+		if err := sig.MapRecordInto(rec, &r); err != nil {
+			t.Fatalf("record %d does not map: %v", i, err)
+		}
+	}
+	if recs[1]["city"] != "rome" || !reflect.DeepEqual(recs[1]["tokens"], []float64{4, 5, 6}) {
+		t.Fatalf("records %v", recs)
+	}
+	// A shape error names the input that is off, not the ones that agree.
+	_, err = records(sig, []inputTensor{
+		in("tokens", "INT64", []int64{2, 3}, `[[1,2,3],[4,5,6]]`),
+		in("city", "BYTES", []int64{3}, `["oslo","rome","lima"]`),
+		in("color", "BYTES", []int64{2}, `["red","blue"]`),
+		in("amount", "FP32", []int64{2}, `[1.5,2.5]`),
+		in("vip", "BOOL", []int64{2}, `[true,false]`),
+	})
+	if err == nil || !strings.HasPrefix(err.Error(), `input "city" has 3 rows; inputs "tokens", "color", "amount", "vip" have 2 rows`) {
+		t.Fatalf("error %v, want it to blame city", err)
 	}
 }

@@ -23,7 +23,8 @@ func TestMetadataAndHealth(t *testing.T) {
 	if len(md.Inputs) != len(env.Sig.Input.Columns) {
 		t.Fatalf("%d inputs, the signature has %d columns", len(md.Inputs), len(env.Sig.Input.Columns))
 	}
-	want := map[string]string{"amount": "FP64", "card_present": "BOOL", "channel": "BYTES", "customer_income": "FP64"}
+	// Numbers are advertised as the model tensor takes them: the demo's is float32.
+	want := map[string]string{"amount": "FP32", "card_present": "BOOL", "channel": "BYTES", "customer_income": "FP32"}
 	for _, in := range md.Inputs {
 		if dt, ok := want[in.Name]; ok {
 			if in.Datatype != dt || len(in.Shape) != 1 || in.Shape[0] != -1 {

@@ -68,7 +68,7 @@ func TestInferErrors(t *testing.T) {
 		{"missing input", "/v2/models/fraud/infer", good(drop("merchant_risk")), 400, `missing input "merchant_risk"`},
 		{"wrong datatype", "/v2/models/fraud/infer", good(set("card_present", func(t *tensor) { t.Datatype = "FP32" })), 400, `input "card_present": datatype "FP32", want BOOL`},
 		{"wrong shape", "/v2/models/fraud/infer", good(set("amount", func(t *tensor) { t.Shape = []int{1, 3} })), 400, `input "amount": shape [1 3]`},
-		{"rows disagree", "/v2/models/fraud/infer", good(set("amount", func(t *tensor) { t.Shape = []int{2}; t.Data = t.Data[:2] })), 400, "share the batch dimension"},
+		{"rows disagree", "/v2/models/fraud/infer", good(set("amount", func(t *tensor) { t.Shape = []int{2}; t.Data = t.Data[:2] })), 400, `input "amount" has 2 rows; inputs`},
 		{"data does not fill the shape", "/v2/models/fraud/infer", good(set("amount", func(t *tensor) { t.Data = t.Data[:2] })), 400, `input "amount": data has 2 elements`},
 		{"string for a number", "/v2/models/fraud/infer", good(set("amount", func(t *tensor) { t.Data[1] = "12" })), 400, `input "amount", row 1: got a string, want a number`},
 		{"not finite as float32", "/v2/models/fraud/infer", good(set("amount", func(t *tensor) { t.Data[2] = 1e300 })), 400, `input "amount", row 2: non_finite`},

@@ -14,10 +14,11 @@ import (
 
 // infer answers POST /v2/models/{name}/infer.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
-	name, _, sig, ok := s.model(w, r)
-	if !ok {
+	m := s.model(w, r)
+	if m == nil {
 		return
 	}
+	name := m.name
 	if r.Header.Get("Inference-Header-Content-Length") != "" {
 		writeError(w, http.StatusBadRequest, "the binary tensor data extension is not supported: send the tensors as JSON")
 		return
@@ -26,18 +27,18 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("model %q is not ready: the worker has not joined its consumer group", name))
 		return
 	}
-	resp, err := s.run(w, r, sig)
+	resp, err := s.run(w, r, m)
 	if err != nil {
 		writeError(w, status(err), err.Error())
 		return
 	}
 	if resp.ModelName == "" {
-		resp.ModelName, resp.ModelVersion, _ = s.b.Serving()
+		resp.ModelName, resp.ModelVersion = m.name, m.version
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) run(w http.ResponseWriter, r *http.Request, sig *inference.Signature) (*inferResponse, error) {
+func (s *Server) run(w http.ResponseWriter, r *http.Request, m *served) (*inferResponse, error) {
 	var req inferRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes))
 	if err := dec.Decode(&req); err != nil {
@@ -47,18 +48,18 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sig *inference.Sign
 		}
 		return nil, badRequest("decoding the request: %v", err)
 	}
-	outputs := outputNames(sig)
+	outputs := m.outputNames()
 	if len(req.Outputs) > 0 {
 		want := make([]string, 0, len(req.Outputs))
 		for _, o := range req.Outputs {
-			if !slices.Contains(outputNames(sig), o.Name) {
-				return nil, badRequest("unknown output %q; the model's outputs are %v", o.Name, outputNames(sig))
+			if !slices.Contains(m.outputNames(), o.Name) {
+				return nil, badRequest("unknown output %q; the model's outputs are %v", o.Name, m.outputNames())
 			}
 			want = append(want, o.Name)
 		}
 		outputs = want
 	}
-	recs, err := records(sig, req.Inputs)
+	recs, err := records(m.sig, req.Inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sig *inference.Sign
 		resp.ModelName, resp.ModelVersion = outs[0].Model, outs[0].Version
 	}
 	for _, o := range outputs {
-		resp.Outputs = append(resp.Outputs, output(o, sig, outs))
+		resp.Outputs = append(resp.Outputs, output(o, m, outs))
 	}
 	return resp, nil
 }
@@ -92,14 +93,14 @@ func predictError(err error) error {
 }
 
 // output builds one output tensor from the scored rows.
-func output(name string, sig *inference.Signature, outs []pipeline.Output) outputTensor {
+func output(name string, m *served, outs []pipeline.Output) outputTensor {
 	n := len(outs)
 	switch name {
 	case outProbabilities:
-		c := len(sig.Output.Classes)
+		c := len(m.classes)
 		data := make([]float32, 0, n*c)
 		for _, o := range outs {
-			data = append(data, o.Scores[:c]...)
+			data = append(data, o.Scores...)
 		}
 		return outputTensor{Name: name, Shape: []int{n, c}, Datatype: typeFP32, Data: data}
 	case outPredictedClass:
@@ -108,11 +109,21 @@ func output(name string, sig *inference.Signature, outs []pipeline.Output) outpu
 			data[i] = o.Class
 		}
 		return outputTensor{Name: name, Shape: []int{n}, Datatype: typeBytes, Data: data}
-	default:
+	case outScore:
 		data := make([]float32, n)
 		for i, o := range outs {
 			data[i] = o.Score
 		}
 		return outputTensor{Name: name, Shape: []int{n}, Datatype: typeFP32, Data: data}
 	}
+	k := m.width(name)
+	data := make([]float32, 0, n*k)
+	for _, o := range outs {
+		for _, named := range o.Named {
+			if named.Name == name {
+				data = append(data, named.Values...)
+			}
+		}
+	}
+	return outputTensor{Name: name, Shape: []int{n, k}, Datatype: typeFP32, Data: data}
 }

@@ -17,7 +17,7 @@ import (
 // Implementations must be safe for concurrent use.
 type Backend interface {
 	Predict(ctx context.Context, recs []map[string]any) ([]pipeline.Output, error)
-	Serving() (name, version string, sig *inference.Signature)
+	Serving() *inference.Model // nil when none is loaded; only read, never run
 	Ready() bool
 }
 
@@ -105,35 +105,36 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 }
 
 // model resolves the {name} and optional {version} of r to the model now
-// serving, or answers 404 (or 503 when there is none) and returns ok false.
-func (s *Server) model(w http.ResponseWriter, r *http.Request) (name, version string, sig *inference.Signature, ok bool) {
-	name, version, sig = s.b.Serving()
-	if sig == nil {
+// serving, or answers 404 (or 503 when there is none) and returns nil.
+func (s *Server) model(w http.ResponseWriter, r *http.Request) *served {
+	m := servedModel(s.b.Serving())
+	if m == nil {
 		writeError(w, http.StatusServiceUnavailable, "no model is loaded")
-		return "", "", nil, false
+		return nil
 	}
-	if want := r.PathValue("name"); want != name {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown model %q: this server serves %q", want, name))
-		return "", "", nil, false
+	if want := r.PathValue("name"); want != m.name {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown model %q: this server serves %q", want, m.name))
+		return nil
 	}
-	if want := r.PathValue("version"); want != "" && want != version {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q has no version %q here: version %q is serving", name, want, version))
-		return "", "", nil, false
+	if want := r.PathValue("version"); want != "" && want != m.version {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q has no version %q here: version %q is serving", m.name, want, m.version))
+		return nil
 	}
-	return name, version, sig, true
+	return m
 }
 
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
-	if name, version, sig, ok := s.model(w, r); ok {
-		writeJSON(w, http.StatusOK, metadata(name, version, sig))
+	if m := s.model(w, r); m != nil {
+		writeJSON(w, http.StatusOK, m.metadata())
 	}
 }
 
 func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
-	name, _, _, ok := s.model(w, r)
-	if !ok {
+	m := s.model(w, r)
+	if m == nil {
 		return
 	}
+	name := m.name
 	if !s.b.Ready() {
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("model %q is not ready: the worker has not joined its consumer group", name))
 		return

@@ -12,7 +12,7 @@ const (
 
 // numericTypes are the datatypes a numeric or array column accepts.
 var numericTypes = map[string]bool{
-	"FP16": true, typeFP32: true, typeFP64: true,
+	"FP16": true, "BF16": true, typeFP32: true, typeFP64: true,
 	"INT8": true, "INT16": true, "INT32": true, "INT64": true,
 	"UINT8": true, "UINT16": true, "UINT32": true, "UINT64": true,
 }

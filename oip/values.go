@@ -2,6 +2,7 @@ package oip
 
 import (
 	"encoding/json"
+	"strconv"
 
 	"github.com/sluice-ml/sluice/inference"
 )
@@ -34,22 +35,16 @@ func flatten(t *inputTensor) ([]any, error) {
 	return out, nil
 }
 
-// fill sets in's field on every record from its flattened values. JSON null
-// is passed on as an absent value (the column imputes it, or the record is
+// fill sets f on every record from its flattened values. JSON null is
+// passed on as an absent value (the column imputes it, or the record is
 // refused naming the field).
-func fill(recs []map[string]any, in input, vals []any) error {
-	c := in.col
-	if c.Kind == inference.KindArray {
+func fill(recs []map[string]any, f field, vals []any) error {
+	if f.array() {
 		for r, rec := range recs {
-			row := make([]float64, c.Length)
-			for j := range row {
-				f, ok := vals[r*c.Length+j].(float64)
-				if !ok {
-					return badRequest("input %q, row %d, element %d: got %s, want a number", c.Field, r, j, jsonKind(vals[r*c.Length+j]))
-				}
-				row[j] = f
+			rec[f.name] = arrayRow(f, vals[r*f.width:(r+1)*f.width])
+			if err, ok := rec[f.name].(error); ok {
+				return badRequest("input %q, row %d, %v", f.name, r, err)
 			}
-			rec[c.Field] = row
 		}
 		return nil
 	}
@@ -57,18 +52,52 @@ func fill(recs []map[string]any, in input, vals []any) error {
 		ok := v == nil
 		switch v.(type) {
 		case float64:
-			ok = ok || c.Kind == inference.KindNumeric
+			ok = ok || f.kind == inference.KindNumeric
 		case bool:
-			ok = ok || c.Kind == inference.KindBoolean
+			ok = ok || f.kind == inference.KindBoolean
 		case string:
-			ok = ok || c.Kind == inference.KindCategorical
+			ok = ok || f.kind == inference.KindCategorical || f.kind == inference.KindString
 		}
 		if !ok {
-			return badRequest("input %q, row %d: got %s, want %s", c.Field, r, jsonKind(v), wantJSON(c))
+			return badRequest("input %q, row %d: got %s, want %s", f.name, r, jsonKind(v), wantJSON(f))
 		}
-		recs[r][c.Field] = v
+		recs[r][f.name] = v
 	}
 	return nil
+}
+
+// arrayRow is one row of an array field: numbers as []float64, strings as
+// []any; an element of the wrong kind is returned as an error.
+func arrayRow(f field, vals []any) any {
+	if f.kind == inference.KindString {
+		row := make([]any, len(vals))
+		for j, v := range vals {
+			s, ok := v.(string)
+			if !ok {
+				return elementError{j, jsonKind(v), "a string"}
+			}
+			row[j] = s
+		}
+		return row
+	}
+	row := make([]float64, len(vals))
+	for j, v := range vals {
+		x, ok := v.(float64)
+		if !ok {
+			return elementError{j, jsonKind(v), "a number"}
+		}
+		row[j] = x
+	}
+	return row
+}
+
+type elementError struct {
+	i         int
+	got, want string
+}
+
+func (e elementError) Error() string {
+	return "element " + strconv.Itoa(e.i) + ": got " + e.got + ", want " + e.want
 }
 
 func jsonKind(v any) string {
@@ -86,11 +115,11 @@ func jsonKind(v any) string {
 	}
 }
 
-func wantJSON(c *inference.Column) string {
-	switch c.Kind {
+func wantJSON(f field) string {
+	switch f.kind {
 	case inference.KindBoolean:
 		return "true or false"
-	case inference.KindCategorical:
+	case inference.KindCategorical, inference.KindString:
 		return "a string"
 	default:
 		return "a number"

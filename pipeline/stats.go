@@ -17,15 +17,13 @@ func (w *Worker) Lag() int64 { return w.reader.Lag() }
 // concurrent use.
 func (w *Worker) Health() consumers.Health { return w.reader.Health() }
 
-// Serving returns the name, version and signature of the model now
-// serving. Safe for concurrent use.
-func (w *Worker) Serving() (name, version string, sig *inference.Signature) {
+// Serving returns the model now serving (nil when none is), to read its
+// name, version, signature and outputs: the caller must not run it, since
+// it may be swapped out and closed at any time. Safe for concurrent use.
+func (w *Worker) Serving() *inference.Model {
 	m, release := w.deps.Models.Acquire()
 	defer release()
-	if m == nil {
-		return "", "", nil
-	}
-	return m.Name(), m.Version(), m.Signature()
+	return m
 }
 
 // NewLagCollector returns the sluice_consumer_lag_events gauge, read from

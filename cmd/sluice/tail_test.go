@@ -64,7 +64,11 @@ func TestTailPrintsNonFiniteValues(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("%d lines, want 2:\n%s", len(lines), out.String())
 	}
-	first, second := lines[0]["value"].(map[string]any), lines[1]["value"].(map[string]any)
+	first, ok1 := lines[0]["value"].(map[string]any)
+	second, ok2 := lines[1]["value"].(map[string]any)
+	if !ok1 || !ok2 {
+		t.Fatalf("records not printed as values:\n%s", out.String())
+	}
 	if first["x"] != "NaN" || first["v"].([]any)[1] != "+Inf" || first["v"].([]any)[0] != 1.0 {
 		t.Fatalf("first record %v, want x NaN and v [1 +Inf]", first)
 	}

@@ -3,12 +3,15 @@ package inference
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 )
 
 // FuzzMapRow feeds the mapping records whose values have arbitrary types
 // and contents: it must never panic, and a record it accepts must fill
-// every column with a finite number.
+// every column with a finite number. The same records also go through a
+// signature of typed inputs (int64, uint8, float16, string), mapped by name
+// and by position, which must agree byte for byte.
 func FuzzMapRow(f *testing.F) {
 	impute := 1.5
 	sig := &Signature{
@@ -29,6 +32,18 @@ func FuzzMapRow(f *testing.F) {
 	f.Add(math.NaN(), math.Inf(1), false, "fax", "", 2, uint8(1))
 	f.Add(-1e308, 0.0, true, "pos", "zzz", 0, uint8(2))
 	f.Add(0.0, -0.0, false, "", "a", 9, uint8(3))
+	typed, err := ParseSignature([]byte(`
+inputs:
+  - {tensor: e, dtype: int64, shape: [N, 3], field: emb}
+  - {tensor: s, dtype: uint8, columns: [{field: amount, kind: numeric}, {field: present, kind: boolean}, {field: channel, kind: categorical, vocabulary: [web, pos]}]}
+  - {tensor: h, dtype: float16, columns: [{field: income, kind: numeric, impute: 2}]}
+  - {tensor: w, dtype: string, columns: [{field: kind, kind: string}]}
+outputs:
+  - {tensor: y, kind: score}
+`))
+	if err != nil {
+		f.Fatal(err)
+	}
 	row := make([]float32, sig.Width())
 	f.Fuzz(func(t *testing.T, amount, income float64, present bool, channel, kind string, embLen int, shape uint8) {
 		rec := map[string]any{
@@ -62,6 +77,17 @@ func FuzzMapRow(f *testing.F) {
 		}
 		row2 := make([]float32, len(row))
 		err2 := sig.MapFields(vals, sig.Positions(names), row2)
+		var tr, tr2 Row
+		terr, terr2 := typed.MapRecordInto(rec, &tr), typed.MapFieldsInto(vals, typed.Positions(names), &tr2)
+		if (terr == nil) != (terr2 == nil) || (terr != nil && terr.Error() != terr2.Error()) {
+			t.Fatalf("typed: MapRecordInto error %v, MapFieldsInto error %v", terr, terr2)
+		}
+		if terr == nil && (!slices.Equal(tr.num, tr2.num) || !slices.Equal(tr.str, tr2.str)) {
+			t.Fatal("typed: MapRecordInto and MapFieldsInto disagree")
+		}
+		if me := (*MapError)(nil); terr != nil && (!errors.As(terr, &me) || me.Field == "") {
+			t.Fatalf("typed: error %v is not a MapError naming a field", terr)
+		}
 		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
 			t.Fatalf("MapRow error %v, MapFields error %v", err, err2)
 		}

@@ -35,7 +35,7 @@ type FeatureSpec struct {
 func FeaturesFromSignature(sig *inference.Signature) []FeatureSpec {
 	var out []FeatureSpec
 	seen := map[string]bool{}
-	for _, c := range sig.Input.Columns {
+	for _, c := range sig.Columns() {
 		if seen[c.Field] {
 			continue
 		}

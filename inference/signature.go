@@ -147,15 +147,17 @@ type Signature struct {
 
 // Columns returns every column of every input, in order; an input filled
 // from one array field counts as one array column of the event's width. It
-// is safe for concurrent use once the signature is validated.
+// reads the signature as it is now (each call builds the list) and is safe
+// for concurrent use.
 func (s *Signature) Columns() []Column {
-	if s.plan != nil {
-		return s.plan.columns
-	}
 	var out []Column
 	for _, in := range s.inputs() {
 		if in.Field != "" {
-			out = append(out, Column{Field: in.Field, Kind: KindArray, Impute: in.Impute, Length: in.Shape.eventWidth(s.Batch == BatchNone)})
+			c := Column{Field: in.Field, Kind: KindArray, Impute: in.Impute, Length: in.Shape.eventWidth(s.Batch == BatchNone)}
+			if in.DType == DTypeString {
+				c.Kind, c.Length = KindString, 0
+			}
+			out = append(out, c)
 			continue
 		}
 		out = append(out, in.Columns...)
@@ -164,24 +166,14 @@ func (s *Signature) Columns() []Column {
 }
 
 // InputSpecs returns the inputs of either form: Inputs, or the first
-// form's Input. Callers must not modify them. It is safe for concurrent use
-// once the signature is validated.
-func (s *Signature) InputSpecs() []InputSpec {
-	if s.plan != nil {
-		return s.plan.inputSpecs
-	}
-	return s.inputs()
-}
+// form's Input. Callers must not modify them. It is safe for concurrent
+// use.
+func (s *Signature) InputSpecs() []InputSpec { return s.inputs() }
 
 // OutputSpecs returns the outputs of either form: Outputs, or the first
 // form's Output. Callers must not modify them. It is safe for concurrent
-// use once the signature is validated.
-func (s *Signature) OutputSpecs() []OutputSpec {
-	if s.plan != nil {
-		return s.plan.outputSpecs
-	}
-	return s.outputs()
-}
+// use.
+func (s *Signature) OutputSpecs() []OutputSpec { return s.outputs() }
 
 // legacy reports whether the signature is in the first form.
 func (s *Signature) legacy() bool {

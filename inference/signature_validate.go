@@ -39,7 +39,6 @@ type inPlan struct {
 type mapPlan struct {
 	inputSpecs  []InputSpec
 	outputSpecs []OutputSpec
-	columns     []Column
 	cols        []colPlan // every column of every input, in order
 	ins         []inPlan
 	width       int  // elements one event fills, over every input
@@ -162,7 +161,6 @@ func (p *mapPlan) planInputs(inAt func(int) string) error {
 			}
 		}
 		p.width += ip.width
-		p.columns = append(p.columns, cols...)
 		p.ins = append(p.ins, ip)
 	}
 	if p.batch < 0 {

@@ -36,7 +36,7 @@ func SchemaCheck(schema string) (func(*inference.Signature) error, error) {
 		fields[f.Name] = avroTypes(f.Type)
 	}
 	return func(sig *inference.Signature) error {
-		for _, c := range sig.Input.Columns {
+		for _, c := range sig.Columns() {
 			types, ok := fields[c.Field]
 			if !ok {
 				return fmt.Errorf("%w: column %q reads a field record %s does not have", ErrSchemaMismatch, c.Field, rec.Name)
@@ -58,6 +58,7 @@ var kindTypes = map[inference.ColumnKind][]string{
 	inference.KindBoolean:     {"boolean"},
 	inference.KindCategorical: {"string", "enum"},
 	inference.KindArray:       {"array"},
+	inference.KindString:      {"string", "enum"},
 }
 
 func isPrimitive(t string) bool {

@@ -63,16 +63,17 @@ func modelScorer(path string, sig *inference.Signature) (func(map[string]any) (f
 	if err != nil {
 		return nil, nil, err
 	}
-	row := make([]float32, sig.Width())
+	var row inference.Row
+	rows := []*inference.Row{&row}
 	out := make([]float32, m.OutWidth())
 	score := func(rec map[string]any) (float32, error) {
-		if err := sig.MapRow(rec, row); err != nil {
+		if err := sig.MapRecordInto(rec, &row); err != nil {
 			return 0, err
 		}
-		if _, err := m.Infer(context.Background(), row, 1, out); err != nil {
+		if _, err := m.InferRows(context.Background(), rows, out); err != nil {
 			return 0, err
 		}
-		return sig.ReadOutput(out).Score, nil
+		return m.ReadOutput(out).Score, nil
 	}
 	return score, func() { _ = m.Close() }, nil
 }

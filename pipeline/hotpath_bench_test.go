@@ -84,3 +84,55 @@ func BenchmarkHotPathPerEvent(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkHotPathHeavy is BenchmarkHotPathPerEvent for the heavy bench
+// model's events: a 256-float array field mapped into a float32 tensor row.
+//
+//	go test -run x -bench HotPathHeavy -benchmem ./pipeline/
+func BenchmarkHotPathHeavy(b *testing.B) {
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer mr.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	defer rdb.Close()
+	srv := httptest.NewServer(schemas.NewServer(rdb))
+	defer srv.Close()
+	client := schemas.NewClient(srv.URL, nil)
+	enc, err := schemas.NewEncoder(b.Context(), client, "embeddings-value", retrain.HeavySchema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	events := make([][]byte, 256)
+	for i := range events {
+		emb := make([]any, retrain.HeavyInputWidth)
+		for j := range emb {
+			emb[j] = float32(i*j%97) / 97
+		}
+		rec := map[string]any{"event_id": "e", "entity_id": "k", "event_time": time.UnixMilli(int64(i)), "embedding": emb}
+		if events[i], err = enc.Append(nil, rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dec := schemas.NewDecoder(client, 0)
+	first, _, err := dec.DecodeFields(b.Context(), events[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	sig := retrain.HeavySignature()
+	pos := sig.Positions(first.Names)
+	row := make([]float32, sig.Width())
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f, _, err := dec.DecodeFields(b.Context(), events[i%len(events)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := sig.MapFields(f.Values, pos, row); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

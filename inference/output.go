@@ -1,9 +1,6 @@
 package inference
 
-import (
-	"fmt"
-	"strconv"
-)
+import "strconv"
 
 // Result is how one event's output row reads.
 type Result struct {
@@ -294,8 +291,12 @@ func (l *outLayout) appendNamed(dst []NamedOutput, row []float32) []NamedOutput 
 // does not allocate (but for the class of an int64 label without classes)
 // and is safe for concurrent use.
 func (s *Signature) ReadOutput(row []float32) Result {
-	if s.plan == nil {
-		return Result{ClassIndex: -1}
+	if s.plan == nil { // not validated: lay the outputs out now
+		l, err := planOutputs(&mapPlan{outputSpecs: s.outputs(), batch: -1, noBatch: s.Batch == BatchNone}, func(int) string { return "output" })
+		if err != nil {
+			return Result{ClassIndex: -1}
+		}
+		return l.read(row)
 	}
 	return s.plan.out.read(row)
 }
@@ -309,9 +310,4 @@ func (s *Signature) Classes() []string {
 		return s.Output.Classes
 	}
 	return s.plan.out.classes
-}
-
-// describeOutputs writes the layout for error messages.
-func (l *outLayout) String() string {
-	return fmt.Sprintf("%d outputs, %d values per event", len(l.outs), l.width)
 }

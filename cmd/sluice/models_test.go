@@ -106,7 +106,7 @@ func TestModelsCommand(t *testing.T) {
 		{"unknown version", []string{"promote", "fraud", "7"}, registry.ErrUnknownVersion, `no version "7"`},
 		{"nothing to roll back to", []string{"rollback", "fraud"}, registry.ErrNoPrevious, "no previous production version"},
 		{"unknown stage", []string{"promote", "fraud", "2", "--stage", "staging"}, registry.ErrBadStage, "staging"},
-		{"signature mismatch", []string{"register", "fraud", "--onnx", filepath.Join(d1, "model.onnx"), "--signature", bad}, registry.ErrSignatureMismatch, "needs float32 [N 3]"},
+		{"signature mismatch", []string{"register", "fraud", "--onnx", filepath.Join(d1, "model.onnx"), "--signature", bad}, registry.ErrSignatureMismatch, "needs 3 probabilities (one per class) per event"},
 		{"corrupt model", []string{"register", "fraud", "--onnx", filepath.Join(d1, "signature.yaml"), "--signature", filepath.Join(d1, "signature.yaml")}, registry.ErrCorruptModel, "does not load"},
 		{"over the cap", []string{"register", "fraud", "--onnx", filepath.Join(d1, "model.onnx"), "--signature", filepath.Join(d1, "signature.yaml"), "--max-model-bytes", "100"}, registry.ErrTooLarge, "cap is 100"},
 		{"no model file", []string{"register", "fraud", "--signature", filepath.Join(d1, "signature.yaml")}, nil, "one of --onnx"},

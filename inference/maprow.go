@@ -3,6 +3,7 @@ package inference
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"unsafe"
 )
 
@@ -42,20 +43,50 @@ var ErrNotFloat32 = errors.New("inference: the signature has inputs that are not
 // it (reusing its memory), Model.InferRows reads it. The zero Row is empty.
 // A Row is not safe for concurrent use.
 type Row struct {
-	num []byte
-	str []string
+	num    []byte
+	str    []string
+	pooled *[]byte // num's memory, when it came from rowPool
 }
 
-// fit sizes r for p, reusing its memory.
+// rowPool keeps the memory of released rows for the next ones.
+var rowPool sync.Pool
+
+// fit sizes r for p, reusing its memory, or a released row's.
 func (r *Row) fit(p *mapPlan) {
 	if cap(r.num) < p.numBytes {
-		r.num = make([]byte, p.numBytes)
+		r.Release()
+		if b, ok := rowPool.Get().(*[]byte); ok {
+			if cap(*b) >= p.numBytes {
+				r.num, r.pooled = (*b)[:p.numBytes], b
+			} else {
+				rowPool.Put(b)
+			}
+		}
+		if r.pooled == nil {
+			r.num = make([]byte, p.numBytes)
+		}
 	}
 	r.num = r.num[:p.numBytes]
 	if cap(r.str) < p.strs {
 		r.str = make([]string, p.strs)
 	}
 	r.str = r.str[:p.strs]
+}
+
+// Release hands r's memory over to the rows mapped next and empties r: call
+// it once nothing reads r any more (Model.InferRows has copied it). It is
+// safe to call on an empty Row.
+func (r *Row) Release() {
+	if r.num != nil {
+		b := r.pooled
+		if b == nil {
+			b = new([]byte)
+		}
+		*b = r.num[:0]
+		rowPool.Put(b)
+	}
+	clear(r.str)
+	r.num, r.str, r.pooled = nil, r.str[:0], nil
 }
 
 // float32Bytes views f's memory as bytes (the tensor layout of a float32

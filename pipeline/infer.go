@@ -25,6 +25,9 @@ func (w *Worker) infer(ctx context.Context) error {
 			w.scoreBatch(ctx, g.model, g.events, &rows, &out)
 			g.release()
 		}
+		for _, ev := range batch {
+			ev.row.Release() // copied into the sessions' tensors
+		}
 		took := time.Since(start)
 		w.shadow(ctx, batch)
 		good := batch[:0:0]

@@ -192,6 +192,28 @@ outputs:
 	}
 }
 
+// A string input filled from one array field takes all its strings.
+func TestMapStringArrayField(t *testing.T) {
+	sig, err := ParseSignature([]byte("inputs:\n  - {tensor: w, dtype: string, shape: [N, 3], field: words}\noutputs:\n  - {tensor: y, kind: score}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Row
+	if err := sig.MapRecordInto(map[string]any{"words": []any{"a", "b", map[string]any{"string": "c"}}}, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.str, []string{"a", "b", "c"}) {
+		t.Fatalf("strings %v", r.str)
+	}
+	var me *MapError
+	if err := sig.MapRecordInto(map[string]any{"words": []any{"a", "b"}}, &r); !errors.As(err, &me) || me.Class != ClassBadLength {
+		t.Fatalf("two strings: %v, want bad_length", err)
+	}
+	if cols := sig.Columns(); len(cols) != 1 || cols[0].Kind != KindString {
+		t.Fatalf("columns %+v", cols)
+	}
+}
+
 // Arrays may come nested, in row-major order.
 func TestMapNestedArray(t *testing.T) {
 	sig, err := ParseSignature([]byte("inputs:\n  - {tensor: x, shape: [N, 2, 3], field: m}\noutputs:\n  - {tensor: y, kind: score}\n"))

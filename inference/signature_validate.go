@@ -135,6 +135,9 @@ func (p *mapPlan) planInputs(inAt func(int) string) error {
 			if err != nil {
 				return err
 			}
+			if in.Field != "" {
+				cp.width = ip.width // the field fills the event's whole part
+			}
 			cp.base = elem
 			elem += cp.width
 			p.cols = append(p.cols, cp)

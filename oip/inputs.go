@@ -27,9 +27,14 @@ func fields(sig *inference.Signature) []field {
 		}
 		if in.Field != "" {
 			w := 1
-			for _, c := range sig.Columns() {
-				if c.Field == in.Field {
-					w = max(c.Length, 1)
+			if len(in.Shape) > 0 {
+				w = 1
+				dims := in.Shape[1:]
+				if sig.Batch == inference.BatchNone {
+					dims = in.Shape
+				}
+				for _, d := range dims {
+					w *= int(max(d, 1))
 				}
 			}
 			kind := inference.KindArray

@@ -120,7 +120,7 @@ func (w *Worker) fillPrediction(p *schemas.Prediction, ev *event) inference.Resu
 		ModelName:       m.Name(),
 		ModelVersion:    m.Version(),
 		Scores:          out.Scores,
-		Classes:         m.Classes(),
+		Classes:         classesOf(m, out),
 		PredictedClass:  out.Class,
 		Score:           out.Score,
 		SourceTopic:     ev.msg.Topic,
@@ -133,6 +133,16 @@ func (w *Worker) fillPrediction(p *schemas.Prediction, ev *event) inference.Resu
 		Outputs:         namedOutputs(p.Outputs[:0], m, ev.scores),
 	}
 	return out
+}
+
+// classesOf is the class names of out.Scores: the model's classes when the
+// scores are class probabilities, none otherwise (a score, or a label
+// alone).
+func classesOf(m *inference.Model, out inference.Result) []string {
+	if c := m.Classes(); len(c) == len(out.Scores) {
+		return c
+	}
+	return nil
 }
 
 // namedOutputs appends the outputs m carries by name in row to dst.

@@ -88,7 +88,7 @@ func (w *Worker) Predict(ctx context.Context, recs []map[string]any) ([]Output, 
 		}
 		m := ev.model
 		r := m.ReadOutput(ev.scores)
-		out[i] = Output{Scores: r.Scores, Classes: m.Classes(), Class: r.Class, Score: r.Score,
+		out[i] = Output{Scores: r.Scores, Classes: classesOf(m, r), Class: r.Class, Score: r.Score,
 			Named: m.AppendNamed(nil, ev.scores), Model: m.Name(), Version: m.Version()}
 	}
 	return out, nil

@@ -91,7 +91,7 @@ func (w *Worker) shadowMessage(ev *event, prod inference.Result, id int32) kafka
 	var p schemas.Prediction
 	w.fillPrediction(&p, ev)
 	p.ModelVersion, p.Scores, p.PredictedClass, p.Score = sr.model.Version(), r.Scores, r.Class, r.Score
-	p.Classes = sr.model.Classes()
+	p.Classes = classesOf(sr.model, r)
 	p.Outputs = namedOutputs(nil, sr.model, sr.scores)
 	return kafka.Message{Topic: w.cfg.ShadowTopic, Key: ev.msg.Key, Value: schemas.AppendPrediction(nil, id, &p)}
 }

@@ -43,6 +43,10 @@ func unwrapUnion(v any) any {
 func (c *colPlan) putNumber(v any, num []byte, i int) *MapError {
 	switch x := v.(type) {
 	case float64:
+		if c.et == eFloat32 && x == x && x <= math.MaxFloat32 && x >= -math.MaxFloat32 { // finite: the common case, inline
+			binary.NativeEndian.PutUint32(num[4*i:], math.Float32bits(float32(x)))
+			return nil
+		}
 		return putFloat(c.field, c.et, num, i, x)
 	case float32:
 		if c.et == eFloat32 {

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -59,7 +60,7 @@ func BenchmarkHotPathPerEvent(b *testing.B) {
 		return -1
 	}
 	idAt, entityAt, timeAt := at("event_id"), at("entity_id"), at("event_time")
-	row := make([]float32, sig.Width())
+	var row inference.Row
 	scores := []float32{0.9, 0.1}
 	buf := make([]byte, 0, 512)
 	var p schemas.Prediction
@@ -70,9 +71,10 @@ func BenchmarkHotPathPerEvent(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := sig.MapFields(f.Values, pos, row); err != nil {
+		if err := sig.MapFieldsInto(f.Values, pos, &row); err != nil {
 			b.Fatal(err)
 		}
+		row.Release() // as the infer stage does once the sessions have it
 		rec := f.Values
 		out := sig.ReadOutput(scores)
 		p = schemas.Prediction{
@@ -122,7 +124,7 @@ func BenchmarkHotPathHeavy(b *testing.B) {
 	}
 	sig := retrain.HeavySignature()
 	pos := sig.Positions(first.Names)
-	row := make([]float32, sig.Width())
+	var row inference.Row
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -130,9 +132,10 @@ func BenchmarkHotPathHeavy(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := sig.MapFields(f.Values, pos, row); err != nil {
+		if err := sig.MapFieldsInto(f.Values, pos, &row); err != nil {
 			b.Fatal(err)
 		}
+		row.Release()
 		i++
 	}
 }

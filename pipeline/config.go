@@ -65,9 +65,10 @@ type Readiness struct {
 // is named topic/partition/offset; without the entity id field it takes
 // the message key; without the event time field, the message timestamp.
 type Fields struct {
-	// EventID is a string or integer field; default event_id.
+	// EventID is a string, integer or bytes (read in hex) field; default
+	// event_id.
 	EventID string `yaml:"event_id"`
-	// EntityID is a string or integer field; default entity_id.
+	// EntityID is a field of the same types; default entity_id.
 	EntityID string `yaml:"entity_id"`
 	// EventTime is a timestamp-millis or -micros, a long of epoch
 	// milliseconds or an RFC 3339 string; default event_time.

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -72,7 +73,7 @@ func (e *event) setFields(f schemas.Fields, p *fieldPlan) string {
 func (e *event) identify(f Fields, id, entity, at any) string {
 	var ok bool
 	if e.eventID, ok = idString(id); !ok {
-		return e.fieldError("event_id", f.EventID, id, "a string or an integer")
+		return e.fieldError("event_id", f.EventID, id, "a string, an integer or bytes")
 	}
 	if id == nil && e.msg.Topic != "" {
 		b := make([]byte, 0, len(e.msg.Topic)+24)
@@ -81,7 +82,7 @@ func (e *event) identify(f Fields, id, entity, at any) string {
 		e.eventID = string(strconv.AppendInt(b, e.msg.Offset, 10))
 	}
 	if e.entityID, ok = idString(entity); !ok {
-		return e.fieldError("entity_id", f.EntityID, entity, "a string or an integer")
+		return e.fieldError("entity_id", f.EntityID, entity, "a string, an integer or bytes")
 	}
 	if entity == nil {
 		e.entityID = string(e.msg.Key)
@@ -106,13 +107,16 @@ func (e *event) identify(f Fields, id, entity, at any) string {
 	return ""
 }
 
-// idString reads an id field: a string, or an integer in decimal.
+// idString reads an id field: a string, an integer in decimal, or bytes
+// (a fixed uuid, say) in hex.
 func idString(v any) (string, bool) {
 	switch x := v.(type) {
 	case nil:
 		return "", true
 	case string:
 		return x, true
+	case []byte:
+		return hex.EncodeToString(x), true
 	case int64:
 		return strconv.FormatInt(x, 10), true
 	case int32:

@@ -35,8 +35,8 @@ func TestFieldsConfig(t *testing.T) {
 	}
 }
 
-// Which fields identify an event is configuration: ids may be strings or
-// integers, the event time a timestamp-micros, a long of epoch
+// Which fields identify an event is configuration: ids may be strings,
+// integers or bytes (in hex), the event time a timestamp-micros, a long of epoch
 // milliseconds or an RFC 3339 string; a null time is the message's
 // timestamp; a field named "-" is not read; a time that does not parse is
 // dead-lettered as wrong_type naming the config key.
@@ -55,13 +55,13 @@ func TestEventFields(t *testing.T) {
 		return rec
 	}
 
-	t.Run("integers and micros", func(t *testing.T) {
+	t.Run("integers, bytes and micros", func(t *testing.T) {
 		s := serve(t, "torch_softmax", "ints", `{"type": "record", "name": "I", "fields": [
-  {"name": "event_id", "type": "long"}, {"name": "entity_id", "type": "int"},
+  {"name": "event_id", "type": "long"}, {"name": "entity_id", "type": {"type": "fixed", "name": "U", "size": 2}},
   {"name": "event_time", "type": {"type": "long", "logicalType": "timestamp-micros"}}, `+x+`]}`, pipeline.Config{})
-		s.publish(t, []map[string]any{with(map[string]any{"event_id": int64(1) << 40, "entity_id": int32(-7), "event_time": at})})
+		s.publish(t, []map[string]any{with(map[string]any{"event_id": int64(1) << 40, "entity_id": []byte{0xbe, 0xef}, "event_time": at})})
 		p := s.predictions(t, 1)["k0"]
-		if p["event_id"] != strconv.FormatInt(1<<40, 10) || p["entity_id"] != "-7" || !p["event_time"].(time.Time).Equal(at.Truncate(time.Millisecond)) {
+		if p["event_id"] != strconv.FormatInt(1<<40, 10) || p["entity_id"] != "beef" || !p["event_time"].(time.Time).Equal(at.Truncate(time.Millisecond)) {
 			t.Fatalf("event_id %v entity_id %v event_time %v", p["event_id"], p["entity_id"], p["event_time"])
 		}
 	})

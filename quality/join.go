@@ -25,7 +25,10 @@ func parsePrediction(rec map[string]any, now time.Time) (p prediction, ok bool) 
 	if p.eventID == "" || p.model == "" || p.version == "" {
 		return p, false
 	}
-	if scores, ok := rec["scores"].([]any); ok {
+	switch scores := rec["scores"].(type) {
+	case []float32: // how schemas.Decoder reads an array of floats
+		p.out = scores
+	case []any:
 		p.out = make([]float32, 0, len(scores))
 		for _, v := range scores {
 			f, ok := v.(float32)

@@ -96,6 +96,10 @@ func (c *colPlan) mapBoolean(v any, num []byte) *MapError {
 		if x {
 			f = 1
 		}
+		if c.et == eFloat32 {
+			binary.NativeEndian.PutUint32(num[4*c.base:], math.Float32bits(float32(f)))
+			return nil
+		}
 		return putFloat(c.field, c.et, num, c.base, f)
 	default:
 		return mapErr(c.field, ClassWrongType, "got %T, want a boolean", v)
@@ -126,6 +130,14 @@ func (c *colPlan) mapCategorical(v any, num []byte) *MapError {
 	}
 	if c.index {
 		return putFloat(c.field, c.et, num, c.base, float64(idx))
+	}
+	if c.et == eFloat32 {
+		b := num[4*c.base : 4*(c.base+c.width)]
+		clear(b)
+		if idx >= 0 {
+			binary.NativeEndian.PutUint32(b[4*idx:], math.Float32bits(1))
+		}
+		return nil
 	}
 	for i := range c.width {
 		f := 0.0

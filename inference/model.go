@@ -297,6 +297,10 @@ func (m *Model) ReadOutput(row []float32) Result { return m.layout.read(row) }
 // It is safe for concurrent use.
 func (m *Model) Classes() []string { return m.layout.classes }
 
+// HasNamed reports whether the model has outputs a prediction carries by
+// name (see AppendNamed). It is safe for concurrent use.
+func (m *Model) HasNamed() bool { return len(m.layout.named) > 0 }
+
 // AppendNamed appends the outputs a prediction carries by name (vector
 // outputs, and score outputs beside the primary one) of one event's output
 // row to dst. The values are parts of row. It is safe for concurrent use.

@@ -147,6 +147,9 @@ func classesOf(m *inference.Model, out inference.Result) []string {
 
 // namedOutputs appends the outputs m carries by name in row to dst.
 func namedOutputs(dst []schemas.NamedOutput, m *inference.Model, row []float32) []schemas.NamedOutput {
+	if !m.HasNamed() {
+		return dst
+	}
 	var buf [4]inference.NamedOutput
 	for _, o := range m.AppendNamed(buf[:0], row) {
 		dst = append(dst, schemas.NamedOutput(o))

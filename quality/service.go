@@ -129,7 +129,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	for _, topic := range topics {
 		rc := consumers.ReaderConfig{Brokers: s.deps.Brokers, Topic: topic, GroupID: s.cfg.Group + "-" + topic,
-			Dialer: s.deps.Dialer, StartOffset: consumers.StartEarliest}
+			Dialer: s.deps.Dialer, StartOffset: consumers.StartEarliest, Logger: s.log}
 		if s.deps.Reader != nil {
 			s.deps.Reader(&rc)
 		}

@@ -159,7 +159,7 @@ func (o ReaderOptions) apply(rc *consumers.ReaderConfig) {
 func (r *Retrainer) reader(topic, group string) (*consumers.Reader, error) {
 	rc := consumers.ReaderConfig{
 		Brokers: r.deps.Brokers, Topic: topic, GroupID: group, Dialer: r.deps.Dialer,
-		StartOffset: consumers.StartEarliest,
+		StartOffset: consumers.StartEarliest, Logger: r.log,
 	}
 	r.deps.Reader.apply(&rc)
 	rd, err := consumers.NewReader(rc)

@@ -31,3 +31,8 @@ var (
 	// ErrConflict: the model kept changing under a change; try again.
 	ErrConflict = errors.New("registry: concurrent change, try again")
 )
+
+// ErrNoInputSchema is what a WatcherConfig.InputSchema returns (wrapped)
+// when the input topic has no schema registered yet: a version waits
+// instead of being refused.
+var ErrNoInputSchema = errors.New("registry: no input schema registered yet")

@@ -1,6 +1,10 @@
 package registry
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // RefusalReasons is the fixed set of values the reason label of
 // sluice_model_refused_total takes.
@@ -14,6 +18,7 @@ type Metrics struct {
 	info    *prometheus.GaugeVec
 	load    *prometheus.HistogramVec
 	checks  *prometheus.CounterVec
+	hold    *prometheus.GaugeVec
 }
 
 // NewMetrics creates the collectors and registers them with reg (nil: not
@@ -39,13 +44,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time to fetch, check, load and warm up a model version before it is swapped in.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14), // 10ms .. 80s
 		}, []string{"model"}),
+		hold: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sluice_model_held_info",
+			Help: "1 for each model version the registry assigns to a stage that this worker does not serve: state refused (reason: the check it failed) or waiting (reason input_schema).",
+		}, []string{"model", "version", "stage", "state", "reason"}),
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_model_check_errors_total",
 			Help: "Registry checks that failed (Redis unreachable, a swap cut short); the current versions keep serving.",
 		}, []string{"model"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.swaps, m.refused, m.info, m.load, m.checks)
+		reg.MustRegister(m.swaps, m.refused, m.info, m.load, m.checks, m.hold)
 	}
 	return m
 }
@@ -74,6 +83,21 @@ func (m *Metrics) served(model string, stage Stage, old, version string) {
 func (m *Metrics) refuse(model, reason string) {
 	if m != nil {
 		m.refused.WithLabelValues(model, reason).Inc()
+	}
+}
+
+// held replaces the model's sluice_model_held_info series with hs.
+func (m *Metrics) held(model string, hs []Held) {
+	if m == nil {
+		return
+	}
+	m.hold.DeletePartialMatch(prometheus.Labels{"model": model})
+	for _, h := range hs {
+		reason := "input_schema"
+		if h.State == HeldRefused {
+			reason, _, _ = strings.Cut(h.Reason, ":")
+		}
+		m.hold.WithLabelValues(model, h.Version, string(h.Stage), h.State, reason).Set(1)
 	}
 }
 

@@ -72,7 +72,10 @@ func (r *Registry) Register(ctx context.Context, name string, req RegisterReques
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w: %v", name, ErrSignatureMismatch, err)
 	}
-	if err := r.validate(name, onnx, sig); err != nil {
+	if err := checkProfile(req.Profile, sig); err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	if err := r.validate(name, r.nextVersion(ctx, name), onnx, sig); err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
 	sum := sha256.Sum256(onnx)
@@ -125,6 +128,17 @@ func (r *Registry) Register(ctx context.Context, name string, req RegisterReques
 		v.Stage = stage
 	}
 	return v, nil
+}
+
+// nextVersion is the number the model's next version will most likely
+// get (another registration may take it first), for messages; "the new
+// version" when the registry cannot say.
+func (r *Registry) nextVersion(ctx context.Context, name string) string {
+	seq, err := r.rdb.HGet(ctx, stateKey(name), fSeq).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "(the new version)"
+	}
+	return strconv.FormatInt(seq+1, 10)
 }
 
 // requestBlob returns the model bytes of a request, within the size cap.

@@ -23,7 +23,7 @@ type Registry struct {
 	publish bool
 	// validate checks an ONNX blob against its signature at Register;
 	// loadCheck unless a test replaces it.
-	validate func(name string, onnx []byte, sig *inference.Signature) error
+	validate func(name, version string, onnx []byte, sig *inference.Signature) error
 }
 
 // Option changes how New builds a Registry.

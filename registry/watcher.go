@@ -25,8 +25,18 @@ type WatcherConfig struct {
 	InferenceMetrics *inference.Metrics
 	// CheckSignature, when set, is run on every version's signature before
 	// it is loaded; an error refuses the version as "schema". SchemaCheck
-	// builds one from the input topic's Avro schema.
+	// builds one from an Avro schema.
 	CheckSignature func(*inference.Signature) error
+	// InputSchema, when set, returns the input topic's Avro record schema
+	// (its JSON text) as it is now. It is asked each time a version is
+	// loaded, and the version's signature is checked against it
+	// (SchemaCheck; a mismatch refuses the version as "schema"). An error
+	// wrapping ErrNoInputSchema (none registered yet) makes the version
+	// wait, and be tried again every second or so, while the current one
+	// keeps serving; with nothing serving production yet, the production
+	// version is loaded without the check (a record lacking a field it
+	// reads is dead-lettered). Other errors are retried at the next check.
+	InputSchema func(ctx context.Context) (string, error)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -46,6 +56,8 @@ type Watcher struct {
 	serving map[Stage]string // registry version each role serves ("" none)
 	refused map[Stage]string // the last version refused for each role
 	shown   map[Stage]string // version in sluice_model_version_info per role
+	held    map[Stage]Held   // the version assigned to a role that it does not serve, and why
+	wrote   bool             // the worker's state was written to Redis once
 }
 
 // watchedStages are the roles a Watcher fills, in the order it fills them.
@@ -75,6 +87,7 @@ func NewWatcher(reg *Registry, sw *inference.Swapper, cfg WatcherConfig, m *Metr
 	w := &Watcher{
 		reg: reg, sw: sw, cfg: cfg, m: m, log: cfg.Logger.With("model", cfg.Model),
 		serving: map[Stage]string{}, refused: map[Stage]string{}, shown: map[Stage]string{},
+		held: map[Stage]Held{},
 	}
 	m.init(cfg.Model)
 	if cur := sw.Current(); cur != nil {
@@ -87,11 +100,14 @@ func NewWatcher(reg *Registry, sw *inference.Swapper, cfg WatcherConfig, m *Metr
 // Run follows the registry until ctx ends, then returns nil. It subscribes
 // to Channel(model) and checks on every message, at start and every
 // CheckInterval (so a missed message or a Redis outage delays a swap by at
-// most one interval). A failed check is logged and retried at the next
-// one.
+// most one interval), and every WaitRetry while a version waits for the
+// input schema. A failed check is logged and retried at the next one.
+// Each check writes what the worker serves to Redis (Registry.Workers);
+// Run removes it when it returns.
 func (w *Watcher) Run(ctx context.Context) error {
 	sub := w.reg.rdb.Subscribe(ctx, Channel(w.cfg.Model))
 	defer sub.Close()
+	defer w.forget()
 	// Wait for the subscription before the first check, so that no change
 	// falls between the two.
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -105,15 +121,24 @@ func (w *Watcher) Run(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		w.check(ctx)
+		var retry <-chan time.Time
+		if w.waiting() {
+			retry = time.After(min(WaitRetry, w.reg.cfg.CheckInterval))
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-msgs:
 			drain(msgs) // one check answers every message queued so far
 		case <-tick.C:
+		case <-retry:
 		}
 	}
 }
+
+// WaitRetry is how often a Watcher checks again while a version waits for
+// the input schema.
+const WaitRetry = time.Second
 
 func drain[T any](c <-chan T) {
 	for {
@@ -144,6 +169,7 @@ func (w *Watcher) Sync(ctx context.Context) error {
 	defer w.mu.Unlock()
 	st, err := w.reg.State(ctx, w.cfg.Model)
 	if errors.Is(err, ErrUnknownModel) {
+		w.report(ctx)
 		return nil
 	}
 	if err != nil {
@@ -155,5 +181,6 @@ func (w *Watcher) Sync(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", stage, err))
 		}
 	}
+	w.report(ctx)
 	return errors.Join(errs...)
 }

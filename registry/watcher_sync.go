@@ -23,6 +23,9 @@ func (w *Watcher) syncStage(ctx context.Context, st *State, stage Stage) error {
 	if target != w.refused[stage] {
 		delete(w.refused, stage) // promoted away: a later promotion tries it again
 	}
+	if h, ok := w.held[stage]; ok && h.Version != target {
+		delete(w.held, stage)
+	}
 	switch {
 	case target == "" && (stage == StageProduction || w.serving[stage] == ""):
 		return nil // nothing assigned; production keeps what it serves
@@ -43,7 +46,11 @@ func (w *Watcher) syncStage(ctx context.Context, st *State, stage Stage) error {
 		return nil
 	}
 	start := time.Now()
-	v, m, err := w.load(ctx, target)
+	v, m, err := w.load(ctx, target, stage)
+	if errors.Is(err, ErrNoInputSchema) {
+		w.wait(stage, target, err)
+		return nil
+	}
 	if err != nil {
 		if reason := refusalReason(err); reason != "" {
 			w.refuse(ctx, v, target, stage, reason, err)
@@ -51,6 +58,7 @@ func (w *Watcher) syncStage(ctx context.Context, st *State, stage Stage) error {
 		}
 		return err
 	}
+	delete(w.held, stage)
 	w.m.loaded(w.cfg.Model, time.Since(start).Seconds())
 	if err := w.set(ctx, stage, m, share); err != nil {
 		if cur, _ := w.current(stage); cur != m {
@@ -101,7 +109,7 @@ func sameShare(stage Stage, a, b float64) bool {
 // load fetches (size and sha256 checked), checks and loads a version off
 // the hot path. The Version is returned when it could be read, also with an
 // error.
-func (w *Watcher) load(ctx context.Context, version string) (*Version, *inference.Model, error) {
+func (w *Watcher) load(ctx context.Context, version string, stage Stage) (*Version, *inference.Model, error) {
 	v, onnx, err := w.reg.Fetch(ctx, w.cfg.Model, version)
 	if err != nil {
 		return v, nil, err
@@ -110,19 +118,64 @@ func (w *Watcher) load(ctx context.Context, version string) (*Version, *inferenc
 	if err != nil {
 		return v, nil, fmt.Errorf("%w: %v", ErrSignatureMismatch, err)
 	}
-	if check := w.cfg.CheckSignature; check != nil {
-		if err := check(sig); err != nil {
-			if !errors.Is(err, ErrSchemaMismatch) {
-				err = fmt.Errorf("%w: %v", ErrSchemaMismatch, err)
-			}
-			return v, nil, err
-		}
+	if err := w.checkSchema(ctx, version, stage, sig); err != nil {
+		return v, nil, err
 	}
 	m, err := inference.LoadModel(w.cfg.Model, version, onnx, sig, w.cfg.Session, w.cfg.InferenceMetrics)
 	if err != nil {
 		return v, nil, classifyLoad(onnx, err)
 	}
 	return v, m, nil
+}
+
+// checkSchema checks sig against CheckSignature and the input schema as
+// it is now (InputSchema).
+func (w *Watcher) checkSchema(ctx context.Context, version string, stage Stage, sig *inference.Signature) error {
+	mismatch := func(err error) error {
+		if !errors.Is(err, ErrSchemaMismatch) {
+			err = fmt.Errorf("%w: %v", ErrSchemaMismatch, err)
+		}
+		return err
+	}
+	if check := w.cfg.CheckSignature; check != nil {
+		if err := check(sig); err != nil {
+			return mismatch(err)
+		}
+	}
+	if w.cfg.InputSchema == nil {
+		return nil
+	}
+	schema, err := w.cfg.InputSchema(ctx)
+	switch {
+	case errors.Is(err, ErrNoInputSchema) && stage == StageProduction && w.sw.Current() == nil:
+		w.log.Warn("no input schema yet to check the version against; it serves, and a record without a field it reads is dead-lettered",
+			"version", version, "why", err)
+		return nil
+	case errors.Is(err, ErrNoInputSchema):
+		return err
+	case err != nil:
+		return fmt.Errorf("reading the input schema: %w", err)
+	}
+	check, err := SchemaCheck(schema)
+	if err != nil {
+		w.log.Warn("the input schema is not a record; the version is not checked against it", "version", version, "err", err)
+		return nil
+	}
+	if err := check(sig); err != nil {
+		return mismatch(err)
+	}
+	return nil
+}
+
+// wait records that version waits for the input schema before it can
+// serve stage; it is logged once.
+func (w *Watcher) wait(stage Stage, version string, err error) {
+	if h := w.held[stage]; h.Version == version && h.State == HeldWaiting {
+		return
+	}
+	w.held[stage] = Held{Stage: stage, Version: version, State: HeldWaiting, Reason: err.Error()}
+	w.log.Info("model version waits for the input schema to be checked against; the current version keeps serving",
+		"version", version, "stage", stage, "serving", w.shown[stage], "why", err)
 }
 
 // refusalReason is the reason label of an error that refuses a version, or
@@ -148,6 +201,7 @@ func refusalReason(err error) string {
 // It is not retried until the registry assigns another version.
 func (w *Watcher) refuse(ctx context.Context, v *Version, version string, stage Stage, reason string, err error) {
 	w.refused[stage] = version
+	w.held[stage] = Held{Stage: stage, Version: version, State: HeldRefused, Reason: reason + ": " + err.Error()}
 	w.m.refuse(w.cfg.Model, reason)
 	w.log.Error("refused model version; the current version keeps serving",
 		"version", version, "stage", stage, "reason", reason, "serving", w.shown[stage], "err", err)

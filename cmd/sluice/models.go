@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,25 +15,33 @@ import (
 	"time"
 
 	"github.com/sluice-ml/sluice/config"
-	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/security"
 )
 
 const modelsUsage = `Usage: sluice models COMMAND [flags]
 
-  list                               the registered models and their stages
-  show NAME                          one model's stages and versions
-  register NAME --onnx FILE --signature FILE [--profile FILE] [--metrics FILE]
+  init NAME --onnx FILE (--subject SUBJECT | --schema FILE.avsc)
+                                     print a draft signature.yaml: the model's inputs
+                                     filled from the record's fields, its outputs read by
+                                     kind; each TODO line is a decision left to you
+  list                               the registered models, their stages and what the
+                                     workers serve
+  show NAME                          one model's stages, versions and workers
+  register NAME --onnx FILE [--signature FILE | --subject SUBJECT | --schema FILE.avsc]
+                [--profile FILE] [--metrics JSON|@FILE]
                 [--stage candidate|shadow|canary|production] [--percent N]
-                                     check (ONNX Runtime, CPU) and store a new version
+                                     check (ONNX Runtime, CPU) and store a new version;
+                                     without --signature, the draft of 'init' when it
+                                     leaves nothing open
   promote NAME VERSION [--stage production|canary|shadow|archived] [--percent N]
                                      move a version to a stage (default production)
   rollback NAME                      production goes back to the version before
 
-Every command needs the Redis that holds the registry: --redis-url or
-SLUICE_REDIS_URL (redis://[user:password@]host:port/db, rediss:// for TLS).
-'sluice dev' prints the URL of the Redis it runs.
+Every command but init needs the Redis that holds the registry: --redis-url
+or SLUICE_REDIS_URL (redis://[user:password@]host:port/db, rediss:// for TLS).
+--subject reads the subject's latest schema from the schema registry at
+--registry-url or SLUICE_REGISTRY_URL. 'sluice dev' prints both URLs.
 `
 
 // cmdModels is `sluice models`: the model registry from the command line.
@@ -55,8 +62,8 @@ func runModels(ctx context.Context, args []string, out io.Writer, log *slog.Logg
 		"list": modelsList, "show": modelsShow, "register": modelsRegister,
 		"promote": modelsPromote, "rollback": modelsRollback,
 	}[args[0]]
-	if sub == nil {
-		return fmt.Errorf("models: unknown command %q (list, show, register, promote, rollback)", args[0])
+	if sub == nil && args[0] != "init" {
+		return fmt.Errorf("models: unknown command %q (init, list, show, register, promote, rollback)", args[0])
 	}
 	fs := flag.NewFlagSet("models "+args[0], flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -64,9 +71,13 @@ func runModels(ctx context.Context, args []string, out io.Writer, log *slog.Logg
 	fs.StringVar(&f.redisURL, "redis-url", os.Getenv("SLUICE_REDIS_URL"), "Redis holding the registry (default $SLUICE_REDIS_URL)")
 	fs.StringVar(&f.onnx, "onnx", "", "register: the model file, stored in Redis")
 	fs.StringVar(&f.onnxURI, "onnx-uri", "", "register: file:///abs/path of a large model, stored by reference (sha256-checked)")
-	fs.StringVar(&f.signature, "signature", "", "register: signature.yaml")
-	fs.StringVar(&f.profile, "profile", "", "register: reference profile file")
-	fs.StringVar(&f.metrics, "metrics", "", `register: JSON object of metrics, e.g. {"auc": 0.93}`)
+	fs.StringVar(&f.signature, "signature", "", "register: signature.yaml (without it, the draft of init from --subject or --schema)")
+	fs.StringVar(&f.registryURL, "registry-url", os.Getenv("SLUICE_REGISTRY_URL"), "init, register: the schema registry --subject is read from (default $SLUICE_REGISTRY_URL)")
+	fs.StringVar(&f.subject, "subject", "", "init, register: the input topic's subject (TOPIC-value); its latest schema is the record drafted from")
+	fs.StringVar(&f.schema, "schema", "", "init, register: an Avro schema file (.avsc) to draft from, instead of --subject")
+	fs.StringVar(&f.notFeatures, "not-features", "", "init, register: comma-separated fields that are not features (default event_id,entity_id,event_time)")
+	fs.StringVar(&f.profile, "profile", "", "register: reference profile file (sluice profile), checked against the signature")
+	fs.StringVar(&f.metrics, "metrics", "", `register: metrics, a JSON object such as '{"auc": 0.93}', or @FILE holding one`)
 	fs.StringVar(&f.stage, "stage", "", "register: candidate (default) or a stage to promote to; promote: production (default), canary, shadow, archived")
 	fs.Float64Var(&f.percent, "percent", 0, "canary: % of keys; shadow: % of events (default 10)")
 	fs.StringVar(&f.reason, "reason", "", "a note carried by the model event")
@@ -76,6 +87,9 @@ func runModels(ctx context.Context, args []string, out io.Writer, log *slog.Logg
 		return err
 	}
 	f.args = pos
+	if args[0] == "init" {
+		return modelsInit(ctx, f, out)
+	}
 	if f.redisURL == "" {
 		return errors.New("models: no Redis: pass --redis-url or set SLUICE_REDIS_URL ('sluice dev' prints its Redis URL)")
 	}
@@ -95,6 +109,7 @@ func runModels(ctx context.Context, args []string, out io.Writer, log *slog.Logg
 
 type modelsFlags struct {
 	redisURL, onnx, onnxURI, signature, profile, metrics, stage, reason string
+	registryURL, subject, schema, notFeatures                           string
 	percent                                                             float64
 	maxBytes                                                            int64
 	args                                                                []string
@@ -192,8 +207,8 @@ func modelsRegister(ctx context.Context, reg *registry.Registry, f *modelsFlags,
 	if err := f.want("register NAME --onnx FILE --signature FILE", 1); err != nil {
 		return err
 	}
-	if (f.onnx == "") == (f.onnxURI == "") || f.signature == "" {
-		return errors.New("models register: give --signature FILE and one of --onnx FILE or --onnx-uri file:///path")
+	if (f.onnx == "") == (f.onnxURI == "") {
+		return errors.New("models register: give one of --onnx FILE or --onnx-uri file:///path")
 	}
 	req := registry.RegisterRequest{URI: f.onnxURI, Stage: registry.Stage(f.stage), Percent: f.percent, Reason: f.reason}
 	var err error
@@ -202,8 +217,12 @@ func modelsRegister(ctx context.Context, reg *registry.Registry, f *modelsFlags,
 			return err
 		}
 	}
-	if req.Signature, err = os.ReadFile(f.signature); err != nil {
-		return fmt.Errorf("models register: %w", err)
+	if f.signature != "" {
+		if req.Signature, err = os.ReadFile(f.signature); err != nil {
+			return fmt.Errorf("models register: %w", err)
+		}
+	} else if req.Signature, err = registerDraft(ctx, f, out); err != nil {
+		return err
 	}
 	if f.profile != "" {
 		if req.Profile, err = os.ReadFile(f.profile); err != nil {
@@ -211,21 +230,13 @@ func modelsRegister(ctx context.Context, reg *registry.Registry, f *modelsFlags,
 		}
 	}
 	if f.metrics != "" {
-		b, err := os.ReadFile(f.metrics)
-		if err != nil {
+		if req.Metrics, err = parseMetrics(f.metrics); err != nil {
 			return fmt.Errorf("models register: %w", err)
-		}
-		if err := json.Unmarshal(b, &req.Metrics); err != nil {
-			return fmt.Errorf("models register: --metrics %s: want a JSON object of numbers: %w", f.metrics, err)
 		}
 	}
 	// The check loads the model with ONNX Runtime.
-	lib, err := inference.FindLibrary()
-	if err == nil {
-		err = inference.InitRuntime(lib)
-	}
-	if err != nil {
-		return fmt.Errorf("models register: checking the model needs ONNX Runtime: %w", err)
+	if err := initRuntime(); err != nil {
+		return fmt.Errorf("models register: checking the model: %w", err)
 	}
 	v, err := reg.Register(ctx, f.args[0], req)
 	if err != nil {
@@ -233,6 +244,31 @@ func modelsRegister(ctx context.Context, reg *registry.Registry, f *modelsFlags,
 	}
 	fmt.Fprintf(out, "registered %s version %s (%s): %s, sha256 %s\n", v.Model, v.Version, v.Stage, humanBytes(v.Size), v.SHA256)
 	return nil
+}
+
+// registerDraft is the signature of a register without --signature: the
+// draft of models init, printed, when it leaves nothing open.
+func registerDraft(ctx context.Context, f *modelsFlags, out io.Writer) ([]byte, error) {
+	if f.subject == "" && f.schema == "" {
+		return nil, errors.New("models register: give --signature FILE, or --subject SUBJECT (with --registry-url) or --schema FILE.avsc to use the signature 'sluice models init' drafts")
+	}
+	d, err := draftSignature(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("models register: drafting the signature: %w", err)
+	}
+	fmt.Fprintf(out, "the drafted signature:\n%s\n", d.YAML)
+	if len(d.Open) > 0 {
+		return nil, fmt.Errorf("models register: the drafted signature above leaves %s open (its TODO lines): save it (sluice models init %s ... > signature.yaml), decide them and pass --signature signature.yaml",
+			plural(len(d.Open), "decision"), f.args[0])
+	}
+	return d.YAML, nil
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // readCapped reads a model file, refusing one over max bytes before

@@ -82,7 +82,8 @@ type Registry struct {
 type Model struct {
 	Name    string `yaml:"name"`
 	Version string `yaml:"version"`
-	// Dir holds model.onnx and signature.yaml.
+	// Dir holds model.onnx and signature.yaml. Empty (the default): the
+	// model registry's production version of Name is served.
 	Dir string `yaml:"dir"`
 }
 
@@ -122,7 +123,7 @@ func Default() Config {
 		}},
 		Redis:     Redis{URL: "redis://127.0.0.1:6379/0"},
 		Registry:  Registry{URL: "http://127.0.0.1:8081"},
-		Model:     Model{Name: "fraud", Version: "1", Dir: "models/fraud"},
+		Model:     Model{Name: "fraud", Version: "1"},
 		Inference: Inference{Provider: "auto", Sessions: 1},
 		Pipeline:  pipeline.DefaultConfig(),
 		Admin:     admin.Config{Addr: admin.DefaultAddr},

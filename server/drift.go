@@ -94,6 +94,9 @@ func (f *driftFollower) monitor(ctx context.Context, m *inference.Model) (*drift
 		if p, err = drift.ParseProfile(v.Profile); err != nil {
 			return nil, fmt.Errorf("registry profile: %w", err)
 		}
+	} else if f.cfg.Model.Dir == "" {
+		f.log.Info("drift monitoring off: the model version has no reference profile in the registry", "version", m.Version())
+		return nil, nil
 	} else {
 		path := filepath.Join(f.cfg.Model.Dir, ProfileFile)
 		var lerr error

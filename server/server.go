@@ -53,15 +53,21 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	im := inference.NewMetrics(reg)
-	model, err := LoadModelDir(cfg.Model, cfg.Inference.SessionConfig(), im)
-	if err != nil {
-		return err
+	// A model.dir model serves until the registry names a production
+	// version; without model.dir, the registry's production version is
+	// loaded by the watcher's first check below. The swapper is closed
+	// last, after the watcher and worker.
+	var model *inference.Model
+	if cfg.Model.Dir != "" {
+		if model, err = LoadModelDir(cfg.Model, cfg.Inference.SessionConfig(), im); err != nil {
+			return err
+		}
+		log.Info("model loaded", "model", model.Name(), "version", model.Version(), "provider", model.Provider(), "dir", cfg.Model.Dir)
+	} else if cfg.Redis.URL == "" {
+		return noModelError(cfg.Model.Name, "redis.url is empty too")
 	}
-	// The model.dir model serves until the registry names a production
-	// version; the swapper is closed last, after the watcher and worker.
 	sw := inference.NewSwapper(model)
 	defer sw.Close()
-	log.Info("model loaded", "model", model.Name(), "version", model.Version(), "provider", model.Provider())
 
 	client := schemas.NewClient(cfg.Registry.URL, nil)
 	enc, err := schemas.NewEncoder(ctx, client, schemas.Subject(cfg.Pipeline.WithDefaults().OutputTopic), schemas.PredictionSchema())
@@ -89,7 +95,10 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 
 	var watcher *registry.Watcher
 	if rdb != nil {
-		if watcher, err = newWatcher(ctx, cfg, rdb, client, events, sw, im, reg, log); err != nil {
+		if watcher, err = newWatcher(cfg, rdb, client, events, sw, im, reg, log); err != nil {
+			return err
+		}
+		if err := firstSync(ctx, cfg, watcher, sw, rdb, log); err != nil {
 			return err
 		}
 	}
@@ -189,7 +198,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 func LoadModelDir(m config.Model, sc inference.SessionConfig, metrics *inference.Metrics) (*inference.Model, error) {
 	sig, err := inference.LoadSignature(filepath.Join(m.Dir, "signature.yaml"))
 	if err != nil {
-		return nil, fmt.Errorf("model.dir: %w", err)
+		return nil, fmt.Errorf("model.dir: %w (leave model.dir empty to serve the model registry's production version of %s)", err, m.Name)
 	}
 	onnx, err := os.ReadFile(filepath.Join(m.Dir, "model.onnx"))
 	if err != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -34,29 +35,74 @@ func (m modelEvents) Emit(ctx context.Context, ev registry.Event) error {
 }
 
 // newWatcher builds the registry watcher that keeps sw serving the model's
-// production (and canary, shadow) versions, and syncs it once.
-func newWatcher(ctx context.Context, cfg config.Config, rdb *redis.Client, client *schemas.Client, w *producers.Writer,
+// production (and canary, shadow) versions. Each version is checked
+// against the input topic's schema as the schema registry has it when the
+// version is loaded.
+func newWatcher(cfg config.Config, rdb *redis.Client, client *schemas.Client, w *producers.Writer,
 	sw *inference.Swapper, im *inference.Metrics, reg prometheus.Registerer, log *slog.Logger) (*registry.Watcher, error) {
 	models := registry.New(rdb, cfg.Models, registry.WithEmitter(NewModelEvents(client, w)), registry.WithLogger(log))
-	input := schemas.TransactionSchema()
-	if v, err := client.Version(ctx, schemas.Subject(cfg.Pipeline.WithDefaults().InputTopic), "latest"); err == nil {
-		input = v.Schema
-	}
-	check, err := registry.SchemaCheck(input)
-	if err != nil {
-		log.Warn("input schema is not a record; model versions are not checked against it", "err", err)
-		check = nil
-	}
+	subject := schemas.Subject(cfg.Pipeline.WithDefaults().InputTopic)
 	host, _ := os.Hostname()
 	watcher, err := registry.NewWatcher(models, sw, registry.WatcherConfig{
-		Model: cfg.Model.Name, Worker: host, Session: cfg.Inference.SessionConfig(),
-		InferenceMetrics: im, CheckSignature: check, Logger: log,
+		Model: cfg.Model.Name, Worker: fmt.Sprintf("%s/%d", host, os.Getpid()), Session: cfg.Inference.SessionConfig(),
+		InferenceMetrics: im, InputSchema: latestSchema(client, subject), Logger: log,
 	}, registry.NewMetrics(reg))
 	if err != nil {
 		return nil, fmt.Errorf("models: %w", err)
 	}
-	if err := watcher.Sync(ctx); err != nil {
-		log.Warn("model registry not usable at start; serving model.dir until it is", "err", err)
-	}
 	return watcher, nil
+}
+
+// latestSchema reads the latest schema of subject, or says there is none
+// yet (registry.ErrNoInputSchema).
+func latestSchema(client *schemas.Client, subject string) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		v, err := client.Version(ctx, subject, "latest")
+		if errors.Is(err, schemas.ErrUnknownSchema) {
+			return "", fmt.Errorf("%w: subject %s is not registered", registry.ErrNoInputSchema, subject)
+		}
+		if err != nil {
+			return "", err
+		}
+		return v.Schema, nil
+	}
+}
+
+// firstSync brings sw to the registry's versions before the worker starts.
+// Without a model.dir model, it must leave sw serving production, or it
+// says why not and how to give the worker a model.
+func firstSync(ctx context.Context, cfg config.Config, w *registry.Watcher, sw *inference.Swapper, rdb *redis.Client, log *slog.Logger) error {
+	err := w.Sync(ctx)
+	if sw.Current() != nil {
+		if err != nil {
+			log.Warn("model registry not usable at start; serving model.dir until it is", "err", err)
+		}
+		return nil
+	}
+	name := cfg.Model.Name
+	if err != nil {
+		return fmt.Errorf("model.dir is empty, and the model registry could not be read: %w", err)
+	}
+	if h, ok := w.Held(registry.StageProduction); ok {
+		return fmt.Errorf("model %s version %s is production in the model registry, but this worker %s it: %s; promote another version (sluice models promote %s VERSION) or set model.dir",
+			name, h.Version, h.State, h.Reason, name)
+	}
+	st, err := registry.New(rdb, cfg.Models).State(ctx, name)
+	switch {
+	case errors.Is(err, registry.ErrUnknownModel):
+		return noModelError(name, "the model registry has no model "+name)
+	case err != nil:
+		return fmt.Errorf("model.dir is empty, and the model registry could not be read: %w", err)
+	case st.Production == "":
+		return noModelError(name, fmt.Sprintf("model %s has no production version in the model registry (latest: version %s; sluice models promote %s %s)", name, st.Latest, name, st.Latest))
+	}
+	return fmt.Errorf("model.dir is empty, and model %s version %s (production) did not load", name, st.Production)
+}
+
+// noModelError says that a worker has no model to serve, why, and both
+// ways to give it one.
+func noModelError(name, why string) error {
+	return fmt.Errorf("no model to serve: model.dir is empty and %s. Either register one as production "+
+		"(sluice models register %s --onnx model.onnx --signature signature.yaml --stage production) "+
+		"or set model.dir (--model-dir, SLUICE_MODEL_DIR) to a directory holding model.onnx and signature.yaml", why, name)
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Drift charts get one point per drift window; samples between windows
@@ -80,6 +82,29 @@ func TestEvents(t *testing.T) {
 	}
 }
 
+// A version the registry assigns that the worker does not serve is
+// listed beside what it serves, with its state and reason.
+func TestHeldVersions(t *testing.T) {
+	m := newMetrics(t)
+	held := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: mHeld}, []string{"model", "version", "stage", "state", "reason"})
+	m.reg.MustRegister(held)
+	s := newSampler(t, m.reg, Config{})
+	m.versions.WithLabelValues("iris", "1", "production").Set(1)
+	held.WithLabelValues("iris", "3", "production", "refused", "schema").Set(1)
+	held.WithLabelValues("iris", "2", "canary", "waiting", "input_schema").Set(1)
+	_ = s.Sample(time.Now())
+	st := s.Status()
+	want := []Held{{"iris", "2", "canary", "waiting", "input_schema"}, {"iris", "3", "production", "refused", "schema"}}
+	if len(st.Held) != 2 || st.Held[0] != want[0] || st.Held[1] != want[1] || len(st.Models) != 1 {
+		t.Fatalf("held %+v (serving %+v), want %+v", st.Held, st.Models, want)
+	}
+	held.Reset()
+	_ = s.Sample(time.Now())
+	if st := s.Status(); len(st.Held) != 0 {
+		t.Fatalf("held after the series went: %+v", st.Held)
+	}
+}
+
 func TestHandlers(t *testing.T) {
 	m := newMetrics(t)
 	s := newSampler(t, m.reg, Config{})
@@ -124,7 +149,7 @@ func TestHandlers(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"throughput", "latency", "batch_size_mean", "lag", "queues", "dead_letters", "models", "series", "drift", "events"} {
+	for _, k := range []string{"throughput", "latency", "batch_size_mean", "lag", "queues", "dead_letters", "models", "held", "series", "drift", "events"} {
 		if _, ok := st[k]; !ok {
 			t.Errorf("status JSON has no %q", k)
 		}

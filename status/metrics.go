@@ -18,6 +18,7 @@ const (
 	mWindows     = "sluice_drift_windows_closed_total"
 	mRetrains    = "sluice_retrain_events_total"
 	mRefused     = "sluice_model_refused_total"
+	mHeld        = "sluice_model_held_info"
 
 	// Live quality, as the quality service stored it for the status page.
 	mQualityLabelled    = "sluice_quality_window_labelled"

@@ -49,8 +49,12 @@ type Status struct {
 	DeadLetters   []DeadLetters      `json:"dead_letters"`
 	// Models lists the versions in service, with their stage where the
 	// registry names one (production, canary, shadow).
-	Models   []Served `json:"models"`
-	Provider string   `json:"provider"`
+	Models []Served `json:"models"`
+	// Held lists the versions the registry assigns that this worker does
+	// not serve (a refused promotion, or one waiting for the input
+	// schema): what the registry says beside what Models says is served.
+	Held     []Held `json:"held"`
+	Provider string `json:"provider"`
 	// Series is the history the throughput and latency charts draw: one
 	// point per sample, each over the window ending there.
 	Series struct {
@@ -98,7 +102,7 @@ func (s *Sampler) Status() Status {
 	var st Status
 	st.WindowSeconds = s.cfg.Window.Seconds()
 	st.Queues = map[string]float64{}
-	st.DeadLetters, st.Models, st.Events, st.Quality = []DeadLetters{}, []Served{}, []Event{}, []Quality{}
+	st.DeadLetters, st.Models, st.Events, st.Quality, st.Held = []DeadLetters{}, []Served{}, []Event{}, []Quality{}, []Held{}
 	st.Series.T, st.Series.In, st.Series.Out, st.Series.P50, st.Series.P99 = []int64{}, []Num{}, []Num{}, []Num{}, []Num{}
 	nan := Num(math.NaN())
 	st.Throughput.In, st.Throughput.Out, st.BatchSizeMean, st.Lag, st.InFlight = nan, nan, nan, nan, nan
@@ -116,6 +120,7 @@ func (s *Sampler) Status() Status {
 	st.InFlight = Num(last.inFlight)
 	maps.Copy(st.Queues, last.queues)
 	st.Models = append(st.Models, last.models...)
+	st.Held = append(st.Held, last.held...)
 	st.Quality = append(st.Quality, last.qualityRows()...)
 	st.Provider = last.provider
 	j := 0 // first sample inside the window ending at sample k

@@ -26,6 +26,19 @@ type Served struct {
 	Stage   string `json:"stage"`
 }
 
+// Held is a version the registry assigns to a stage that this worker does
+// not serve: State "refused" (Reason is the check it failed: schema,
+// signature, corrupt, ...) or "waiting" (for the input schema; Reason
+// input_schema). The registry's sluice_model_held_info names them;
+// `sluice models show MODEL` prints the whole reason.
+type Held struct {
+	Model   string `json:"model"`
+	Version string `json:"version"`
+	Stage   string `json:"stage"`
+	State   string `json:"state"`
+	Reason  string `json:"reason"`
+}
+
 // driftKey names one drift score series.
 type driftKey struct {
 	Model, Feature, Test string
@@ -46,6 +59,7 @@ type snapshot struct {
 	queues      map[string]float64 // by stage
 	models      []Served           // sorted; the registry's per-stage series when there are any
 	workerModel []Served           // sluice_model_info: the version the worker started with
+	held        []Held             // sorted
 	provider    string
 	drift       map[driftKey]float64
 	windows     float64            // drift windows closed, all models
@@ -69,6 +83,9 @@ func read(at time.Time, fams []*dto.MetricFamily) *snapshot {
 		s.models = s.workerModel
 	}
 	s.workerModel = nil
+	slices.SortFunc(s.held, func(a, b Held) int {
+		return strings.Compare(a.Model+"\x00"+a.Stage+"\x00"+a.Version, b.Model+"\x00"+b.Stage+"\x00"+b.Version)
+	})
 	slices.SortFunc(s.models, func(a, b Served) int {
 		return strings.Compare(a.Model+"\x00"+a.Stage+"\x00"+a.Version, b.Model+"\x00"+b.Stage+"\x00"+b.Version)
 	})
@@ -98,6 +115,11 @@ func (s *snapshot) add(name string, m *dto.Metric) {
 	case mVersionInfo:
 		if value(m) == 1 {
 			s.models = append(s.models, Served{Model: label(m, "model"), Version: label(m, "version"), Stage: label(m, "stage")})
+		}
+	case mHeld:
+		if value(m) == 1 {
+			s.held = append(s.held, Held{Model: label(m, "model"), Version: label(m, "version"), Stage: label(m, "stage"),
+				State: label(m, "state"), Reason: label(m, "reason")})
 		}
 	case mModelInfo:
 		if value(m) == 1 {

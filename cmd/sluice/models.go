@@ -9,9 +9,6 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"slices"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/sluice-ml/sluice/config"
@@ -139,70 +136,6 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func modelsList(ctx context.Context, reg *registry.Registry, f *modelsFlags, out io.Writer) error {
-	if err := f.want("list", 0); err != nil {
-		return err
-	}
-	names, err := reg.Models(ctx)
-	if err != nil {
-		return err
-	}
-	if len(names) == 0 {
-		fmt.Fprintln(out, "no models registered")
-		return nil
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\tPRODUCTION\tCANARY\tSHADOW\tVERSIONS\tUPDATED")
-	for _, name := range names {
-		st, err := reg.State(ctx, name)
-		if errors.Is(err, registry.ErrUnknownModel) {
-			continue // a registration that did not complete
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, dash(st.Production),
-			share(st.Canary, st.CanaryPercent), share(st.Shadow, st.ShadowFraction*100),
-			st.Latest, st.Updated.Format(time.DateTime))
-	}
-	return tw.Flush()
-}
-
-func modelsShow(ctx context.Context, reg *registry.Registry, f *modelsFlags, out io.Writer) error {
-	if err := f.want("show NAME", 1); err != nil {
-		return err
-	}
-	st, err := reg.State(ctx, f.args[0])
-	if err != nil {
-		return err
-	}
-	vs, err := reg.Versions(ctx, f.args[0])
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "model\t%s\n", st.Model)
-	fmt.Fprintf(tw, "production\t%s\n", dash(st.Production))
-	fmt.Fprintf(tw, "canary\t%s\n", share(st.Canary, st.CanaryPercent))
-	fmt.Fprintf(tw, "shadow\t%s\n", share(st.Shadow, st.ShadowFraction*100))
-	fmt.Fprintf(tw, "history\t%s\n", dash(strings.Join(st.History, " → ")))
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(out)
-	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tSTAGE\tSIZE\tSHA256\tCREATED\tMETRICS\tREFUSED")
-	for _, v := range vs {
-		size := humanBytes(v.Size)
-		if v.URI != "" {
-			size += " (" + v.URI + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.Stage, size, v.SHA256[:min(12, len(v.SHA256))],
-			v.Created.Format(time.DateTime), dash(formatMetrics(v.Metrics)), dash(v.Refused))
-	}
-	return tw.Flush()
-}
-
 func modelsRegister(ctx context.Context, reg *registry.Registry, f *modelsFlags, out io.Writer) error {
 	if err := f.want("register NAME --onnx FILE --signature FILE", 1); err != nil {
 		return err
@@ -320,42 +253,4 @@ func modelsRollback(ctx context.Context, reg *registry.Registry, f *modelsFlags,
 	}
 	fmt.Fprintf(out, "rolled back %s: production is version %s again; version %s archived\n", ev.Model, ev.Version, ev.Previous)
 	return nil
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// share writes a canary or shadow version with its percentage.
-func share(version string, pct float64) string {
-	if version == "" {
-		return "-"
-	}
-	return fmt.Sprintf("%s (%g%%)", version, math.Round(pct*100)/100)
-}
-
-func formatMetrics(m map[string]float64) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%.4g", k, m[k])
-	}
-	return strings.Join(parts, " ")
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -51,6 +51,11 @@
     const slots = { production: [], canary: [], shadow: [] };
     for (const m of st.models) (slots[m.stage || "production"] || (slots[m.stage] = [])).push(m.model + " v" + m.version);
     for (const s of ["production", "canary", "shadow"]) text("model-" + s, slots[s].length ? slots[s].join(", ") : "—");
+    // What the registry assigns that this worker does not serve.
+    const held = (st.held || []).map(h => h.model + " v" + h.version + " (" + h.stage + ") " + h.state +
+      (h.state === "refused" ? ": " + h.reason + "; sluice models show " + h.model : " for the input schema"));
+    $("held-slot").hidden = !held.length;
+    text("model-held", held.length ? held.join(", ") : "—");
     text("provider", st.provider || "—");
   }
 

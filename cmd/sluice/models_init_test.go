@@ -59,8 +59,10 @@ type cli struct {
 // registers each subject's schema.
 func newCLI(t *testing.T, subjects map[string]string) *cli {
 	t.Helper()
-	t.Setenv("SLUICE_REDIS_URL", "")
-	t.Setenv("SLUICE_REGISTRY_URL", "")
+	for _, k := range []string{"SLUICE_REDIS_URL", "SLUICE_REGISTRY_URL"} {
+		t.Setenv(k, "") // restored when the test ends
+		os.Unsetenv(k)  // an empty variable would set its key to ""
+	}
 	rs := testkit.StartRedis(t)
 	srv := httptest.NewServer(schemas.NewServer(rs.Client()))
 	t.Cleanup(srv.Close)

@@ -36,6 +36,12 @@ func startRedis(ctx context.Context, dir string, log *slog.Logger) (*redisChild,
 		log.Warn("redis-server is not installed: using an IN-PROCESS Redis stand-in; schema ids and models will NOT survive a restart (apt-get install redis-server, or pass --redis-url)")
 		return &redisChild{URL: "redis://" + mr.Addr() + "/0", stop: mr.Close}, nil
 	}
+	// redis-server enters --dir before it opens --logfile: with a relative
+	// data dir (the default .sluice) the log path would not resolve.
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("redis data dir: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating redis data dir: %w", err)
 	}

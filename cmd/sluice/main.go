@@ -21,13 +21,14 @@ Usage:
   sluice dev      [flags]   run the whole stack on embedded defaults
   sluice run      [flags]   run a production worker (--config sluice.yaml)
   sluice demo     [flags]   run the loop end to end and print a summary
-  sluice produce  [flags]   publish synthetic demo events
+  sluice produce  [flags]   publish synthetic demo events, or your own (--json FILE --schema FILE.avsc)
   sluice tail     [flags] TOPIC   print decoded records of a topic as JSON lines
+  sluice topics create TOPIC...   create topics (a worker's output and dead-letter topics)
   sluice config   [flags]   print every configuration key, its value and env var
   sluice bench    [flags]   measure raw ONNX Runtime, passthrough and the pipeline side by side
   sluice soak     [flags]   run sluice dev under a steady labelled load and check memory stays flat
   sluice profile  [flags]   build a drift reference profile from training data (CSV or Avro)
-  sluice models   ...       list, show, register, promote and roll back model versions
+  sluice models   ...       draft signatures; list, show, register, promote and roll back model versions
   sluice retrain  [flags]   answer retrain requests with new versions; measure live quality from labels
   sluice retrain export --request ID --out FILE   write a request's labelled rows (Avro container file)
 
@@ -40,6 +41,7 @@ var commands = map[string]func(ctx context.Context, args []string, log *slog.Log
 	"demo":    cmdDemo,
 	"produce": cmdProduce,
 	"tail":    cmdTail,
+	"topics":  cmdTopics,
 	"config":  cmdConfig,
 	"bench":   cmdBench,
 	"soak":    cmdSoak,

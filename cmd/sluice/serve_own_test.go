@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testmodels"
 	"github.com/sluice-ml/sluice/internal/testworker"
@@ -19,32 +19,52 @@ import (
 )
 
 // The README's "Serve your own model" path, as a new user walks it: their
-// Avro schema registered under their topic's subject, `sluice models init`
+// records published with their Avro schema (`sluice produce --json
+// --schema`, registering the topic's subject), `sluice models init`
 // drafting the signature of scikit-learn's random forest (skl2onnx's ZipMap
-// and label), `sluice models register --stage production`, `sluice run
-// --model-name iris` with no model.dir on their own topics, their events
-// in, predictions out with the labels and probabilities scikit-learn
-// computed, and `sluice models list` naming the worker serving it.
+// and label), `sluice models register --stage production`, `sluice topics
+// create` for the worker's output and dead-letter topics, `sluice run
+// --model-name iris` with no model.dir on their own topics, predictions out
+// with the labels and probabilities scikit-learn computed, and `sluice
+// models list` naming the worker serving it.
 func TestServeYourOwnModelEndToEnd(t *testing.T) {
 	k := testkit.StartKafka(t)
-	for _, topic := range []string{"iris", "iris-predictions", "iris.dlq", "predictions.shadow", "model-events", "drift-reports", "retrain-requests"} {
+	for _, topic := range []string{"iris", "predictions.shadow", "model-events", "drift-reports", "retrain-requests"} {
 		k.CreateTopic(t, topic, 1)
 	}
 	c := newCLI(t, nil)
-	client := schemas.NewClient(c.registryURL, nil)
-	enc, err := schemas.NewEncoder(t.Context(), client, "iris-value", irisSchema) // as a Confluent serializer registers it
-	if err != nil {
+	dir := t.TempDir()
+	flowers := filepath.Join(dir, "flowers.jsonl")
+	iris := testmodels.Iris
+	var lines []string
+	for i, r := range iris.Rows {
+		lines = append(lines, fmt.Sprintf(`{"event_id": "flower-%d", "sepal_length": %v, "sepal_width": %v, "petal_length": %v, "petal_width": %v}`,
+			i, r[0], r[1], r[2], r[3]))
+	}
+	avsc := filepath.Join(dir, "iris.avsc")
+	for path, text := range map[string]string{flowers: strings.Join(lines, "\n"), avsc: irisSchema} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// sluice produce --topic iris --schema iris.avsc --json flowers.jsonl
+	if err := produceJSON(t.Context(), []string{k.Addr}, c.registryURL, "iris", flowers, avsc, "event_id"); err != nil {
 		t.Fatal(err)
 	}
+	client := schemas.NewClient(c.registryURL, nil)
 	env := testworker.Attach(t, k, client, nil, nil)
 
 	model := modelFile(t, "sklearn_randomforest")
-	sig := filepath.Join(t.TempDir(), "signature.yaml")
+	sig := filepath.Join(dir, "signature.yaml")
 	if err := os.WriteFile(sig, []byte(c.must("init", "iris", "--onnx", model, "--subject", "iris-value")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if out := c.must("register", "iris", "--onnx", model, "--signature", sig, "--stage", "production"); !strings.HasPrefix(out, "registered iris version 1 (production)") {
 		t.Fatalf("register: %s", out)
+	}
+	var out bytes.Buffer
+	if err := runTopics(t.Context(), []string{"create", "iris-predictions", "iris.dlq", "--brokers", k.Addr}, &out, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
 	}
 
 	ctx, stop := context.WithCancel(t.Context())
@@ -55,17 +75,7 @@ func TestServeYourOwnModelEndToEnd(t *testing.T) {
 			"--model-name", "iris", "--input-topic", "iris", "--output-topic", "iris-predictions", "--group", "iris",
 			"--http-addr", "127.0.0.1:0"}, slog.New(slog.DiscardHandler))
 	}()
-	iris := testmodels.Iris
-	msgs := make([]kafka.Message, len(iris.Rows))
-	for i, r := range iris.Rows {
-		v, err := enc.Append(nil, map[string]any{"event_id": "flower-" + strconv.Itoa(i),
-			"sepal_length": r[0], "sepal_width": r[1], "petal_length": r[2], "petal_width": r[3]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs[i] = kafka.Message{Key: []byte("bed-" + strconv.Itoa(i)), Value: v}
-	}
-	env.PublishTo("iris", msgs...)
+	msgs := iris.Rows
 	got := map[string]map[string]any{}
 	for _, p := range env.Read("iris-predictions", len(msgs), 90*time.Second, 200*time.Millisecond) {
 		got[p.Rec["event_id"].(string)] = p.Rec

@@ -14,11 +14,18 @@
 //     nothing (a skipped retrain, a live evaluation) the same way;
 //   - fetching a version for serving (Fetch): the size cap and the sha256
 //     are checked before a byte reaches ONNX Runtime;
+//   - registration checks: the model loads with its signature, and the
+//     reference profile profiles columns the signature reads;
+//   - drafting a signature from a model's inputs and outputs and an Avro
+//     record schema (DraftSignature, behind `sluice models init`);
 //   - the Watcher each worker runs: it follows the model's production,
 //     canary and shadow versions (pub/sub, with a periodic check as
-//     fallback), loads a new version off the hot path, checks it, and hands
-//     it to an inference.Swapper; a version that fails a check is refused
-//     (log, metric, ModelEvent) and the old one keeps serving.
+//     fallback), loads a new version off the hot path, checks it (against
+//     the input schema as it is at that moment, waiting while there is
+//     none), and hands it to an inference.Swapper; a version that fails a
+//     check is refused (log, metric, ModelEvent) and the old one keeps
+//     serving. Each check writes what the worker serves and holds back to
+//     Redis (Registry.Workers) and to sluice_model_held_info.
 //
 // Keys live under sluice:models:. Everything one model owns carries the hash
 // tag {name} (sluice:models:{fraud}:state, …), so a model's changes stay in

@@ -10,6 +10,8 @@ package registry
 //	sluice:models:{NAME}:versions       sorted set of versions, scored by number
 //	sluice:models:{NAME}:v:VERSION      hash: the Version's fields
 //	sluice:models:{NAME}:v:VERSION:onnx string: the ONNX bytes (absent with a uri)
+//	sluice:models:{NAME}:workers        hash: worker → its WorkerState as JSON (expires
+//	                                    with the last worker's writes)
 //
 // Changes are announced on the channel sluice:models:events:NAME.
 const (

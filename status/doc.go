@@ -4,7 +4,8 @@
 // out (events/s over a sliding window), end-to-end and inference latency
 // percentiles (from histogram deltas over the window), mean batch size,
 // consumer lag, queue depths, dead letters by reason, the model versions in
-// service, drift scores per feature across recent drift windows, and the
+// service and those the registry assigns that the worker does not serve
+// (refused, or waiting for the input schema), drift scores per feature across recent drift windows, and the
 // recent retrain and model events. GET / serves one embedded HTML page with
 // a small script that polls it every second and draws the numbers and SVG
 // charts: no build step, nothing fetched from outside the machine.

@@ -82,7 +82,7 @@ func (w *Watcher) report(ctx context.Context) {
 // forget removes the worker's state from Redis: it serves the model no
 // more.
 func (w *Watcher) forget() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = w.reg.rdb.HDel(ctx, workersKey(w.cfg.Model), w.cfg.Worker).Err()
 	w.m.held(w.cfg.Model, nil)

@@ -31,7 +31,8 @@ const irisSchema = `{"type": "record", "name": "Iris", "namespace": "garden", "f
 // registry's worker list say so) until the subject is registered, swaps in
 // within a second or two of it, and serves the first events; a later
 // version that reads a field the schema lacks is refused, the page and
-// the list showing the registry's production beside what is served.
+// the list showing the registry's production beside what is served; a
+// worker started then stops, saying why.
 func TestWorkerServesTheRegistrysProduction(t *testing.T) {
 	initRuntime(t)
 	k := testkit.StartKafka(t)
@@ -170,6 +171,12 @@ func TestWorkerServesTheRegistrysProduction(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("worker: %v\n%s", err, logs)
 	}
+	if ws := workersOf(t, models); len(ws) != 0 {
+		t.Fatalf("a stopped worker is still listed: %+v", ws)
+	}
+	// Restarted, with the refused version in production, it has nothing to serve.
+	refusedToStart("model iris version 3 is production in the model registry, but this worker refused it: schema: ",
+		"promote another version (sluice models promote iris VERSION) or set model.dir")
 }
 
 func workersOf(t *testing.T, models *registry.Registry) []registry.WorkerState {

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/dlq"
 )
 
 // Headers that DeadLetter adds. Their values are UTF-8 strings.
@@ -39,8 +41,8 @@ var ErrNotDeadLetter = errors.New("consumers: not a dead letter")
 
 // DeadLetterInfo is what the dead-letter headers say about a message.
 type DeadLetterInfo struct {
-	Class           string // one of the fixed error classes (empty, decode, ...)
-	Message         string // the error text, at most 1 KiB
+	Class           dlq.Class // one of the fixed error classes (see package dlq)
+	Message         string    // the error text, at most 1 KiB
 	SourceTopic     string
 	SourcePartition int
 	SourceOffset    int64
@@ -60,7 +62,7 @@ type DeadLetterInfo struct {
 // lettering: retention counts from when the letter was written. A writer
 // with a fixed topic rejects messages that name one; pass dlqTopic "" for
 // such a writer. It is safe for concurrent use.
-func DeadLetter(msg kafka.Message, group, class string, err error, dlqTopic string) kafka.Message {
+func DeadLetter(msg kafka.Message, group string, class dlq.Class, err error, dlqTopic string) kafka.Message {
 	text := ""
 	if err != nil {
 		text = truncateUTF8(err.Error(), maxErrorMessage)
@@ -94,7 +96,7 @@ func ParseDeadLetter(msg kafka.Message) (DeadLetterInfo, error) {
 		v := string(h.Value)
 		switch h.Key {
 		case HeaderErrorClass:
-			info.Class, seen = v, true
+			info.Class, seen = dlq.Class(v), true
 		case HeaderErrorMessage:
 			info.Message = v
 		case HeaderSourceTopic:

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/sluice-ml/sluice/dlq"
 )
 
 // DType is the element type of a model's input or output tensor, as a
@@ -121,18 +123,18 @@ func elemName(t ort.TensorElementDataType) string {
 func putFloat(field string, t etype, b []byte, i int, f float64) *MapError {
 	if t == eFloat32 { // the common case first
 		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > math.MaxFloat32 {
-			return mapErr(field, ClassNonFinite, "%v is not a finite float32", f)
+			return mapErr(field, dlq.NonFinite, "%v is not a finite float32", f)
 		}
 		binary.NativeEndian.PutUint32(b[4*i:], math.Float32bits(float32(f)))
 		return nil
 	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return mapErr(field, ClassNonFinite, "%v is not finite", f)
+		return mapErr(field, dlq.NonFinite, "%v is not finite", f)
 	}
 	info := t.info()
 	if info.integer {
 		if f != math.Trunc(f) || f < info.min || f > info.max || (info.size == 8 && f == info.max) {
-			return mapErr(field, ClassWrongType, "%v is not a %s", f, info.name)
+			return mapErr(field, dlq.WrongType, "%v is not a %s", f, info.name)
 		}
 		if t == eUint64 {
 			binary.NativeEndian.PutUint64(b[8*i:], uint64(f))
@@ -146,12 +148,12 @@ func putFloat(field string, t etype, b []byte, i int, f float64) *MapError {
 		binary.NativeEndian.PutUint64(b[8*i:], math.Float64bits(f))
 	case eFloat16:
 		if math.Abs(f) > maxFloat16 {
-			return mapErr(field, ClassNonFinite, "%v is not a finite float16", f)
+			return mapErr(field, dlq.NonFinite, "%v is not a finite float16", f)
 		}
 		binary.NativeEndian.PutUint16(b[2*i:], float16bits(float32(f)))
 	case eBFloat16:
 		if math.Abs(f) > maxBFloat16 {
-			return mapErr(field, ClassNonFinite, "%v is not a finite bfloat16", f)
+			return mapErr(field, dlq.NonFinite, "%v is not a finite bfloat16", f)
 		}
 		binary.NativeEndian.PutUint16(b[2*i:], bfloat16bits(float32(f)))
 	case eBool:
@@ -159,7 +161,7 @@ func putFloat(field string, t etype, b []byte, i int, f float64) *MapError {
 		case 0, 1:
 			b[i] = byte(f)
 		default:
-			return mapErr(field, ClassWrongType, "%v is not a bool (0 or 1)", f)
+			return mapErr(field, dlq.WrongType, "%v is not a bool (0 or 1)", f)
 		}
 	}
 	return nil
@@ -173,7 +175,7 @@ func putIntValue(field string, t etype, b []byte, i int, n int64) *MapError {
 		return putFloat(field, t, b, i, float64(n))
 	}
 	if (t == eUint64 && n < 0) || (info.size < 8 && (float64(n) < info.min || float64(n) > info.max)) {
-		return mapErr(field, ClassWrongType, "%d is not a %s", n, info.name)
+		return mapErr(field, dlq.WrongType, "%d is not a %s", n, info.name)
 	}
 	putInt(t, b, i, n)
 	return nil

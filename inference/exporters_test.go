@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sluice-ml/sluice/dlq"
 	"github.com/sluice-ml/sluice/internal/testmodels"
 )
 
@@ -255,7 +256,7 @@ func TestServeMultiType(t *testing.T) {
 	// 256 does not fit uint8: a clear error, naming the field.
 	var r Row
 	err := m.Signature().MapRecordInto(map[string]any{"a": int32(256), "b": []float64{1, 2, 3, 4}}, &r)
-	if me, ok := err.(*MapError); !ok || me.Field != "a" || me.Class != ClassWrongType {
+	if me, ok := err.(*MapError); !ok || me.Field != "a" || me.Class != dlq.WrongType {
 		t.Fatalf("a = 256 into uint8: %v, want a wrong_type MapError for a", err)
 	}
 }

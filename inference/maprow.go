@@ -5,23 +5,16 @@ import (
 	"fmt"
 	"sync"
 	"unsafe"
-)
 
-// The classes of MapError. They are also dead-letter reasons.
-const (
-	ClassMissingField    = "missing_field"
-	ClassWrongType       = "wrong_type"
-	ClassNonFinite       = "non_finite"
-	ClassUnknownCategory = "unknown_category"
-	ClassBadLength       = "bad_length"
+	"github.com/sluice-ml/sluice/dlq"
 )
 
 // MapError says why one record could not become a tensor row. The record
 // is bad, not the system: callers dead-letter it under Class.
 type MapError struct {
-	Field  string // the record field that failed
-	Class  string // one of the Class* constants
-	Detail string // what was wrong, for people
+	Field  string    // the record field that failed
+	Class  dlq.Class // why, as a dead-letter class
+	Detail string    // what was wrong, for people
 }
 
 // Error implements error.
@@ -29,7 +22,7 @@ func (e *MapError) Error() string {
 	return fmt.Sprintf("field %q: %s: %s", e.Field, e.Class, e.Detail)
 }
 
-func mapErr(field, class, format string, args ...any) *MapError {
+func mapErr(field string, class dlq.Class, format string, args ...any) *MapError {
 	return &MapError{Field: field, Class: class, Detail: fmt.Sprintf(format, args...)}
 }
 

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/sluice-ml/sluice/dlq"
 )
 
 // fraudRecord is a goavro-native CardTransaction.
@@ -108,7 +110,7 @@ func TestMapRowKinds(t *testing.T) {
 		name  string
 		rec   map[string]any
 		want  []float32
-		class string
+		class dlq.Class
 		field string
 	}{
 		{"all kinds", base(), ok, "", ""},
@@ -126,28 +128,28 @@ func TestMapRowKinds(t *testing.T) {
 		{"float64 array", with("arr", []float64{4, 5, 6}), patch(9, 4, 5, 6), "", ""},
 		{"float32 array", with("arr", []float32{7, 8, 9}), patch(9, 7, 8, 9), "", ""},
 
-		{"null without impute", with("n", nil), nil, ClassMissingField, "n"},
-		{"absent without impute", with("n", "<absent>"), nil, ClassMissingField, "n"},
-		{"null boolean", with("b", nil), nil, ClassMissingField, "b"},
-		{"null category, error policy", with("c", nil), nil, ClassMissingField, "c"},
-		{"null array", with("arr", nil), nil, ClassMissingField, "arr"},
-		{"string for number", with("n", "2"), nil, ClassWrongType, "n"},
-		{"bool for number", with("n", true), nil, ClassWrongType, "n"},
-		{"number for bool", with("b", 1.0), nil, ClassWrongType, "b"},
-		{"number for category", with("c", int32(1)), nil, ClassWrongType, "c"},
-		{"string for array", with("arr", "1,2,3"), nil, ClassWrongType, "arr"},
-		{"string in array", with("arr", []any{1.0, "2", 3.0}), nil, ClassWrongType, "arr"},
-		{"NaN", with("n", math.NaN()), nil, ClassNonFinite, "n"},
-		{"+Inf", with("n", math.Inf(1)), nil, ClassNonFinite, "n"},
-		{"-Inf float32", with("opt", float32(math.Inf(-1))), nil, ClassNonFinite, "opt"},
-		{"float32 overflow", with("n", 1e300), nil, ClassNonFinite, "n"},
-		{"NaN in array", with("arr", []any{1.0, math.NaN(), 3.0}), nil, ClassNonFinite, "arr"},
-		{"NaN in float32 array", with("arr", []float32{1, float32(math.NaN()), 3}), nil, ClassNonFinite, "arr"},
-		{"Inf in float64 array", with("arr", []float64{1, 2, math.Inf(1)}), nil, ClassNonFinite, "arr"},
-		{"unknown category", with("c", "purple"), nil, ClassUnknownCategory, "c"},
-		{"short array", with("arr", []any{1.0, 2.0}), nil, ClassBadLength, "arr"},
-		{"long float64 array", with("arr", []float64{1, 2, 3, 4}), nil, ClassBadLength, "arr"},
-		{"empty float32 array", with("arr", []float32{}), nil, ClassBadLength, "arr"},
+		{"null without impute", with("n", nil), nil, dlq.MissingField, "n"},
+		{"absent without impute", with("n", "<absent>"), nil, dlq.MissingField, "n"},
+		{"null boolean", with("b", nil), nil, dlq.MissingField, "b"},
+		{"null category, error policy", with("c", nil), nil, dlq.MissingField, "c"},
+		{"null array", with("arr", nil), nil, dlq.MissingField, "arr"},
+		{"string for number", with("n", "2"), nil, dlq.WrongType, "n"},
+		{"bool for number", with("n", true), nil, dlq.WrongType, "n"},
+		{"number for bool", with("b", 1.0), nil, dlq.WrongType, "b"},
+		{"number for category", with("c", int32(1)), nil, dlq.WrongType, "c"},
+		{"string for array", with("arr", "1,2,3"), nil, dlq.WrongType, "arr"},
+		{"string in array", with("arr", []any{1.0, "2", 3.0}), nil, dlq.WrongType, "arr"},
+		{"NaN", with("n", math.NaN()), nil, dlq.NonFinite, "n"},
+		{"+Inf", with("n", math.Inf(1)), nil, dlq.NonFinite, "n"},
+		{"-Inf float32", with("opt", float32(math.Inf(-1))), nil, dlq.NonFinite, "opt"},
+		{"float32 overflow", with("n", 1e300), nil, dlq.NonFinite, "n"},
+		{"NaN in array", with("arr", []any{1.0, math.NaN(), 3.0}), nil, dlq.NonFinite, "arr"},
+		{"NaN in float32 array", with("arr", []float32{1, float32(math.NaN()), 3}), nil, dlq.NonFinite, "arr"},
+		{"Inf in float64 array", with("arr", []float64{1, 2, math.Inf(1)}), nil, dlq.NonFinite, "arr"},
+		{"unknown category", with("c", "purple"), nil, dlq.UnknownCategory, "c"},
+		{"short array", with("arr", []any{1.0, 2.0}), nil, dlq.BadLength, "arr"},
+		{"long float64 array", with("arr", []float64{1, 2, 3, 4}), nil, dlq.BadLength, "arr"},
+		{"empty float32 array", with("arr", []float32{}), nil, dlq.BadLength, "arr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/sluice-ml/sluice/dlq"
 )
 
 // mapValue writes the elements of one field's value: numeric ones into num
@@ -51,7 +53,7 @@ func (c *colPlan) putNumber(v any, num []byte, i int) *MapError {
 	case float32:
 		if c.et == eFloat32 {
 			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return mapErr(c.field, ClassNonFinite, "%v is not a finite float32", x)
+				return mapErr(c.field, dlq.NonFinite, "%v is not a finite float32", x)
 			}
 			binary.NativeEndian.PutUint32(num[4*i:], math.Float32bits(x))
 			return nil
@@ -64,13 +66,13 @@ func (c *colPlan) putNumber(v any, num []byte, i int) *MapError {
 	case int:
 		return putIntValue(c.field, c.et, num, i, int64(x))
 	default:
-		return mapErr(c.field, ClassWrongType, "got %T, want a number", v)
+		return mapErr(c.field, dlq.WrongType, "got %T, want a number", v)
 	}
 }
 
 func (c *colPlan) missing(num []byte) *MapError {
 	if !c.hasImpute {
-		return mapErr(c.field, ClassMissingField, "null or absent and the column has no impute value")
+		return mapErr(c.field, dlq.MissingField, "null or absent and the column has no impute value")
 	}
 	for i := range c.width {
 		if err := putFloat(c.field, c.et, num, c.base+i, c.impute); err != nil {
@@ -102,7 +104,7 @@ func (c *colPlan) mapBoolean(v any, num []byte) *MapError {
 		}
 		return putFloat(c.field, c.et, num, c.base, f)
 	default:
-		return mapErr(c.field, ClassWrongType, "got %T, want a boolean", v)
+		return mapErr(c.field, dlq.WrongType, "got %T, want a boolean", v)
 	}
 }
 
@@ -112,7 +114,7 @@ func (c *colPlan) mapCategorical(v any, num []byte) *MapError {
 	case string:
 		j, ok := c.vocab[x]
 		if !ok && !c.zero {
-			return mapErr(c.field, ClassUnknownCategory, "%q is not in the vocabulary", x)
+			return mapErr(c.field, dlq.UnknownCategory, "%q is not in the vocabulary", x)
 		}
 		idx = -1
 		if ok {
@@ -122,11 +124,11 @@ func (c *colPlan) mapCategorical(v any, num []byte) *MapError {
 		// A null category is an unknown one: zero policy writes the unknown
 		// encoding, error policy rejects the record.
 		if !c.zero {
-			return mapErr(c.field, ClassMissingField, "null or absent categorical value")
+			return mapErr(c.field, dlq.MissingField, "null or absent categorical value")
 		}
 		idx = -1
 	default:
-		return mapErr(c.field, ClassWrongType, "got %T, want a string or enum", v)
+		return mapErr(c.field, dlq.WrongType, "got %T, want a string or enum", v)
 	}
 	if c.index {
 		return putFloat(c.field, c.et, num, c.base, float64(idx))
@@ -155,7 +157,7 @@ func (c *colPlan) mapString(v any, str []string) *MapError {
 	switch x := v.(type) {
 	case string:
 		if c.width != 1 {
-			return mapErr(c.field, ClassWrongType, "got a string, want an array of %d strings", c.width)
+			return mapErr(c.field, dlq.WrongType, "got a string, want an array of %d strings", c.width)
 		}
 		str[c.base] = x
 	case []any:
@@ -165,14 +167,14 @@ func (c *colPlan) mapString(v any, str []string) *MapError {
 		for i, e := range x {
 			s, ok := unwrapUnion(e).(string)
 			if !ok {
-				return mapErr(c.field, ClassWrongType, "element %d: got %T, want a string", i, e)
+				return mapErr(c.field, dlq.WrongType, "element %d: got %T, want a string", i, e)
 			}
 			str[c.base+i] = s
 		}
 	case nil:
-		return mapErr(c.field, ClassMissingField, "null or absent string")
+		return mapErr(c.field, dlq.MissingField, "null or absent string")
 	default:
-		return mapErr(c.field, ClassWrongType, "got %T, want a string or enum", v)
+		return mapErr(c.field, dlq.WrongType, "got %T, want a string or enum", v)
 	}
 	return nil
 }
@@ -191,7 +193,7 @@ func (c *colPlan) mapArray(v any, num []byte) *MapError {
 			b := num[4*c.base : 4*(c.base+c.width)]
 			for i, e := range x {
 				if e-e != 0 { // NaN or ±Inf
-					return mapErr(c.field, ClassNonFinite, "element %d: %v is not finite", i, e)
+					return mapErr(c.field, dlq.NonFinite, "element %d: %v is not finite", i, e)
 				}
 				binary.NativeEndian.PutUint32(b[4*i:], math.Float32bits(e))
 			}
@@ -219,7 +221,7 @@ func (c *colPlan) mapArray(v any, num []byte) *MapError {
 			return err
 		}
 	default:
-		return mapErr(c.field, ClassWrongType, "got %T, want an array of numbers", v)
+		return mapErr(c.field, dlq.WrongType, "got %T, want an array of numbers", v)
 	}
 	return nil
 }
@@ -253,7 +255,7 @@ func (c *colPlan) mapNested(x []any, num []byte, at int) (int, *MapError) {
 			n = k
 			continue
 		case []float32, []float64:
-			return 0, mapErr(c.field, ClassWrongType, "element %d: nested %T, want numbers or arrays of them", n, e)
+			return 0, mapErr(c.field, dlq.WrongType, "element %d: nested %T, want numbers or arrays of them", n, e)
 		}
 		if err := c.putNumber(e, num, c.base+n); err != nil {
 			return 0, element(err, n)
@@ -269,5 +271,5 @@ func element(err *MapError, i int) *MapError {
 }
 
 func (c *colPlan) badLength(n int) *MapError {
-	return mapErr(c.field, ClassBadLength, "%d elements, want %d", n, c.width)
+	return mapErr(c.field, dlq.BadLength, "%d elements, want %d", n, c.width)
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sluice-ml/sluice/dlq"
 )
 
 // The second form's errors name the key in its lists, as
@@ -168,16 +170,16 @@ outputs:
 	bad := []struct {
 		field string
 		v     any
-		class string
+		class dlq.Class
 	}{
-		{"tokens", []any{1.5, int64(2), int64(3)}, ClassWrongType},
-		{"tokens", []any{int64(1), int64(2)}, ClassBadLength},
-		{"tokens", []float64{1, 2, math.Inf(1)}, ClassNonFinite},
-		{"city", int64(3), ClassWrongType},
-		{"city", nil, ClassMissingField},
-		{"n", int64(200), ClassWrongType},
-		{"h", 70000.0, ClassNonFinite},
-		{"d", math.NaN(), ClassNonFinite},
+		{"tokens", []any{1.5, int64(2), int64(3)}, dlq.WrongType},
+		{"tokens", []any{int64(1), int64(2)}, dlq.BadLength},
+		{"tokens", []float64{1, 2, math.Inf(1)}, dlq.NonFinite},
+		{"city", int64(3), dlq.WrongType},
+		{"city", nil, dlq.MissingField},
+		{"n", int64(200), dlq.WrongType},
+		{"h", 70000.0, dlq.NonFinite},
+		{"d", math.NaN(), dlq.NonFinite},
 	}
 	for _, b := range bad {
 		rec2 := map[string]any{}
@@ -206,7 +208,7 @@ func TestMapStringArrayField(t *testing.T) {
 		t.Fatalf("strings %v", r.str)
 	}
 	var me *MapError
-	if err := sig.MapRecordInto(map[string]any{"words": []any{"a", "b"}}, &r); !errors.As(err, &me) || me.Class != ClassBadLength {
+	if err := sig.MapRecordInto(map[string]any{"words": []any{"a", "b"}}, &r); !errors.As(err, &me) || me.Class != dlq.BadLength {
 		t.Fatalf("two strings: %v, want bad_length", err)
 	}
 	if cols := sig.Columns(); len(cols) != 1 || cols[0].Kind != KindString {
@@ -228,7 +230,7 @@ func TestMapNestedArray(t *testing.T) {
 		t.Fatalf("row %v", dst)
 	}
 	var me *MapError
-	if err := sig.MapRow(map[string]any{"m": []any{[]any{1.0, 2.0}, []any{3.0}}}, dst); !errors.As(err, &me) || me.Class != ClassBadLength {
+	if err := sig.MapRow(map[string]any{"m": []any{[]any{1.0, 2.0}, []any{3.0}}}, dst); !errors.As(err, &me) || me.Class != dlq.BadLength {
 		t.Fatalf("3 elements: %v, want bad_length", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/dlq"
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/schemas"
@@ -79,7 +80,8 @@ func TestRegistryUnreachableIsRetriedNotDeadLettered(t *testing.T) {
 	if err := w.stop(); err != nil {
 		t.Fatal(err)
 	}
-	for _, reason := range pipeline.DeadLetterReasons {
+	for _, class := range dlq.Classes {
+		reason := string(class)
 		if v := testutil.ToFloat64(deadLetters(t, w.reg, reason)); v != 0 {
 			t.Errorf("sluice_dead_letters_total{reason=%q} = %v, want 0", reason, v)
 		}

@@ -89,7 +89,7 @@ func TestMoreBadInputIsDeadLettered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info.Class != b.class || info.Message == "" {
+			if string(info.Class) != b.class || info.Message == "" {
 				t.Errorf("class %q (%s), want %q", info.Class, info.Message, b.class)
 			}
 			if !bytes.Equal(d.Value, b.value) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sluice-ml/sluice/dlq"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -31,7 +32,7 @@ type event struct {
 	reply chan<- *event
 
 	// Set when the event is dead-lettered instead of predicted.
-	dlqClass string
+	dlqClass dlq.Class
 	dlqErr   error
 
 	// Set by inference.
@@ -46,7 +47,7 @@ type event struct {
 
 // setRecord sets the decoded record and the fields read from it, named by
 // f; it returns a dead-letter class when one of them cannot be read.
-func (e *event) setRecord(rec map[string]any, f Fields) string {
+func (e *event) setRecord(rec map[string]any, f Fields) dlq.Class {
 	e.rec = rec
 	return e.identify(f, rec[f.EventID], rec[f.EntityID], rec[f.EventTime])
 }
@@ -54,7 +55,7 @@ func (e *event) setRecord(rec map[string]any, f Fields) string {
 // setFields sets the decoded record as fields, and the fields read from it
 // at the positions p found in its schema; it returns a dead-letter class
 // when one of them cannot be read.
-func (e *event) setFields(f schemas.Fields, p *fieldPlan) string {
+func (e *event) setFields(f schemas.Fields, p *fieldPlan) dlq.Class {
 	e.fields, e.rec = f, nil
 	at := func(i int) any {
 		if i < 0 {
@@ -70,7 +71,7 @@ func (e *event) setFields(f schemas.Fields, p *fieldPlan) string {
 // named by its topic, partition and offset; without an entity id it takes
 // the message key; without an event time, the message timestamp. A value
 // of a type that cannot be read as one is a wrong_type error.
-func (e *event) identify(f Fields, id, entity, at any) string {
+func (e *event) identify(f Fields, id, entity, at any) dlq.Class {
 	var ok bool
 	if e.eventID, ok = idString(id); !ok {
 		return e.fieldError("event_id", f.EventID, id, "a string, an integer or bytes")
@@ -95,9 +96,9 @@ func (e *event) identify(f Fields, id, entity, at any) string {
 	case string:
 		var err error
 		if e.evTime, err = time.Parse(time.RFC3339Nano, t); err != nil {
-			e.dlqErr = &inference.MapError{Field: f.EventTime, Class: inference.ClassWrongType,
+			e.dlqErr = &inference.MapError{Field: f.EventTime, Class: dlq.WrongType,
 				Detail: fmt.Sprintf("%q is not an RFC 3339 time (pipeline.fields.event_time)", t)}
-			return inference.ClassWrongType
+			return dlq.WrongType
 		}
 	case nil:
 		e.evTime = e.msg.Time
@@ -127,10 +128,10 @@ func idString(v any) (string, bool) {
 
 // fieldError keeps a wrong_type error of the field the config key
 // pipeline.fields.<key> names.
-func (e *event) fieldError(key, field string, v any, want string) string {
-	e.dlqErr = &inference.MapError{Field: field, Class: inference.ClassWrongType,
+func (e *event) fieldError(key, field string, v any, want string) dlq.Class {
+	e.dlqErr = &inference.MapError{Field: field, Class: dlq.WrongType,
 		Detail: fmt.Sprintf("got %T, want %s (pipeline.fields.%s)", v, want, key)}
-	return inference.ClassWrongType
+	return dlq.WrongType
 }
 
 // record returns the record as a map, building it from fields the first

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sluice-ml/sluice/dlq"
 	"github.com/sluice-ml/sluice/inference"
 )
 
@@ -93,7 +94,7 @@ func (w *Worker) scoreBatch(ctx context.Context, m *inference.Model, batch []*ev
 		return
 	}
 	if len(batch) == 1 {
-		batch[0].dlqClass, batch[0].dlqErr = "inference", fmt.Errorf("scoring with %s/%s: %w", m.Name(), m.Version(), err)
+		batch[0].dlqClass, batch[0].dlqErr = dlq.Inference, fmt.Errorf("scoring with %s/%s: %w", m.Name(), m.Version(), err)
 		return
 	}
 	w.log.Warn("inference failed; splitting batch to isolate failing rows", "err", err, "rows", len(batch))

@@ -2,15 +2,9 @@ package pipeline
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-)
 
-// DeadLetterReasons is the fixed set of values the reason label of
-// sluice_dead_letters_total takes.
-var DeadLetterReasons = []string{
-	"empty", "short_frame", "bad_magic", "unknown_schema", "decode", "too_large",
-	"missing_field", "wrong_type", "non_finite", "unknown_category", "bad_length", "inference",
-	"output_too_large",
-}
+	"github.com/sluice-ml/sluice/dlq"
+)
 
 // Metrics are the worker's own series. They are registered on the registry
 // passed to NewMetrics; all methods are safe for concurrent use.
@@ -86,8 +80,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "1 for the model version this worker serves.",
 		}, []string{"model", "version"}),
 	}
-	for _, r := range DeadLetterReasons {
-		m.deadLetters.WithLabelValues(r)
+	for _, c := range dlq.Classes {
+		m.deadLetters.WithLabelValues(string(c))
 	}
 	reg.MustRegister(m.predictions, m.deadLetters, m.endToEnd, m.processing,
 		m.produceRetry, m.decodeRetries, m.inferRetries, m.modelInfo, m.keepErrors, m.shadowErrors, m.shadowAgreement, m.partitionStuck)
@@ -113,11 +107,11 @@ func (m *Metrics) topicMissing(topic string, fn func() float64) {
 	}, fn))
 }
 
-func reasonLabel(class string) string {
-	for _, r := range DeadLetterReasons {
-		if r == class {
-			return r
-		}
+// reasonLabel is the reason label of a dead letter of class c: the fixed
+// set of labels never takes another value.
+func reasonLabel(c dlq.Class) string {
+	if dlq.Known(c) {
+		return string(c)
 	}
-	return "decode"
+	return string(dlq.Decode)
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/dlq"
 	"github.com/sluice-ml/sluice/producers"
 )
 
@@ -30,7 +31,7 @@ func (w *Worker) fit(msgs []kafka.Message, tl *producers.TooLargeError) ([]kafka
 		w.log.Warn("shadow prediction too large for its topic; dropped", "topic", tl.Topic, "bytes", tl.Size, "limit", tl.Limit)
 		return append(out, msgs[tl.Index+1:]...), true
 	case ev.dlqClass == "":
-		ev.dlqClass = "output_too_large"
+		ev.dlqClass = dlq.OutputTooLarge
 		ev.dlqErr = fmt.Errorf("the prediction is %d bytes, topic %s takes at most %d", tl.Size, tl.Topic, tl.Limit)
 		dl := consumers.DeadLetter(ev.msg, w.cfg.Group, ev.dlqClass, ev.dlqErr, w.cfg.DLQTopic)
 		dl.WriterData = m.WriterData

@@ -190,7 +190,7 @@ func TestBadInputIsDeadLetteredAndGoodInputPredicted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info.Class != b.class {
+			if string(info.Class) != b.class {
 				t.Errorf("class = %q (%s), want %q", info.Class, info.Message, b.class)
 			}
 			if info.SourceTopic != "features" || info.ConsumerGroup != "dlq-test" || info.Message == "" {

@@ -8,6 +8,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/dlq"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/schemas"
@@ -61,10 +62,10 @@ func (w *Worker) decode(ctx context.Context, in <-chan *event) error {
 	return nil
 }
 
-func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff, plans map[int32]*fieldPlan) string {
+func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff, plans map[int32]*fieldPlan) dlq.Class {
 	if len(ev.msg.Value) > w.cfg.MaxRecordBytes {
 		ev.dlqErr = errors.New("record larger than max_record_bytes")
-		return "too_large"
+		return dlq.TooLarge
 	}
 	var fields schemas.Fields
 	var id int32
@@ -85,7 +86,7 @@ func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff, pla
 		w.log.Warn("schema registry unavailable; retrying", "err", err, "retry_in", backoff.peek())
 		if !backoff.wait(ctx) {
 			ev.dlqErr = err
-			return "unknown_schema"
+			return dlq.UnknownSchema
 		}
 	}
 	m, release := w.deps.Models.Acquire()
@@ -104,20 +105,20 @@ func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff, pla
 
 // mapFields maps a decoded record's fields with the positions of sig's
 // inputs in its schema.
-func (w *Worker) mapFields(ev *event, sig *inference.Signature, pos []int) string {
+func (w *Worker) mapFields(ev *event, sig *inference.Signature, pos []int) dlq.Class {
 	ev.sig = sig
 	return mapClass(ev, sig.MapFieldsInto(ev.fields.Values, pos, &ev.row))
 }
 
 // mapRow maps ev's record as a map (a synchronous request's, or a record
 // mapped again because the model was swapped since).
-func (w *Worker) mapRow(ev *event, sig *inference.Signature) string {
+func (w *Worker) mapRow(ev *event, sig *inference.Signature) dlq.Class {
 	ev.sig = sig
 	return mapClass(ev, sig.MapRecordInto(ev.record(), &ev.row))
 }
 
 // mapClass keeps a mapping error on ev and returns its dead-letter class.
-func mapClass(ev *event, err error) string {
+func mapClass(ev *event, err error) dlq.Class {
 	if err == nil {
 		return ""
 	}
@@ -126,15 +127,15 @@ func mapClass(ev *event, err error) string {
 	if errors.As(err, &me) {
 		return me.Class
 	}
-	return "decode"
+	return dlq.Decode
 }
 
 // deadLetter enqueues ev's original message on the DLQ topic; its offset is
 // acknowledged when the broker acknowledges the dead letter.
-func (w *Worker) deadLetter(ev *event, class string, err error) {
+func (w *Worker) deadLetter(ev *event, class dlq.Class, err error) {
 	ev.dlqClass = class
 	if err == nil {
-		err = errors.New(class)
+		err = errors.New(string(class))
 	}
 	dl := consumers.DeadLetter(ev.msg, w.cfg.Group, class, err, w.cfg.DLQTopic)
 	dl.WriterData = ev

@@ -74,7 +74,7 @@ func TestTraceContextIsCarried(t *testing.T) {
 		if h["traceparent"] != other {
 			t.Fatalf("dead letter (%s) headers %v, want traceparent %s", info.Class, h, other)
 		}
-		classes[info.Class] = true
+		classes[string(info.Class)] = true
 	}
 	if !classes["non_finite"] || len(classes) != 2 {
 		t.Fatalf("dead-letter classes %v, want non_finite (mapping) and one framing class", classes)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/linkedin/goavro/v2"
+
+	"github.com/sluice-ml/sluice/dlq"
 )
 
 // Decoder turns Confluent-framed Avro records into maps, using the schema the
@@ -81,7 +83,7 @@ func (d *Decoder) Decode(ctx context.Context, framed []byte) (rec map[string]any
 		rec, err = e.decodeGoavro(body)
 	}
 	if err != nil {
-		return nil, id, decodeErr(ClassDecode, fmt.Errorf("schema %d: %w", id, err))
+		return nil, id, decodeErr(dlq.Decode, fmt.Errorf("schema %d: %w", id, err))
 	}
 	return rec, id, nil
 }
@@ -124,7 +126,7 @@ func (d *Decoder) DecodeFields(ctx context.Context, framed []byte) (Fields, int3
 		}
 	}
 	if err != nil {
-		return Fields{}, id, decodeErr(ClassDecode, fmt.Errorf("schema %d: %w", id, err))
+		return Fields{}, id, decodeErr(dlq.Decode, fmt.Errorf("schema %d: %w", id, err))
 	}
 	return Fields{Names: e.names, Values: vals}, id, nil
 }
@@ -133,15 +135,15 @@ func (d *Decoder) DecodeFields(ctx context.Context, framed []byte) (Fields, int3
 func (d *Decoder) open(ctx context.Context, framed []byte) (*codecEntry, int32, []byte, error) {
 	switch {
 	case len(framed) == 0:
-		return nil, 0, nil, decodeErr(ClassEmpty, ErrEmpty)
+		return nil, 0, nil, decodeErr(dlq.Empty, ErrEmpty)
 	case len(framed) > d.maxBytes:
-		return nil, 0, nil, decodeErr(ClassTooLarge, fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(framed), d.maxBytes))
+		return nil, 0, nil, decodeErr(dlq.TooLarge, fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(framed), d.maxBytes))
 	}
 	id, body, err := ParseFrame(framed)
 	if err != nil {
-		class := ClassShortFrame
+		class := dlq.ShortFrame
 		if errors.Is(err, ErrBadMagic) {
-			class = ClassBadMagic
+			class = dlq.BadMagic
 		}
 		return nil, 0, nil, decodeErr(class, err)
 	}
@@ -158,13 +160,13 @@ func (d *Decoder) entry(ctx context.Context, id int32) (*codecEntry, error) {
 		return e.(*codecEntry).usable(id)
 	}
 	if d.client == nil || d.unknown.has(id, time.Now()) {
-		return nil, decodeErr(ClassUnknownSchema, fmt.Errorf("schema %d: %w", id, ErrUnknownSchema))
+		return nil, decodeErr(dlq.UnknownSchema, fmt.Errorf("schema %d: %w", id, ErrUnknownSchema))
 	}
 	text, err := d.client.SchemaByID(ctx, id)
 	switch {
 	case errors.Is(err, ErrUnknownSchema):
 		d.unknown.add(id, time.Now())
-		return nil, decodeErr(ClassUnknownSchema, err)
+		return nil, decodeErr(dlq.UnknownSchema, err)
 	case err != nil:
 		if !errors.Is(err, ErrRegistryUnavailable) {
 			err = fmt.Errorf("%w: %w", ErrRegistryUnavailable, err)
@@ -184,7 +186,7 @@ func (d *Decoder) preload(id int32, schema string) error {
 
 func (e *codecEntry) usable(id int32) (*codecEntry, error) {
 	if e.err != nil {
-		return nil, decodeErr(ClassDecode, fmt.Errorf("schema %d: %w", id, e.err))
+		return nil, decodeErr(dlq.Decode, fmt.Errorf("schema %d: %w", id, e.err))
 	}
 	return e, nil
 }

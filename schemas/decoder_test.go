@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-ml/sluice/dlq"
 	"github.com/sluice-ml/sluice/internal/testkit"
 )
 
@@ -123,18 +124,18 @@ func TestDecodeErrorClasses(t *testing.T) {
 	tests := []struct {
 		name  string
 		in    []byte
-		class string
+		class dlq.Class
 		is    error
 	}{
-		{"empty", nil, ClassEmpty, ErrEmpty},
-		{"short", []byte{0, 0, 1}, ClassShortFrame, ErrShortFrame},
-		{"bad magic", []byte(`{"event_id":"x"}`), ClassBadMagic, ErrBadMagic},
-		{"unknown id", AppendFrame(nil, 4242, good[HeaderSize:]), ClassUnknownSchema, ErrUnknownSchema},
-		{"too large", append(append([]byte{}, good...), make([]byte, 11)...), ClassTooLarge, ErrTooLarge},
-		{"truncated", good[:len(good)-3], ClassDecode, nil},
-		{"trailing bytes", append(append([]byte{}, good...), 1, 2), ClassDecode, nil},
-		{"no body", good[:HeaderSize], ClassDecode, nil},
-		{"garbage body", AppendFrame(nil, enc.ID(), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}), ClassDecode, nil},
+		{"empty", nil, dlq.Empty, ErrEmpty},
+		{"short", []byte{0, 0, 1}, dlq.ShortFrame, ErrShortFrame},
+		{"bad magic", []byte(`{"event_id":"x"}`), dlq.BadMagic, ErrBadMagic},
+		{"unknown id", AppendFrame(nil, 4242, good[HeaderSize:]), dlq.UnknownSchema, ErrUnknownSchema},
+		{"too large", append(append([]byte{}, good...), make([]byte, 11)...), dlq.TooLarge, ErrTooLarge},
+		{"truncated", good[:len(good)-3], dlq.Decode, nil},
+		{"trailing bytes", append(append([]byte{}, good...), 1, 2), dlq.Decode, nil},
+		{"no body", good[:HeaderSize], dlq.Decode, nil},
+		{"garbage body", AppendFrame(nil, enc.ID(), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}), dlq.Decode, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,7 +216,7 @@ func TestDecodeHostileLengths(t *testing.T) {
 			elapsed := time.Since(start)
 			runtime.ReadMemStats(&after)
 			var de *DecodeError
-			if !errors.As(err, &de) || de.Class != ClassDecode {
+			if !errors.As(err, &de) || de.Class != dlq.Decode {
 				t.Fatalf("err = %v, want class decode", err)
 			}
 			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20+uint64(16*len(framed)) {
@@ -319,7 +320,7 @@ func TestDecodeUnusableSchemas(t *testing.T) {
 			_ = dec.preload(9, tt.schema)
 			_, _, err := dec.Decode(t.Context(), AppendFrame(nil, 9, []byte{2, 'a'}))
 			var de *DecodeError
-			if !errors.As(err, &de) || de.Class != ClassDecode {
+			if !errors.As(err, &de) || de.Class != dlq.Decode {
 				t.Fatalf("err = %v, want class decode", err)
 			}
 		})
@@ -340,7 +341,7 @@ func TestDecodeUnknownIDAskedOnce(t *testing.T) {
 	for range 5 {
 		_, _, err := dec.Decode(t.Context(), framed)
 		var de *DecodeError
-		if !errors.As(err, &de) || de.Class != ClassUnknownSchema || !errors.Is(err, ErrUnknownSchema) {
+		if !errors.As(err, &de) || de.Class != dlq.UnknownSchema || !errors.Is(err, ErrUnknownSchema) {
 			t.Fatalf("err = %v, want unknown_schema", err)
 		}
 	}

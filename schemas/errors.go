@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/sluice-ml/sluice/dlq"
 )
 
 var (
@@ -21,33 +23,21 @@ var (
 	ErrTooLarge = errors.New("schemas: record larger than the limit")
 )
 
-// Classes of DecodeError. They are part of the fixed set of dead-letter
-// classes (header sluice.error.class, label reason of
-// sluice_dead_letters_total).
-const (
-	ClassEmpty         = "empty"
-	ClassShortFrame    = "short_frame"
-	ClassBadMagic      = "bad_magic"
-	ClassUnknownSchema = "unknown_schema"
-	ClassDecode        = "decode"
-	ClassTooLarge      = "too_large"
-)
-
 // DecodeError is a record that cannot be read and never will be: the caller
 // dead-letters it under Class. Err says why and wraps the sentinel where one
 // exists (ErrEmpty, ErrShortFrame, ErrBadMagic, ErrUnknownSchema,
 // ErrTooLarge).
 type DecodeError struct {
-	Class string
+	Class dlq.Class
 	Err   error
 }
 
-func (e *DecodeError) Error() string { return e.Class + ": " + e.Err.Error() }
+func (e *DecodeError) Error() string { return string(e.Class) + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-func decodeErr(class string, err error) *DecodeError {
+func decodeErr(class dlq.Class, err error) *DecodeError {
 	return &DecodeError{Class: class, Err: err}
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/sluice-ml/sluice/dlq"
 )
 
 func str(s string) []byte { return append(zigzag(int64(len(s))), s...) }
@@ -127,7 +129,7 @@ func TestFastDecodeEdgeBodies(t *testing.T) {
 			mustPreload(t, d, 7, tt.schema)
 			if _, _, err := d.Decode(t.Context(), AppendFrame(nil, 7, tt.body)); err != nil {
 				var de *DecodeError
-				if !errors.As(err, &de) || de.Class != ClassDecode {
+				if !errors.As(err, &de) || de.Class != dlq.Decode {
 					t.Fatalf("err = %v, want class decode", err)
 				}
 			}

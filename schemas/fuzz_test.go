@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluice-ml/sluice/dlq"
 )
 
 // richSchema has every kind of Avro type whose values take at least one
@@ -91,7 +93,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		if err != nil {
 			var de *DecodeError
-			if !errors.As(err, &de) || (de.Class != ClassDecode && de.Class != ClassTooLarge) {
+			if !errors.As(err, &de) || (de.Class != dlq.Decode && de.Class != dlq.TooLarge) {
 				t.Fatalf("error %v is not a decode-class DecodeError", err)
 			}
 		} else if gotID != id {

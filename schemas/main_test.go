@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluice-ml/sluice/internal/testkit"
 	"go.uber.org/goleak"
+
+	"github.com/sluice-ml/sluice/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -170,7 +170,7 @@ func (o *outputs) record(ctx context.Context, topic string, partition int, offse
 		id = fmt.Sprintf("undecodable-dlq-%d-%d", partition, offset)
 	}
 	if perr == nil {
-		o.dlqClass[id] = info.Class
+		o.dlqClass[id] = string(info.Class)
 		o.headers[id] = info
 	}
 	o.seen[id]++

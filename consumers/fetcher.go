@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/internal/backoff"
 )
 
 // fetchPartition fetches one assigned partition of generation g from its
@@ -16,11 +18,10 @@ import (
 // paused the partition, and retries failures with backoff.
 func (r *Reader) fetchPartition(ctx context.Context, g *genState, a *assigned) {
 	off := a.start
-	wait := 100 * time.Millisecond
-	failing := 0
+	bo := backoff.New(100*time.Millisecond, 5*time.Second)
 	for ctx.Err() == nil {
 		if r.health.holding() || (a.paused != nil && a.paused.Load()) {
-			sleepCtx(ctx, 50*time.Millisecond)
+			backoff.Sleep(ctx, 50*time.Millisecond)
 			continue
 		}
 		var msgs []kafka.Message
@@ -46,19 +47,17 @@ func (r *Reader) fetchPartition(ctx context.Context, g *genState, a *assigned) {
 				off = r.startOffset()
 				continue
 			}
-			if failing == 0 {
+			if bo.Failures() == 0 {
 				r.log.Warn("fetching failed; retrying", "partition", a.partition, "offset", off, "err", err)
 			}
-			failing++
-			if !sleepCtx(ctx, wait) {
+			if !bo.Wait(ctx) {
 				return
 			}
-			wait = min(2*wait, 5*time.Second)
 			continue
 		}
-		if failing > 0 {
-			r.log.Info("fetching recovered", "partition", a.partition, "failed", failing)
-			failing, wait = 0, 100*time.Millisecond
+		if n := bo.Failures(); n > 0 {
+			r.log.Info("fetching recovered", "partition", a.partition, "failed", n)
+			bo.Reset()
 		}
 		if len(msgs) == 0 {
 			continue

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/internal/backoff"
 )
 
 // Commits go through the generation they were decided in
@@ -23,8 +25,10 @@ import (
 var errNoGeneration = errors.New("consumers: not a member of a current generation of the group")
 
 // commitAttempts is how often a commit is tried on a retriable error, with
-// 100ms, then 200ms between tries.
+// commitBackoff (100ms, then 200ms) between tries.
 const commitAttempts = 3
+
+var commitBackoff = backoff.Policy{First: 100 * time.Millisecond, Max: time.Second}
 
 // Commit commits, for each partition assigned to this member in the current
 // generation, the offset after the highest message given for it, and
@@ -65,7 +69,7 @@ func (r *Reader) commitOffsets(ctx context.Context, g *genState, offsets map[int
 	req := map[string]map[int]int64{r.topic: offsets}
 	var err error
 	for attempt := 0; attempt < commitAttempts; attempt++ {
-		if attempt > 0 && !sleepCtx(ctx, time.Duration(100<<(attempt-1))*time.Millisecond) {
+		if attempt > 0 && !backoff.Sleep(ctx, commitBackoff.Delay(attempt)) {
 			break
 		}
 		if err = g.kg.CommitOffsets(req); err == nil || !retriable(err) {
@@ -105,15 +109,4 @@ func retriable(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

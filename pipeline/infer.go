@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluice-ml/sluice/dlq"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/backoff"
 )
 
 const inferAttempts = 3
@@ -73,11 +74,11 @@ func (w *Worker) scoreBatch(ctx context.Context, m *inference.Model, batch []*ev
 		*rows = append(*rows, &ev.row)
 	}
 	var err error
-	backoff := newBackoff(20*time.Millisecond, 500*time.Millisecond)
+	bo := backoff.New(20*time.Millisecond, 500*time.Millisecond)
 	for attempt := 0; attempt < inferAttempts; attempt++ {
 		if attempt > 0 {
 			w.deps.Metrics.inferRetries.Inc()
-			if !backoff.wait(ctx) {
+			if !bo.Wait(ctx) {
 				break
 			}
 		}

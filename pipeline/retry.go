@@ -10,6 +10,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sluice-ml/sluice/internal/backoff"
 	"github.com/sluice-ml/sluice/producers"
 )
 
@@ -32,6 +33,10 @@ type retrier struct {
 	wake  chan struct{}   // capacity 1
 	stuck map[int]*stuckPart
 }
+
+// retryBackoff is the wait before writing again outputs that failed n
+// times.
+var retryBackoff = backoff.Policy{First: 100 * time.Millisecond, Max: 5 * time.Second}
 
 // retryData replaces an output's WriterData once it has failed.
 type retryData struct {
@@ -107,13 +112,8 @@ func (r *retrier) run(ctx context.Context) error {
 			if len(msgs) == 0 {
 				break
 			}
-			delay := min(100*time.Millisecond<<min(tries-1, 10), 5*time.Second)
-			t := time.NewTimer(delay)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !backoff.Sleep(ctx, retryBackoff.Delay(tries)) {
 				return nil
-			case <-t.C:
 			}
 			if msgs = r.stillPending(msgs); len(msgs) > 0 {
 				r.w.deps.Metrics.produceRetry.Add(float64(len(msgs)))

@@ -10,6 +10,7 @@ import (
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/dlq"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/backoff"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -23,7 +24,7 @@ func (w *Worker) fetch(ctx context.Context) error {
 			close(c)
 		}
 	}()
-	backoff := newBackoff(50*time.Millisecond, 5*time.Second)
+	bo := backoff.New(50*time.Millisecond, 5*time.Second)
 	for {
 		msg, err := w.tracker.Next(ctx)
 		if err != nil {
@@ -32,13 +33,13 @@ func (w *Worker) fetch(ctx context.Context) error {
 			if ctx.Err() != nil || errors.Is(err, consumers.ErrClosed) {
 				return nil
 			}
-			w.log.Warn("fetching", "err", err, "retry_in", backoff.peek())
-			if !backoff.wait(ctx) {
+			w.log.Warn("fetching", "err", err, "retry_in", bo.Next())
+			if !bo.Wait(ctx) {
 				return nil
 			}
 			continue
 		}
-		backoff.reset()
+		bo.Reset()
 		ev := &event{msg: msg, fetched: time.Now()}
 		w.decodeIn[int(msg.Partition)%len(w.decodeIn)] <- ev
 	}
@@ -47,10 +48,10 @@ func (w *Worker) fetch(ctx context.Context) error {
 // decode turns messages into mapped rows, dead-lettering what cannot be read.
 // A registry that is down is waited out rather than dead-lettered.
 func (w *Worker) decode(ctx context.Context, in <-chan *event) error {
-	backoff := newBackoff(100*time.Millisecond, 5*time.Second)
+	bo := backoff.New(100*time.Millisecond, 5*time.Second)
 	plans := map[int32]*fieldPlan{} // this goroutine's, by schema id
 	for ev := range in {
-		if class := w.decodeOne(ctx, ev, backoff, plans); class != "" {
+		if class := w.decodeOne(ctx, ev, bo, plans); class != "" {
 			w.deadLetter(ev, class, ev.dlqErr)
 			continue
 		}
@@ -62,7 +63,7 @@ func (w *Worker) decode(ctx context.Context, in <-chan *event) error {
 	return nil
 }
 
-func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff, plans map[int32]*fieldPlan) dlq.Class {
+func (w *Worker) decodeOne(ctx context.Context, ev *event, bo *backoff.Backoff, plans map[int32]*fieldPlan) dlq.Class {
 	if len(ev.msg.Value) > w.cfg.MaxRecordBytes {
 		ev.dlqErr = errors.New("record larger than max_record_bytes")
 		return dlq.TooLarge
@@ -73,7 +74,7 @@ func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff, pla
 		var err error
 		fields, id, err = w.deps.Decoder.DecodeFields(ctx, ev.msg.Value)
 		if err == nil {
-			backoff.reset()
+			bo.Reset()
 			break
 		}
 		var de *schemas.DecodeError
@@ -83,8 +84,8 @@ func (w *Worker) decodeOne(ctx context.Context, ev *event, backoff *backoff, pla
 		}
 		// The registry is unavailable: what may decode later is retried.
 		w.deps.Metrics.decodeRetries.Inc()
-		w.log.Warn("schema registry unavailable; retrying", "err", err, "retry_in", backoff.peek())
-		if !backoff.wait(ctx) {
+		w.log.Warn("schema registry unavailable; retrying", "err", err, "retry_in", bo.Next())
+		if !bo.Wait(ctx) {
 			ev.dlqErr = err
 			return dlq.UnknownSchema
 		}

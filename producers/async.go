@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/internal/backoff"
 )
 
 // AsyncWriter enqueues messages without waiting and reports each produce
@@ -34,6 +36,11 @@ type AsyncWriter struct {
 	comp   kafka.Compression
 	m      *Metrics
 	done   func([]kafka.Message, error)
+	// abort ends every request and backoff wait once Close has waited
+	// CloseTimeout: what was not acknowledged by then fails with
+	// ErrClosed, so no sender outlives Close.
+	abort     context.Context
+	cancelAll context.CancelFunc
 
 	mu      sync.Mutex
 	closed  bool
@@ -76,6 +83,7 @@ func NewAsyncWriter(cfg WriterConfig, m *Metrics, done func(msgs []kafka.Message
 		m = NewMetrics(nil)
 	}
 	w := &AsyncWriter{cfg: cfg, m: m, done: done, topics: map[string]*topicInfo{}, parts: map[partKey]*partQueue{}}
+	w.abort, w.cancelAll = context.WithCancel(context.Background())
 	tr := cfg.Transport
 	if tr == nil {
 		w.own = &kafka.Transport{ClientID: cfg.ClientID}
@@ -155,7 +163,10 @@ func (w *AsyncWriter) send(key partKey, q *partQueue) {
 			return
 		}
 		w.mu.Unlock()
-		err := w.produce(key, batch)
+		err := ErrClosed
+		if w.abort.Err() == nil {
+			err = w.produce(key, batch)
+		}
 		tm := w.m.topic(key.topic)
 		if err != nil {
 			tm.failed.Add(float64(len(batch)))
@@ -189,15 +200,20 @@ func (w *AsyncWriter) take(q *partQueue, limit int64) []kafka.Message {
 	return batch
 }
 
+// produceBackoff is the wait between the tries of one request.
+var produceBackoff = backoff.Policy{First: 100 * time.Millisecond, Max: time.Second}
+
 // produce sends one request, retrying errors that may pass (a leader
-// moving, a broker restarting) with backoff.
+// moving, a broker restarting) with backoff. Once Close gave up waiting it
+// stops and returns ErrClosed: the broker may or may not have the
+// messages, and they are not reported written.
 func (w *AsyncWriter) produce(key partKey, batch []kafka.Message) error {
 	var err error
 	for attempt := 0; attempt < produceAttempts; attempt++ {
-		if attempt > 0 {
-			time.Sleep(min(time.Duration(attempt*attempt)*100*time.Millisecond, time.Second))
+		if attempt > 0 && !backoff.Sleep(w.abort, produceBackoff.Delay(attempt)) {
+			return fmt.Errorf("producing %d messages to %s/%d: %w (last error: %v)", len(batch), key.topic, key.partition, ErrClosed, err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.WriteTimeout)
+		ctx, cancel := context.WithTimeout(w.abort, w.cfg.WriteTimeout)
 		var res *kafka.ProduceResponse
 		res, err = w.client.Produce(ctx, &kafka.ProduceRequest{
 			Topic:        key.topic,
@@ -207,6 +223,9 @@ func (w *AsyncWriter) produce(key partKey, batch []kafka.Message) error {
 			Records:      &messageRecords{msgs: batch},
 		})
 		cancel()
+		if err != nil && w.abort.Err() != nil {
+			return fmt.Errorf("producing %d messages to %s/%d: %w (last error: %v)", len(batch), key.topic, key.partition, ErrClosed, err)
+		}
 		if err == nil && res.Error != nil {
 			err = res.Error
 		}
@@ -283,7 +302,11 @@ func MessageSize(m *kafka.Message) int64 {
 }
 
 // Close sends what is waiting and waits, at most WriterConfig.CloseTimeout,
-// until every completion has run. Enqueue fails with ErrClosed afterwards.
+// until every completion has run. When the wait times out, the requests
+// still in flight or waiting to be retried are abandoned: their messages
+// are completed with ErrClosed, and Close returns ErrCloseTimeout once every
+// completion has run, so no goroutine of the writer outlives it. Enqueue
+// fails with ErrClosed afterwards.
 func (w *AsyncWriter) Close() error {
 	w.mu.Lock()
 	already := w.closed
@@ -301,7 +324,10 @@ func (w *AsyncWriter) Close() error {
 	case <-done:
 	case <-t.C:
 		err = ErrCloseTimeout
+		w.cancelAll()
+		<-done
 	}
+	w.cancelAll()
 	if w.own != nil {
 		w.own.CloseIdleConnections()
 	}

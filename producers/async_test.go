@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-ml/sluice/internal/testkit"
 )
@@ -272,5 +273,45 @@ func TestAsyncWriterFitsTheBrokerLimit(t *testing.T) {
 	defer c.mu.Unlock()
 	if len(c.calls) < 3 {
 		t.Errorf("%d MiB went out in %d requests", n/1024, len(c.calls))
+	}
+}
+
+// TestAsyncWriterCloseTimeoutEndsSenders: a partition whose requests keep
+// failing is still retrying when Close's timeout passes; Close abandons
+// it, completes its message with ErrClosed and returns ErrCloseTimeout
+// only once its sender has ended (goleak in TestMain checks that nothing
+// is left running).
+func TestAsyncWriterCloseTimeoutEndsSenders(t *testing.T) {
+	k := testkit.StartKafka(t)
+	k.CreateTopic(t, "predictions", 1)
+	c := newCompletions(10)
+	w, err := NewAsyncWriter(WriterConfig{Brokers: []string{k.Addr}, Topic: "predictions",
+		WriteTimeout: time.Second, CloseTimeout: 300 * time.Millisecond}, nil, c.done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Enqueue(kafka.Message{Value: []byte("metadata")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitOK(t, 1, 10*time.Second)
+	k.Cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		k.Cluster.KeepControl()
+		return nil, errors.New("produce refused by the test"), true // the connection drops: retriable
+	})
+	if err := w.Enqueue(kafka.Message{Value: []byte("never written")}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the sender is in its retries
+	start := time.Now()
+	if err := w.Close(); !errors.Is(err, ErrCloseTimeout) {
+		t.Fatalf("Close = %v, want ErrCloseTimeout", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Close took %s with a 300ms close timeout", took)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n != 2 || len(c.errs) != 1 || !errors.Is(c.errs[0], ErrClosed) {
+		t.Fatalf("after Close: %d messages completed, errors %v; want the second completed with ErrClosed", c.n, c.errs)
 	}
 }

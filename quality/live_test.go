@@ -3,10 +3,11 @@ package quality_test
 import (
 	"math/rand/v2"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/internal/testworker"

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/internal/backoff"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -199,7 +200,7 @@ func (s *Service) fetch(ctx context.Context, rd *consumers.Reader, from source, 
 				return
 			}
 			s.log.Warn("fetching", "topic", rd.Topic(), "err", err)
-			if !sleep(ctx, time.Second) {
+			if !backoff.Sleep(ctx, time.Second) {
 				return
 			}
 			continue
@@ -219,13 +220,14 @@ func (s *Service) fetch(ctx context.Context, rd *consumers.Reader, from source, 
 // decode decodes a framed record, waiting out a schema registry that
 // cannot be reached.
 func (s *Service) decode(ctx context.Context, framed []byte) (map[string]any, error) {
-	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 10*time.Second) {
+	bo := backoff.New(250*time.Millisecond, 10*time.Second)
+	for {
 		rec, _, err := s.dec.Decode(ctx, framed)
 		if !errors.Is(err, schemas.ErrRegistryUnavailable) {
 			return rec, err
 		}
 		s.log.Warn("schema registry unavailable; retrying", "err", err)
-		if !sleep(ctx, wait) {
+		if !bo.Wait(ctx) {
 			return nil, ctx.Err()
 		}
 	}
@@ -278,17 +280,5 @@ func (s *Service) tick(ctx context.Context) {
 	s.live.sync(ctx, now)
 	if err := s.send(ctx); err != nil {
 		s.log.Warn("quality retrain request", "err", err)
-	}
-}
-
-// sleep waits d or until ctx ends; it reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

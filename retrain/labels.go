@@ -7,6 +7,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/internal/backoff"
 )
 
 // Timing of the label join.
@@ -85,7 +86,7 @@ func (j *joiner) join(ctx context.Context, now time.Time) {
 			drop[i] = true
 		default:
 			p.tries++
-			p.next = now.Add(min(retryFirst<<min(p.tries-1, 10), retryMax))
+			p.next = now.Add(backoff.Policy{First: retryFirst, Max: retryMax}.Delay(p.tries))
 		}
 	}
 	kept := j.pending[:0]

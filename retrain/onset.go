@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/internal/backoff"
 	"github.com/sluice-ml/sluice/schemas"
 )
 
@@ -78,7 +79,7 @@ func (r *Retrainer) waitRows(ctx context.Context, from time.Time) ([]labelled, e
 				"min_rows", r.cfg.MinRows, "max_label_wait", r.cfg.MaxLabelWait)
 			logged = true
 		}
-		if !sleep(ctx, min(labelPoll, time.Until(deadline))) {
+		if !backoff.Sleep(ctx, min(labelPoll, time.Until(deadline))) {
 			return nil, ctx.Err()
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/internal/backoff"
 	"github.com/sluice-ml/sluice/schemas"
 )
 
@@ -21,7 +22,7 @@ func (r *Retrainer) runRequests(ctx context.Context, rd *consumers.Reader) {
 				return
 			}
 			r.log.Warn("fetching", "topic", rd.Topic(), "err", err)
-			if !sleep(ctx, time.Second) {
+			if !backoff.Sleep(ctx, time.Second) {
 				return
 			}
 			continue
@@ -68,7 +69,7 @@ func (r *Retrainer) handle(ctx context.Context, m kafka.Message) bool {
 			return true
 		}
 		r.log.Warn("retrain failed; trying again", "model", req.Model, "event_id", req.EventID, "attempt", attempt, "err", err)
-		if !sleep(ctx, time.Duration(attempt)*2*time.Second) {
+		if !backoff.Sleep(ctx, time.Duration(attempt)*2*time.Second) {
 			return false
 		}
 	}
@@ -77,13 +78,14 @@ func (r *Retrainer) handle(ctx context.Context, m kafka.Message) bool {
 // decode decodes a framed record, waiting out a schema registry that
 // cannot be reached; other errors are the record's.
 func (r *Retrainer) decode(ctx context.Context, framed []byte) (map[string]any, error) {
-	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 10*time.Second) {
+	bo := backoff.New(250*time.Millisecond, 10*time.Second)
+	for {
 		rec, _, err := r.dec.Decode(ctx, framed)
 		if !errors.Is(err, schemas.ErrRegistryUnavailable) {
 			return rec, err
 		}
 		r.log.Warn("schema registry unavailable; retrying", "err", err)
-		if !sleep(ctx, wait) {
+		if !bo.Wait(ctx) {
 			return nil, ctx.Err()
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/backoff"
 	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/schemas"
@@ -186,7 +187,7 @@ func (r *Retrainer) fetchLoop(ctx context.Context, rd *consumers.Reader, msgs ch
 				return
 			}
 			r.log.Warn("fetching", "topic", rd.Topic(), "err", err)
-			if !sleep(ctx, time.Second) {
+			if !backoff.Sleep(ctx, time.Second) {
 				return
 			}
 			continue
@@ -196,18 +197,6 @@ func (r *Retrainer) fetchLoop(ctx context.Context, rd *consumers.Reader, msgs ch
 		case <-ctx.Done():
 			return
 		}
-	}
-}
-
-// sleep waits d or until ctx ends; it reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

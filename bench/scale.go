@@ -54,7 +54,7 @@ func scale(ctx context.Context, o Options, name string, e *env, m *model, im *in
 func scaleRun(ctx context.Context, e *env, topic, group string, workers int, im *inference.Model, batch inference.BatchConfig, n, maxInFlight int) (runRate, error) {
 	open := holdFetches(e)
 	defer open()
-	var ws []*worker
+	var ws []*running
 	defer func() {
 		open()
 		for _, w := range ws {

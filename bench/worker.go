@@ -12,13 +12,12 @@ import (
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/pipeline"
-	"github.com/sluice-ml/sluice/producers"
-	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/worker"
 )
 
-// worker is a running pipeline.Worker with counters the bench reads.
-type worker struct {
-	w    *pipeline.Worker
+// running is a running pipeline.Worker with counters the bench reads.
+type running struct {
+	w    *worker.Worker
 	done atomic.Int64
 
 	mu        sync.Mutex
@@ -28,34 +27,24 @@ type worker struct {
 	stop func()
 }
 
-func startWorker(ctx context.Context, e *env, m *inference.Model, batch inference.BatchConfig, maxInFlight int, obs ...pipeline.Observer) (*worker, error) {
+func startWorker(ctx context.Context, e *env, m *inference.Model, batch inference.BatchConfig, maxInFlight int, obs ...pipeline.Observer) (*running, error) {
 	return startWorkerOn(ctx, e, "features", fmt.Sprintf("bench-%d", time.Now().UnixNano()), m, batch, maxInFlight, obs...)
 }
 
 // startWorkerOn starts a worker on topic in group; it returns once the
 // worker has joined the group.
-func startWorkerOn(ctx context.Context, e *env, topic, group string, m *inference.Model, batch inference.BatchConfig, maxInFlight int, obs ...pipeline.Observer) (*worker, error) {
-	enc, err := schemas.NewEncoder(ctx, e.client, schemas.Subject("predictions"), schemas.PredictionSchema())
-	if err != nil {
-		return nil, err
-	}
-	reg := prometheus.NewRegistry()
-	wk := &worker{}
-	w, err := pipeline.New(pipeline.Config{
-		InputTopic: topic, DLQTopic: "features.dlq", Group: group, Batch: batch, MaxInFlight: maxInFlight,
-	}, pipeline.Deps{
+func startWorkerOn(ctx context.Context, e *env, topic, group string, m *inference.Model, batch inference.BatchConfig, maxInFlight int, obs ...pipeline.Observer) (*running, error) {
+	wk := &running{}
+	w, err := worker.New(ctx, worker.Config{
+		Pipeline: pipeline.Config{InputTopic: topic, DLQTopic: "features.dlq", Group: group, Batch: batch, MaxInFlight: maxInFlight},
 		// A short heartbeat, so a member notices a rebalance quickly (the
 		// scale runs start a second worker beside the first).
-		Reader:   consumers.ReaderConfig{Brokers: []string{e.addr}, HeartbeatInterval: 200 * time.Millisecond},
-		Writer:   producers.WriterConfig{Brokers: []string{e.addr}},
-		Decoder:  schemas.NewDecoder(e.client, 0),
-		Encoder:  enc,
+		Consumer: consumers.ReaderConfig{HeartbeatInterval: 200 * time.Millisecond},
+	}, worker.Clients{Brokers: []string{e.addr}, Registry: e.client}, worker.Parts{
 		Observer: firstObserver(obs),
 		Models:   pipeline.NewStaticModel(m),
 		Logger:   e.log,
-		Metrics:  pipeline.NewMetrics(reg),
-		Consumer: consumers.NewMetrics(reg),
-		Producer: producers.NewMetrics(reg),
+		Metrics:  prometheus.NewRegistry(),
 		OnLatency: func(d time.Duration) {
 			wk.done.Add(1)
 			wk.mu.Lock()
@@ -86,7 +75,7 @@ func startWorkerOn(ctx context.Context, e *env, topic, group string, m *inferenc
 
 // record starts (on) or stops (off) keeping latencies, and returns what was
 // kept when it stops.
-func (w *worker) record(on bool) []time.Duration {
+func (w *running) record(on bool) []time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.recording = on

@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 	}
 	rcfg.Quality.Decision = cfg.Worker.Drift.Config // the same hysteresis and cooldown as data drift
 	retrainer, err := retrain.NewRetrainer(rcfg, retrain.Deps{
-		Brokers: []string{kafkaAddr}, Redis: rdb, Schemas: client, Logger: log, Sink: server.NewEventSink(client, events),
+		Brokers: []string{kafkaAddr}, Redis: rdb, Schemas: client, Logger: log, Sink: producers.NewEventSink(client, events),
 		Registry: registry.New(rdb, cfg.Worker.Models, registry.WithLogger(log), registry.WithEmitter(server.NewModelEvents(client, events))),
 	})
 	if err != nil {

@@ -18,7 +18,7 @@ func (w *Worker) emit(ctx context.Context) error {
 	if w.observeIn != nil {
 		defer close(w.observeIn)
 	}
-	id := w.deps.Encoder.ID()
+	id := w.deps.PredictionSchemaID
 	so, sampling := w.deps.Observer.(SamplingObserver)
 	var p schemas.Prediction
 	// The events the SamplingObserver picked, not yet handed to observe:

@@ -47,7 +47,7 @@ func (g gathered) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func testutilValue(t *testing.T, w *worker, name, label, value string) float64 {
+func testutilValue(t *testing.T, w *running, name, label, value string) float64 {
 	t.Helper()
 	return testutil.ToFloat64(gathered{reg: w.reg, name: name, label: [2]string{label, value}})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/worker"
 )
 
 // env is one test's real servers (internal/testworker: a Kafka-protocol
@@ -45,14 +46,14 @@ func newEnv(t *testing.T, partitions int32) *env {
 	return &env{Env: tw, t: t, kafka: tw.Kafka, client: tw.Client, mlp: tw.MLP, sig: tw.Sig, onnx: tw.ONNX, inputEnc: enc, rdb: tw.Redis}
 }
 
-// worker is a running pipeline.Worker.
-type worker struct {
-	w    *pipeline.Worker
+// running is a running pipeline.Worker.
+type running struct {
+	w    *worker.Worker
 	reg  *prometheus.Registry
 	stop func() error
 }
 
-func (e *env) startWorker(cfg pipeline.Config) *worker {
+func (e *env) startWorker(cfg pipeline.Config) *running {
 	e.t.Helper()
 	model := e.loadModel("1")
 	return e.startWorkerWith(cfg, pipeline.NewStaticModel(model), model.Close)
@@ -69,10 +70,10 @@ func (e *env) loadModel(version string) *inference.Model {
 }
 
 // startWorkerWith runs a worker serving models; closeModels runs after it stopped.
-func (e *env) startWorkerWith(cfg pipeline.Config, models pipeline.Models, closeModels func() error) *worker {
+func (e *env) startWorkerWith(cfg pipeline.Config, models pipeline.Models, closeModels func() error) *running {
 	e.t.Helper()
 	tw := e.StartWorker(cfg, testworker.Options{Models: models, CloseModels: closeModels, Client: e.client})
-	return &worker{w: tw.W, reg: tw.Reg, stop: tw.Stop}
+	return &running{w: tw.W, reg: tw.Reg, stop: tw.Stop}
 }
 
 // publish writes n demo events (keyed by entity_id) and returns them in the

@@ -97,16 +97,6 @@ func (m *Metrics) queueDepth(stage string, fn func() float64) {
 	}, fn))
 }
 
-// topicMissing registers sluice_topic_missing{topic} read from fn at
-// scrape time.
-func (m *Metrics) topicMissing(topic string, fn func() float64) {
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name:        "sluice_topic_missing",
-		Help:        "1 while a topic the worker needs (input, output, dead letters) does not exist; nothing is consumed meanwhile.",
-		ConstLabels: prometheus.Labels{"topic": topic},
-	}, fn))
-}
-
 // reasonLabel is the reason label of a dead letter of class c: the fixed
 // set of labels never takes another value.
 func reasonLabel(c dlq.Class) string {

@@ -30,6 +30,15 @@ func NewStaticModel(m *inference.Model) *StaticModel {
 // Acquire returns the model; release is a no-op.
 func (s *StaticModel) Acquire() (*inference.Model, func()) { return s.m.Load(), func() {} }
 
+// Serving returns the model now serving (nil when none is), to read its
+// name, version, signature and outputs: the caller must not run it, since
+// it may be swapped out and closed at any time. Safe for concurrent use.
+func (w *Worker) Serving() *inference.Model {
+	m, release := w.deps.Models.Acquire()
+	defer release()
+	return m
+}
+
 // Observer sees every scored event; the drift monitor implements it.
 // Observe must be cheap and safe for concurrent use.
 type Observer interface {

@@ -224,7 +224,7 @@ func batch(size int, delay time.Duration) (c inferenceBatch) {
 	return c
 }
 
-func waitReady(t *testing.T, ws ...*worker) {
+func waitReady(t *testing.T, ws ...*running) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for _, w := range ws {

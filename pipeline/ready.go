@@ -12,7 +12,9 @@ type Condition struct {
 	Detail string `json:"detail"`
 }
 
-// The conditions NotReady reports.
+// The conditions NotReady reports: the worker's own, and those a Source
+// with SourceHealth reports (not_joined, topic_missing,
+// broker_unreachable, stalled).
 const (
 	CondNotRunning        = "not_running"        // Run has not started, or is draining
 	CondModelNotLoaded    = "model_not_loaded"   // no model version to score with
@@ -32,7 +34,7 @@ func (w *Worker) NotReady() []Condition {
 		out = append(out, Condition{Name: name, Detail: fmt.Sprintf(format, args...)})
 	}
 	w.syncMu.RLock()
-	serving, started := w.serving, w.started
+	serving := w.serving
 	w.syncMu.RUnlock()
 	if !serving {
 		add(CondNotRunning, "the worker is not running")
@@ -43,28 +45,8 @@ func (w *Worker) NotReady() []Condition {
 	} else {
 		release()
 	}
-	h := w.reader.Health()
-	if !h.Joined {
-		if h.JoinError != nil {
-			add(CondNotJoined, "not a member of consumer group %s: %v", w.cfg.Group, h.JoinError)
-		} else {
-			add(CondNotJoined, "not a member of a current generation of consumer group %s", w.cfg.Group)
-		}
-	}
-	for _, t := range h.MissingTopics {
-		add(CondTopicMissing, "topic %s does not exist; nothing is consumed until it does", t)
-	}
-	last := h.LastContact
-	if last.IsZero() {
-		last = started
-	}
-	if !last.IsZero() {
-		if since := time.Since(last); since > w.cfg.Readiness.BrokerTimeout {
-			add(CondBrokerUnreachable, "no broker has answered for %s", since.Round(time.Second))
-		}
-	}
-	if stalled, since := w.tracker.Stalled(w.cfg.Readiness.StallTimeout); stalled {
-		add(CondStalled, "%d events in flight and no commit progress for %s", w.tracker.InFlight(), since.Round(time.Second))
+	if h, ok := w.source.(SourceHealth); ok {
+		out = append(out, h.NotReady()...)
 	}
 	for _, s := range w.Stuck() {
 		add(CondPartitionStuck, "%s/%d stuck at offset %d since %s: writing to %s: %v",
@@ -74,7 +56,7 @@ func (w *Worker) NotReady() []Condition {
 }
 
 // Ready reports whether the worker can make progress: running, a model
-// loaded, a member of its group, its topics there, the brokers answering,
-// commits moving and no partition stuck (see NotReady). Safe for
-// concurrent use.
+// loaded, no partition stuck and its source healthy (a member of its
+// group, its topics there, the brokers answering, commits moving; see
+// NotReady). Safe for concurrent use.
 func (w *Worker) Ready() bool { return len(w.NotReady()) == 0 }

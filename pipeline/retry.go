@@ -144,7 +144,7 @@ func (r *retrier) stillPending(msgs []kafka.Message) []kafka.Message {
 	keep := msgs[:0]
 	for _, m := range msgs {
 		d := m.WriterData.(*retryData)
-		if d.ev == nil || r.w.tracker.Pending(d.ev.msg) {
+		if d.ev == nil || r.w.source.Pending(d.ev.msg) {
 			keep = append(keep, m)
 			continue
 		}
@@ -165,7 +165,9 @@ func (r *retrier) stick(d *retryData, topic string, err error) {
 	if sp == nil {
 		sp = &stuckPart{offsets: map[int64]int{}, since: time.Now(), output: topic}
 		r.stuck[p] = sp
-		r.w.tracker.Pause(r.w.cfg.InputTopic, p)
+		if ps, ok := r.w.source.(Pauser); ok {
+			ps.Pause(r.w.cfg.InputTopic, p)
+		}
 		r.w.log.Error("partition stuck: an output cannot be written; its offset is not committed past and the partition is paused until the write succeeds",
 			"topic", r.w.cfg.InputTopic, "partition", p, "offset", off, "output_topic", topic, "attempts", d.tries, "err", err)
 	}
@@ -196,7 +198,9 @@ func (r *retrier) unstick(d *retryData, why string) {
 	}
 	delete(r.stuck, p)
 	r.w.deps.Metrics.partitionStuck.DeleteLabelValues(label...)
-	r.w.tracker.Resume(r.w.cfg.InputTopic, p)
+	if ps, ok := r.w.source.(Pauser); ok {
+		ps.Resume(r.w.cfg.InputTopic, p)
+	}
 	r.w.log.Info("partition resumed: its stuck outputs are written or no longer needed here",
 		"topic", r.w.cfg.InputTopic, "partition", p, "offset", off, "stuck_for", time.Since(sp.since).Round(time.Millisecond), "why", why)
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/sluice-ml/sluice/schemas"
 )
 
-// fetch hands each message the tracker fetched (blocking at the in-flight
+// fetch hands each message the source fetched (blocking at the in-flight
 // cap) to the decode worker that owns its partition. It closes the decode
 // channels when ctx ends.
 func (w *Worker) fetch(ctx context.Context) error {
@@ -26,9 +26,9 @@ func (w *Worker) fetch(ctx context.Context) error {
 	}()
 	bo := backoff.New(50*time.Millisecond, 5*time.Second)
 	for {
-		msg, err := w.tracker.Next(ctx)
+		msg, err := w.source.Next(ctx)
 		if err != nil {
-			// ctx ended or the reader closed: what was not handed out is
+			// ctx ended or the source closed: what was not handed out is
 			// fetched again by whoever reads its partition next.
 			if ctx.Err() != nil || errors.Is(err, consumers.ErrClosed) {
 				return nil
@@ -143,12 +143,12 @@ func (w *Worker) deadLetter(ev *event, class dlq.Class, err error) {
 	w.enqueue([]kafka.Message{dl})
 }
 
-// enqueue hands msgs to the writer. A message larger than its topic takes
+// enqueue hands msgs to the sink. A message larger than its topic takes
 // is made to fit (see fit); what cannot be enqueued now goes to the
 // retrier.
 func (w *Worker) enqueue(msgs []kafka.Message) {
 	for {
-		err := w.writer.Enqueue(msgs...)
+		err := w.sink.Enqueue(msgs...)
 		if err == nil {
 			return
 		}
@@ -167,8 +167,8 @@ func (w *Worker) enqueue(msgs []kafka.Message) {
 	}
 }
 
-// completed is the writer's completion callback: it runs on the writer's
-// goroutines once per partition batch.
+// completed is the sink's Completion: it runs on the sink's goroutines,
+// once per group of messages written (a partition's batch).
 func (w *Worker) completed(msgs []kafka.Message, err error) {
 	if err != nil {
 		w.retries.failed(msgs, err)
@@ -188,7 +188,7 @@ func (w *Worker) completed(msgs []kafka.Message, err error) {
 		if ev == nil {
 			continue
 		}
-		w.tracker.Ack(ev.msg)
+		w.source.Ack(ev.msg)
 		if ev.dlqClass != "" {
 			m.deadLetters.WithLabelValues(reasonLabel(ev.dlqClass)).Inc()
 			continue

@@ -37,7 +37,7 @@ func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var workers []*worker
+	var workers []*running
 	var swappers []*inference.Swapper
 	for range 2 {
 		sw := inference.NewSwapper(e.loadVersion("1"))

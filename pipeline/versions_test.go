@@ -79,7 +79,7 @@ func checkScoredBy(t *testing.T, what string, preds []record) {
 
 // seriesValue is one labelled series of w's metric name, 0 when the
 // series was never created.
-func seriesValue(t *testing.T, w *worker, name, label, value string) float64 {
+func seriesValue(t *testing.T, w *running, name, label, value string) float64 {
 	t.Helper()
 	if testutil.CollectAndCount(gathered{reg: w.reg, name: name, label: [2]string{label, value}}) == 0 {
 		return 0

@@ -4,35 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/inference"
-	"github.com/sluice-ml/sluice/producers"
-	"github.com/sluice-ml/sluice/schemas"
 )
 
-// Deps are the parts a Worker is built from. Reader and Writer configs are
-// used to create the worker's own group reader and asynchronous writer; the
-// worker owns and closes them.
+// Deps are the parts a Worker is built from, built outside it (package
+// worker builds them on Kafka from configuration; the pipeline's tests
+// build them in memory). The worker owns Source and the Sink it opens.
 type Deps struct {
-	Reader   consumers.ReaderConfig
-	Writer   producers.WriterConfig
-	Decoder  *schemas.Decoder
-	Encoder  *schemas.Encoder // Prediction encoder, registered under <output topic>-value
-	Models   Models
-	Observer Observer // optional (drift)
-	Keeper   Keeper   // optional (retraining: keeps scored inputs for the label join)
+	Source  Source   // fetched records, their acknowledgements and commits
+	Sink    OpenSink // where predictions and dead letters are written
+	Decoder Decoder  // framed records into fields
+	// PredictionSchemaID is the registry id of the Prediction schema under
+	// <output_topic>-value, which every prediction is framed with.
+	PredictionSchemaID int32
+	Models             Models
+	Observer           Observer // optional (drift)
+	Keeper             Keeper   // optional (retraining: keeps scored inputs for the label join)
 	// OnLatency, if set, is called with each prediction's end-to-end
-	// latency (event_time to acknowledgement) from the writer's goroutines;
+	// latency (event_time to acknowledgement) from the sink's goroutines;
 	// the benchmark records exact percentiles with it.
 	OnLatency func(time.Duration)
 	Logger    *slog.Logger
 	Metrics   *Metrics
-	Consumer  *consumers.Metrics
-	Producer  *producers.Metrics
 }
 
 // Worker is one sluice worker. Create it with New and start it with Run.
@@ -41,9 +39,8 @@ type Worker struct {
 	deps Deps
 	log  *slog.Logger
 
-	reader  *consumers.Reader
-	writer  *producers.AsyncWriter
-	tracker *consumers.Tracker
+	source Source
+	sink   Sink
 
 	decodeIn  []chan *event
 	batchIn   chan *event
@@ -52,11 +49,10 @@ type Worker struct {
 	observeIn chan []*event // nil without an Observer
 	retries   *retrier
 
-	// syncMu guards serving and started and the sends of Predict into
-	// batchIn, so that batchIn is closed only once no Predict is sending.
+	// syncMu guards serving and the sends of Predict into batchIn, so
+	// that batchIn is closed only once no Predict is sending.
 	syncMu  sync.RWMutex
 	serving bool
-	started time.Time // when Run began
 
 	// infoModels are the versions sluice_model_info names (infer stage only).
 	infoModels []*inference.Model
@@ -68,33 +64,18 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Decoder == nil || deps.Encoder == nil || deps.Models == nil || deps.Metrics == nil {
-		return nil, errors.New("pipeline: Decoder, Encoder, Models and Metrics are required")
+	if deps.Source == nil || deps.Sink == nil || deps.Decoder == nil || deps.Models == nil || deps.Metrics == nil {
+		return nil, errors.New("pipeline: Source, Sink, Decoder, Models and Metrics are required")
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	w := &Worker{cfg: cfg, deps: deps, log: deps.Logger}
-	rc := deps.Reader
-	rc.Topic, rc.GroupID = cfg.InputTopic, cfg.Group
-	// Nothing is fetched while an output topic is missing.
-	rc.WatchTopics = []string{cfg.OutputTopic, cfg.DLQTopic}
-	if rc.Logger == nil {
-		rc.Logger = deps.Logger
-	}
-	reader, err := consumers.NewReader(rc)
+	w := &Worker{cfg: cfg, deps: deps, log: deps.Logger, source: deps.Source}
+	sink, err := deps.Sink(w.completed)
 	if err != nil {
-		return nil, fmt.Errorf("creating reader: %w", err)
+		return nil, fmt.Errorf("opening the sink: %w", err)
 	}
-	wc := deps.Writer
-	wc.Topic = "" // per-message topic: predictions and dead letters share the writer
-	writer, err := producers.NewAsyncWriter(wc, deps.Producer, w.completed)
-	if err != nil {
-		reader.Close()
-		return nil, fmt.Errorf("creating writer: %w", err)
-	}
-	w.reader, w.writer = reader, writer
-	w.tracker = consumers.NewTracker(reader, cfg.MaxInFlight, deps.Consumer)
+	w.sink = sink
 	w.retries = newRetrier(w)
 	w.decodeIn = make([]chan *event, cfg.DecodeWorkers)
 	per := max(cfg.Batch.MaxBatchSize, cfg.MaxInFlight/cfg.DecodeWorkers/4)
@@ -126,16 +107,6 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	m.queueDepth("batch", func() float64 { return float64(len(w.batchIn)) })
 	m.queueDepth("infer", func() float64 { return float64(len(w.batchOut)) })
 	m.queueDepth("emit", func() float64 { return float64(len(w.emitIn)) })
-	for _, t := range []string{cfg.InputTopic, cfg.OutputTopic, cfg.DLQTopic} {
-		m.topicMissing(t, func() float64 {
-			for _, missing := range reader.Health().MissingTopics {
-				if missing == t {
-					return 1
-				}
-			}
-			return 0
-		})
-	}
 	return w, nil
 }
 
@@ -161,7 +132,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		g.go_(func() error { defer decoders.Done(); return w.decode(hard, w.decodeIn[i]) })
 	}
 	w.syncMu.Lock()
-	w.serving, w.started = true, time.Now()
+	w.serving = true
 	w.syncMu.Unlock()
 	g.go_(func() error {
 		decoders.Wait()
@@ -183,22 +154,25 @@ func (w *Worker) Run(ctx context.Context) error {
 	g.go_(func() error { return w.retries.run(retryCtx) })
 	commitCtx, stopCommitter := context.WithCancel(hard)
 	committed := make(chan error, 1)
-	go func() { committed <- w.tracker.RunCommitter(commitCtx, w.cfg.CommitInterval) }()
+	go func() { committed <- w.source.RunCommitter(commitCtx, w.cfg.CommitInterval) }()
 
-	// Wait for the pipeline to drain (or fail), then flush the writer so every
-	// completion has run, then commit once more and leave the group.
+	// Wait for the pipeline to drain (or fail), then flush the sink so every
+	// completion has run, then commit once more and close the source (a
+	// consumer group's member leaves it).
 	<-emitted
 	stopRetries()
 	err := g.wait()
-	if cerr := w.writer.Close(); cerr != nil {
-		w.log.Warn("closing writer", "err", cerr)
+	if cerr := w.sink.Close(); cerr != nil {
+		w.log.Warn("closing the sink", "err", cerr)
 	}
 	stopCommitter()
 	if cerr := <-committed; cerr != nil && !errors.Is(cerr, context.Canceled) {
 		w.log.Warn("final commit", "err", cerr)
 	}
-	if cerr := w.reader.Close(); cerr != nil {
-		w.log.Warn("closing reader", "err", cerr)
+	if c, ok := w.source.(io.Closer); ok {
+		if cerr := c.Close(); cerr != nil {
+			w.log.Warn("closing the source", "err", cerr)
+		}
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err

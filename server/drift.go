@@ -35,13 +35,13 @@ type driftFollower struct {
 	active *drift.Active
 }
 
-func newDriftFollower(cfg config.Config, sw *inference.Swapper, rdb *redis.Client, sink drift.Sink, reg prometheus.Registerer, log *slog.Logger) (*driftFollower, error) {
+func newDriftFollower(cfg config.Config, sw *inference.Swapper, rdb *redis.Client, sink drift.Sink, active *drift.Active, reg prometheus.Registerer, log *slog.Logger) (*driftFollower, error) {
 	if rdb == nil {
 		return nil, errors.New("drift.enabled: drift windows are merged in Redis; set redis.url")
 	}
 	return &driftFollower{
 		cfg: cfg, sw: sw, rdb: rdb, sink: sink, met: drift.NewMetrics(reg), log: log,
-		models: registry.New(rdb, cfg.Models), active: &drift.Active{},
+		models: registry.New(rdb, cfg.Models), active: active,
 	}, nil
 }
 

@@ -91,7 +91,7 @@ func TestDriftFollowerFollowsTheServedVersion(t *testing.T) {
 	}
 	defer w.Close()
 	logs := &logBuffer{}
-	f, err := newDriftFollower(cfg, sw, e.Redis, newEventSink(e.Client, w), prometheus.NewRegistry(),
+	f, err := newDriftFollower(cfg, sw, e.Redis, producers.NewEventSink(e.Client, w), &drift.Active{}, prometheus.NewRegistry(),
 		slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)

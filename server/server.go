@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"github.com/sluice-ml/sluice/admin"
 	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/consumers"
+	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/oip"
 	"github.com/sluice-ml/sluice/pipeline"
@@ -26,6 +28,7 @@ import (
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/security"
 	"github.com/sluice-ml/sluice/status"
+	"github.com/sluice-ml/sluice/worker"
 )
 
 // Ready describes a running worker once it has started; it is handed to
@@ -33,7 +36,7 @@ import (
 type Ready struct {
 	AdminAddr net.Addr
 	Model     *inference.Model
-	Worker    *pipeline.Worker
+	Worker    *worker.Worker
 	Registry  *prometheus.Registry
 }
 
@@ -70,10 +73,6 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	defer sw.Close()
 
 	client := schemas.NewClient(cfg.Registry.URL, nil)
-	enc, err := schemas.NewEncoder(ctx, client, schemas.Subject(cfg.Pipeline.WithDefaults().OutputTopic), schemas.PredictionSchema())
-	if err != nil {
-		return fmt.Errorf("registering prediction schema at %s: %w", config.RedactURL(cfg.Registry.URL), err)
-	}
 	dialer, transport, err := kafkaClients(ctx, cfg.Kafka, log)
 	if err != nil {
 		return err
@@ -91,7 +90,35 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 		return err
 	}
 	defer events.Close()
-	sink := newEventSink(client, events)
+	sink := producers.NewEventSink(client, events)
+
+	var keeper pipeline.Keeper
+	if cfg.Retrain.KeepFeatures {
+		if rdb == nil {
+			return fmt.Errorf("retrain.keep_features: scored events are kept in Redis; set redis.url")
+		}
+		keeper = retrain.NewFeatureLog(rdb, cfg.Retrain.FeatureTTL, retrain.WithMaxEvents(cfg.Retrain.MaxKeptEvents))
+	}
+	// The drift tap forwards to the monitor of the version in service,
+	// which the drift follower below keeps current.
+	var observer pipeline.Observer
+	active := &drift.Active{}
+	if cfg.Drift.Enabled {
+		observer = active
+	}
+	wk, err := worker.New(ctx, worker.Config{
+		Pipeline: cfg.Pipeline,
+		Consumer: consumers.ReaderConfig{SessionTimeout: cfg.Kafka.Consumer.SessionTimeout, HeartbeatInterval: cfg.Kafka.Consumer.HeartbeatInterval,
+			RebalanceTimeout: cfg.Kafka.Consumer.RebalanceTimeout, MaxWait: cfg.Kafka.Consumer.MaxWait},
+	}, worker.Clients{Brokers: cfg.Kafka.Brokers, Dialer: dialer, Transport: transport, Registry: client},
+		worker.Parts{Models: sw, Observer: observer, Keeper: keeper, Logger: log, Metrics: reg})
+	var se *worker.SchemaError
+	if errors.As(err, &se) {
+		return fmt.Errorf("registering prediction schema at %s: %w", config.RedactURL(cfg.Registry.URL), se.Err)
+	}
+	if err != nil {
+		return err
+	}
 
 	var watcher *registry.Watcher
 	if rdb != nil {
@@ -102,46 +129,14 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 			return err
 		}
 	}
-
-	var observer pipeline.Observer
 	var drifts *driftFollower
 	if cfg.Drift.Enabled {
-		if drifts, err = newDriftFollower(cfg, sw, rdb, sink, reg, log); err != nil {
+		if drifts, err = newDriftFollower(cfg, sw, rdb, sink, active, reg, log); err != nil {
 			return err
 		}
-		observer = drifts.active
-	}
-
-	var keeper pipeline.Keeper
-	if cfg.Retrain.KeepFeatures {
-		if rdb == nil {
-			return fmt.Errorf("retrain.keep_features: scored events are kept in Redis; set redis.url")
-		}
-		keeper = retrain.NewFeatureLog(rdb, cfg.Retrain.FeatureTTL, retrain.WithMaxEvents(cfg.Retrain.MaxKeptEvents))
-	}
-
-	pm := pipeline.NewMetrics(reg)
-	worker, err := pipeline.New(cfg.Pipeline, pipeline.Deps{
-		Observer: observer,
-		Keeper:   keeper,
-		Reader: consumers.ReaderConfig{Brokers: cfg.Kafka.Brokers, Dialer: dialer,
-			SessionTimeout: cfg.Kafka.Consumer.SessionTimeout, HeartbeatInterval: cfg.Kafka.Consumer.HeartbeatInterval,
-			RebalanceTimeout: cfg.Kafka.Consumer.RebalanceTimeout, MaxWait: cfg.Kafka.Consumer.MaxWait},
-		Writer:   producers.WriterConfig{Brokers: cfg.Kafka.Brokers, Transport: transport},
-		Decoder:  schemas.NewDecoder(client, cfg.Pipeline.WithDefaults().MaxRecordBytes),
-		Encoder:  enc,
-		Models:   sw,
-		Logger:   log,
-		Metrics:  pm,
-		Consumer: consumers.NewMetrics(reg),
-		Producer: producers.NewMetrics(reg),
-	})
-	if err != nil {
-		return err
 	}
 	red := security.RedactorFor(cfg) // the details carry errors: no secret in them
-	adm := admin.New(cfg.Admin, reg, func() []admin.Condition { return conditions(worker, red) })
-	reg.MustRegister(pipeline.NewLagCollector(worker))
+	adm := admin.New(cfg.Admin, reg, func() []admin.Condition { return conditions(wk.Worker, red) })
 	var gather prometheus.Gatherer = reg
 	if rdb != nil { // the live quality the retrainer's quality service keeps in Redis
 		gather = prometheus.Gatherers{reg, quality.NewStatusGatherer(rdb, cfg.Model.Name)}
@@ -150,15 +145,15 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	if err != nil {
 		return err
 	}
-	sampler.Register(adm)                       // the status page at / and /api/status
-	oip.New(worker, oip.Config{}).Register(adm) // the Open Inference Protocol at /v2
+	sampler.Register(adm)                   // the status page at / and /api/status
+	oip.New(wk, oip.Config{}).Register(adm) // the Open Inference Protocol at /v2
 	addr, err := adm.Listen()
 	if err != nil {
 		return err
 	}
 	log.Info("admin server listening", "addr", addr.String())
 	if onReady != nil {
-		onReady(Ready{AdminAddr: addr, Model: sw.Current(), Worker: worker, Registry: reg})
+		onReady(Ready{AdminAddr: addr, Model: sw.Current(), Worker: wk, Registry: reg})
 	}
 	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))
 	adminErr := make(chan error, 1)
@@ -183,7 +178,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 		side.Add(1)
 		go func() { defer side.Done(); drifts.Run(sideCtx) }()
 	}
-	werr := worker.Run(ctx)
+	werr := wk.Run(ctx)
 	stopSide()
 	side.Wait()
 	stopAdmin()

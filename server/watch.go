@@ -20,14 +20,14 @@ import (
 // modelEvents publishes registry changes and refusals as ModelEvents on
 // the model-events topic. It implements registry.Emitter.
 type modelEvents struct {
-	sink *eventSink
+	sink *producers.EventSink
 }
 
 // NewModelEvents returns the registry.Emitter that publishes ModelEvents
 // on the model-events topic through w (which must have no fixed topic),
 // registering the schema with client on first use. Safe for concurrent use.
 func NewModelEvents(client *schemas.Client, w *producers.Writer) registry.Emitter {
-	return modelEvents{newEventSink(client, w)}
+	return modelEvents{producers.NewEventSink(client, w)}
 }
 
 func (m modelEvents) Emit(ctx context.Context, ev registry.Event) error {

@@ -126,7 +126,7 @@ func cmdRetrain(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 	r, err := retrain.NewRetrainer(cfg, retrain.Deps{
 		Brokers: c.Kafka.Brokers, Dialer: dialer, Redis: rdb, Registry: models, Schemas: client,
-		Logger: log, Metrics: retrain.NewMetrics(reg), Sink: server.NewEventSink(client, events), Quality: quality.NewMetrics(reg),
+		Logger: log, Metrics: retrain.NewMetrics(reg), Sink: producers.NewEventSink(client, events), Quality: quality.NewMetrics(reg),
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
+	"github.com/sluice-ml/sluice/worker"
 )
 
 // sessionTimeout is the in-process workers' group session timeout (the
@@ -19,9 +20,9 @@ import (
 // evicted.
 const sessionTimeout = 6 * time.Second
 
-// worker is a pipeline.Worker running in the test process.
-type worker struct {
-	w    *pipeline.Worker
+// inproc is a pipeline.Worker running in the test process.
+type inproc struct {
+	w    *worker.Worker
 	reg  *prometheus.Registry
 	logs *logBuf
 	stop func() error
@@ -35,7 +36,7 @@ type inprocOpts struct {
 
 // startWorker runs a pipeline.Worker against e's servers with test timings
 // for its group reader (kfake's minimum session timeout is 6s).
-func (e *env) startWorker(cfg pipeline.Config, o inprocOpts) *worker {
+func (e *env) startWorker(cfg pipeline.Config, o inprocOpts) *inproc {
 	e.t.Helper()
 	logs := &logBuf{}
 	tw := testworker.Attach(e.t, e.kafka, e.client, e.onnx, e.sig).StartWorker(cfg, testworker.Options{
@@ -50,7 +51,7 @@ func (e *env) startWorker(cfg pipeline.Config, o inprocOpts) *worker {
 			e.t.Logf("worker log (tail):\n%s", tail(logs.String(), 3000))
 		}
 	})
-	return &worker{w: tw.W, reg: tw.Reg, logs: logs, stop: tw.Stop}
+	return &inproc{w: tw.W, reg: tw.Reg, logs: logs, stop: tw.Stop}
 }
 
 // Write makes logBuf an io.Writer for slog.
@@ -62,7 +63,7 @@ func (l *logBuf) Write(b []byte) (int, error) {
 var _ io.Writer = (*logBuf)(nil)
 
 // waitReady waits until every worker has joined the group.
-func waitReady(t *testing.T, ws ...*worker) {
+func waitReady(t *testing.T, ws ...*inproc) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for _, w := range ws {
@@ -107,7 +108,7 @@ func (e *env) committed(group string) map[int32]int64 {
 }
 
 // deadLetters reads sluice_dead_letters_total{reason} of w.
-func deadLetters(w *worker, reason string) float64 {
+func deadLetters(w *inproc, reason string) float64 {
 	mfs, err := w.reg.Gather()
 	if err != nil {
 		return 0

@@ -151,7 +151,7 @@ func TestOversizedRecordThenBrokerRestartThenRebalance(t *testing.T) {
 	s.wait(t)
 	out.waitAll(t, l, 60*time.Second)
 	out.waitCommitted(t, e, "issue12", 20*time.Second)
-	for _, w := range []*worker{a, b} {
+	for _, w := range []*inproc{a, b} {
 		if err := w.stop(); err != nil {
 			t.Fatal(err)
 		}

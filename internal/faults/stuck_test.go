@@ -32,7 +32,7 @@ func stuckConfig(group string) pipeline.Config {
 // checks what it says: NotReady names each, sluice_partition_stuck holds
 // each one's offset, and that offset is where the group's committed
 // offset stands (nothing past it committed).
-func waitStuck(t *testing.T, e *env, w *worker, group string, want int) map[int]int64 {
+func waitStuck(t *testing.T, e *env, w *inproc, group string, want int) map[int]int64 {
 	t.Helper()
 	waitFor(t, 30*time.Second, "partitions stuck", func() bool { return len(w.w.Stuck()) == want })
 	stuck := map[int]int64{}
@@ -73,7 +73,7 @@ func sumOf(m map[int]int64) float64 {
 
 // waitResumed waits until w has no stuck partition, and checks that it
 // says so: ready, no sluice_partition_stuck series, a log line each.
-func waitResumed(t *testing.T, w *worker, stuck map[int]int64) {
+func waitResumed(t *testing.T, w *inproc, stuck map[int]int64) {
 	t.Helper()
 	waitFor(t, 60*time.Second, "every partition to resume", func() bool { return len(w.w.Stuck()) == 0 })
 	waitFor(t, 10*time.Second, "the worker ready again", w.w.Ready)
@@ -221,7 +221,7 @@ func TestRebalanceDuringStuckPartition(t *testing.T) {
 	waitFor(t, 30*time.Second, "both workers stuck on their partitions", func() bool {
 		return len(a.w.Stuck()) == 2 && len(b.w.Stuck()) == 2
 	})
-	for _, w := range []*worker{a, b} {
+	for _, w := range []*inproc{a, b} {
 		for _, s := range w.w.Stuck() {
 			if s.Offset != stuck[s.Partition] {
 				t.Errorf("partition %d stuck at %d after the rebalance, at %d before", s.Partition, s.Offset, stuck[s.Partition])
@@ -238,7 +238,7 @@ func TestRebalanceDuringStuckPartition(t *testing.T) {
 	waitResumed(t, b, nil)
 	out.waitAll(t, l, 40*time.Second)
 	out.waitCommitted(t, e, "stuck-rebalance", 20*time.Second)
-	for _, w := range []*worker{a, b} {
+	for _, w := range []*inproc{a, b} {
 		if err := w.stop(); err != nil {
 			t.Fatal(err)
 		}

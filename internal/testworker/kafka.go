@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/schemas"
 )
 
@@ -100,41 +100,14 @@ func (e *Env) Read(topic string, n int, timeout, linger time.Duration) []Record 
 	}
 }
 
-// Sink is a drift.Sink that writes sluice's own events (drift reports,
-// retrain requests) to Kafka as Confluent-framed Avro, as the server does.
-// It is safe for concurrent use.
-type Sink struct {
-	e    *Env
-	w    *kafka.Writer
-	mu   sync.Mutex
-	encs map[string]*schemas.Encoder
-}
-
-// NewSink returns a sink writing to the environment's broker; it is closed
-// when the test ends.
-func (e *Env) NewSink() *Sink {
-	s := &Sink{e: e, encs: map[string]*schemas.Encoder{},
-		w: &kafka.Writer{Addr: kafka.TCP(e.Kafka.Addr), RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}}
-	e.t.Cleanup(func() { _ = s.w.Close() })
-	return s
-}
-
-// Emit encodes native with schema and writes it to topic under key.
-func (s *Sink) Emit(ctx context.Context, topic, key string, native map[string]any, schema string) error {
-	s.mu.Lock()
-	enc, ok := s.encs[topic]
-	if !ok {
-		var err error
-		if enc, err = schemas.NewEncoder(ctx, s.e.Client, schemas.Subject(topic), schema); err != nil {
-			s.mu.Unlock()
-			return err
-		}
-		s.encs[topic] = enc
-	}
-	s.mu.Unlock()
-	v, err := enc.Append(nil, native)
+// NewSink returns the sink sluice publishes its own events through (drift
+// reports, retrain requests: producers.EventSink), writing to the
+// environment's broker; its writer is closed when the test ends.
+func (e *Env) NewSink() *producers.EventSink {
+	w, err := producers.NewWriter(producers.WriterConfig{Brokers: []string{e.Kafka.Addr}}, nil)
 	if err != nil {
-		return err
+		e.t.Fatal(err)
 	}
-	return s.w.WriteMessages(ctx, kafka.Message{Topic: topic, Key: []byte(key), Value: v})
+	e.t.Cleanup(func() { _ = w.Close() })
+	return producers.NewEventSink(e.Client, w)
 }

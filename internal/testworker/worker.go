@@ -16,8 +16,8 @@ import (
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/pipeline"
-	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/worker"
 )
 
 // Options change how StartWorker builds the worker.
@@ -49,7 +49,7 @@ type Options struct {
 
 // Worker is a running worker and its admin server.
 type Worker struct {
-	W   *pipeline.Worker
+	W   *worker.Worker
 	Reg *prometheus.Registry
 	// URL is the admin server's base URL (http://127.0.0.1:port).
 	URL string
@@ -86,15 +86,8 @@ func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 	if o.Client != nil {
 		client = o.Client
 	}
-	enc, err := schemas.NewEncoder(t.Context(), client, schemas.Subject(Predictions), schemas.PredictionSchema())
-	if err != nil {
-		t.Fatal(err)
-	}
 	brokers := []string{e.Kafka.Addr}
-	if o.ReaderBrokers != nil {
-		brokers = o.ReaderBrokers
-	}
-	rc := consumers.ReaderConfig{Brokers: brokers, MaxWait: 50 * time.Millisecond}
+	rc := consumers.ReaderConfig{Brokers: o.ReaderBrokers, MaxWait: 50 * time.Millisecond}
 	if o.Reader != nil {
 		o.Reader(&rc)
 	}
@@ -102,22 +95,13 @@ func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 	if o.Log != nil {
 		logTo = o.Log
 	}
-	w, err := pipeline.New(cfg, pipeline.Deps{
-		Reader:   rc,
-		Writer:   producers.WriterConfig{Brokers: []string{e.Kafka.Addr}},
-		Decoder:  schemas.NewDecoder(client, 1<<20),
-		Encoder:  enc,
-		Models:   models,
-		Observer: o.Observer,
-		Logger:   slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		Metrics:  pipeline.NewMetrics(reg),
-		Consumer: consumers.NewMetrics(reg),
-		Producer: producers.NewMetrics(reg),
-	})
+	w, err := worker.New(t.Context(), worker.Config{Pipeline: cfg, Consumer: rc},
+		worker.Clients{Brokers: brokers, Registry: client},
+		worker.Parts{Models: models, Observer: o.Observer, Metrics: reg,
+			Logger: slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg.MustRegister(pipeline.NewLagCollector(w))
 	adm := admin.New(admin.Config{Addr: "127.0.0.1:0"}, reg, func() []admin.Condition {
 		var out []admin.Condition
 		for _, c := range w.NotReady() {
@@ -126,7 +110,7 @@ func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 		return out
 	})
 	if o.Handlers != nil {
-		o.Handlers(w, adm)
+		o.Handlers(w.Worker, adm)
 	}
 	addr, err := adm.Listen()
 	if err != nil {

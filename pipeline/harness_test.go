@@ -1,13 +1,13 @@
 package pipeline_test
 
 import (
-	"os"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
+	"go.uber.org/goleak"
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/inference"
@@ -125,6 +125,9 @@ func (e *env) deadLettersByCase(n int) map[string]kafka.Message {
 	return byCase
 }
 
+// TestMain fails the package's tests when a goroutine outlives them: every
+// stage, the source's committer and the sink's senders end when the
+// worker's Run returns.
 func TestMain(m *testing.M) {
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }

@@ -76,7 +76,7 @@ func TestOutputsThatDoNotFitTheirTopic(t *testing.T) {
 			want[rec["event_id"].(string)] = m.Value
 			msgs = append(msgs, m)
 		}
-		e.publishTo("small-in", msgs...)
+		e.PublishTo("small-in", msgs...)
 		dl := e.read("small-in.dlq", 10, 30*time.Second, 300*time.Millisecond)
 		if len(dl) != 10 {
 			t.Fatalf("%d dead letters, want 10", len(dl))

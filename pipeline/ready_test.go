@@ -14,7 +14,6 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/demo"
-	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
 )
@@ -35,19 +34,6 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// publishTo writes msgs to topic with acks=all.
-func (e *env) publishTo(topic string, msgs ...kafka.Message) {
-	e.t.Helper()
-	tr := &kafka.Transport{}
-	defer tr.CloseIdleConnections()
-	w := &kafka.Writer{Addr: kafka.TCP(e.kafka.Addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, Transport: tr}
-	defer w.Close()
-	if err := w.WriteMessages(testkit.Context(e.t, 20*time.Second), msgs...); err != nil {
-		e.t.Fatal(err)
-	}
 }
 
 // readyz GETs url's /readyz and returns the status and the conditions.
@@ -145,7 +131,7 @@ func TestWorkerWaitsForItsTopics(t *testing.T) {
 	for i := range msgs {
 		msgs[i] = e.Encode(gen.Next())
 	}
-	e.publishTo("orders", append(msgs, kafka.Message{Value: []byte("junk")})...)
+	e.PublishTo("orders", append(msgs, kafka.Message{Value: []byte("junk")})...)
 	if preds := e.read("predictions", 50, 30*time.Second, 200*time.Millisecond); len(preds) != 50 {
 		t.Fatalf("%d predictions after the topics appeared, want 50", len(preds))
 	}

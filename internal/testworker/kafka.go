@@ -49,8 +49,10 @@ func (e *Env) PublishRaw(msgs ...kafka.Message) {
 // PublishTo writes msgs to topic with acks=all.
 func (e *Env) PublishTo(topic string, msgs ...kafka.Message) {
 	e.t.Helper()
+	tr := &kafka.Transport{} // its own, closed here: kafka-go's default transport keeps its connections for good
+	defer tr.CloseIdleConnections()
 	w := &kafka.Writer{Addr: kafka.TCP(e.Kafka.Addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000}
+		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000, Transport: tr}
 	defer w.Close()
 	if err := w.WriteMessages(testkit.Context(e.t, 30*time.Second), msgs...); err != nil {
 		e.t.Fatal(err)

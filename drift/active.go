@@ -13,13 +13,6 @@ type Active struct {
 // returns the previous one, whose Run the caller then stops.
 func (a *Active) Set(m *Monitor) *Monitor { return a.m.Swap(m) }
 
-// Observe passes the event to the current monitor, if any.
-func (a *Active) Observe(rec map[string]any, score float32) {
-	if m := a.m.Load(); m != nil {
-		m.Observe(rec, score)
-	}
-}
-
 // Sample asks the current monitor whether to show it the next event (false
 // without one); see Monitor.Sample.
 func (a *Active) Sample() bool {
@@ -27,24 +20,10 @@ func (a *Active) Sample() bool {
 	return m != nil && m.Sample()
 }
 
-// Observed passes an event Sample picked to the current monitor, if any.
-func (a *Active) Observed(rec map[string]any, score float32) {
+// Observe passes an event Sample picked to the current monitor, if any;
+// see Monitor.Observe.
+func (a *Active) Observe(names []string, values []any, score float32) {
 	if m := a.m.Load(); m != nil {
-		m.Observed(rec, score)
-	}
-}
-
-// ObservedFields passes an event Sample picked, as field names and values,
-// to the current monitor, if any.
-func (a *Active) ObservedFields(names []string, values []any, score float32) {
-	if m := a.m.Load(); m != nil {
-		m.ObservedFields(names, values, score)
-	}
-}
-
-// ObserveBatch passes the batch to the current monitor, if any.
-func (a *Active) ObserveBatch(recs []map[string]any, scores []float32) {
-	if m := a.m.Load(); m != nil {
-		m.ObserveBatch(recs, scores)
+		m.Observe(names, values, score)
 	}
 }

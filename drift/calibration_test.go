@@ -17,7 +17,7 @@ func TestFalseAlarmRate(t *testing.T) {
 	byTest := map[string]int{}
 	for w := range windows {
 		for range size {
-			m.Observe(gen.next())
+			offerNext(m, gen)
 		}
 		m.mu.Lock()
 		c := m.acc

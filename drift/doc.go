@@ -23,7 +23,7 @@
 //	go mon.Run(ctx) // flushes, closes and evaluates windows
 //	...
 //	if mon.Sample() { // per scored event: is this one to bin?
-//		mon.ObservedFields(names, values, score) // or Observed(record, score)
+//		mon.Observe(names, values, score) // the record as fields (schemas.Fields)
 //	}
 //
 // On a hot swap it starts a Monitor for the new version and cancels the

@@ -74,7 +74,7 @@ func (g *group) feed(gen *gen, n int) (errs []error) {
 	for range n {
 		k := g.next
 		g.next = (g.next + 1) % len(g.mons)
-		g.mons[k].Observe(gen.next())
+		offerNext(g.mons[k], gen)
 		if g.local[k]++; g.local[k] == g.cfg.FlushEvents {
 			g.local[k] = 0
 			if err := g.mons[k].Flush(ctx); err != nil {

@@ -48,6 +48,39 @@ func newGen(seed uint64) *gen {
 	return &gen{rng: rand.New(rand.NewPCG(seed, 7)), shift: map[string]float64{}, mix: baseMix}
 }
 
+// testNames is the order the tests' writer schema gives gen's fields in.
+var testNames = []string{"x0", "x1", "x2", "x3", "x4", "x5", "flag", "channel", "income", "emb"}
+
+// fieldsOf lays rec out in the order of names, as the decoder gives a
+// record (nil for a field rec lacks).
+func fieldsOf(names []string, rec map[string]any) []any {
+	values := make([]any, len(names))
+	for i, n := range names {
+		values[i] = rec[n]
+	}
+	return values
+}
+
+// observer is what the pipeline's drift tap calls: Monitor and Active.
+type observer interface {
+	Sample() bool
+	Observe(names []string, values []any, score float32)
+}
+
+// offer does what the pipeline does with one scored event: Sample, and
+// Observe the record as fields when it was picked.
+func offer(o observer, rec map[string]any, score float32) {
+	if o.Sample() {
+		o.Observe(testNames, fieldsOf(testNames, rec), score)
+	}
+}
+
+// offerNext offers g's next event to o.
+func offerNext(o observer, g *gen) {
+	rec, score := g.next()
+	offer(o, rec, score)
+}
+
 func (g *gen) next() (map[string]any, float32) {
 	rec := make(map[string]any, 10)
 	names := [...]string{"x0", "x1", "x2", "x3", "x4", "x5"}

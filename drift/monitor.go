@@ -16,10 +16,10 @@ import (
 
 // Monitor watches one model version: it bins the events it is shown,
 // flushes the counts into the group's shared window in Redis, and
-// evaluates the windows it closes. Observe and ObserveBatch are safe for
+// evaluates the windows it closes. Sample and Observe are safe for
 // concurrent use and never touch the network; Run does the rest.
 type Monitor struct {
-	seen      atomic.Uint64 // events offered to Observe
+	seen      atomic.Uint64 // events offered to Sample
 	every     atomic.Uint64 // bin one event in this many (SampleEvery, raised by MaxRate)
 	cfg       Config
 	model     string
@@ -37,7 +37,7 @@ type Monitor struct {
 	gate      *Gate
 	stackSafe bool // every event's bins fit the stack buffer of Observe
 
-	fieldPos atomic.Pointer[fieldPositions] // see ObservedFields
+	fieldPos atomic.Pointer[fieldPositions] // see Observe
 
 	mu   sync.Mutex
 	acc  *counts // filled by Observe

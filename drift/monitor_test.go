@@ -20,7 +20,7 @@ func TestStationaryNoFalseAlarms(t *testing.T) {
 		return func(m *Monitor) {
 			gen := newGen(seed)
 			for range total / 3 {
-				m.Observe(gen.next())
+				offerNext(m, gen)
 			}
 		}
 	}
@@ -207,11 +207,11 @@ func TestOneRetrainPerEpisode(t *testing.T) {
 		return func(m *Monitor) {
 			gen := newGen(seed)
 			for range 10_000 {
-				m.Observe(gen.next())
+				offerNext(m, gen)
 			}
 			gen.shift = map[string]float64{"x0": 1}
 			for range 20_000 {
-				m.Observe(gen.next())
+				offerNext(m, gen)
 			}
 		}
 	}

@@ -15,38 +15,25 @@ var nan32 = float32(math.NaN())
 // minRateInterval is the shortest interval adapt measures a rate over.
 const minRateInterval = time.Millisecond
 
-// Observe counts one event: its decoded record (plain Go values, nil for
-// null) and the model's score on it (NaN when there is none). Missing
-// values and unknown categories count in their own bins. It does not
-// allocate or do I/O and is safe for concurrent use.
-func (m *Monitor) Observe(rec map[string]any, score float32) {
-	if m.Sample() {
-		m.Observed(rec, score)
-	}
-}
-
 // Sample counts one event offered to the monitor and reports whether it is
-// one to bin (see SampleEvery and MaxRate). A caller that builds records
-// only for the events it will show calls Sample for every event and
-// Observed for each it picked; Observe does both. Safe for concurrent use.
+// one to bin (see SampleEvery and MaxRate): the caller shows Observe only
+// the events Sample picked, so it spares the others any work. It does one
+// atomic add and is safe for concurrent use.
 func (m *Monitor) Sample() bool {
 	n, k := m.seen.Add(1), m.every.Load()
 	return k <= 1 || n%k == 0
 }
 
-// Observed bins one event that Sample picked. It does not allocate or do
-// I/O and is safe for concurrent use.
-func (m *Monitor) Observed(rec map[string]any, score float32) {
-	m.bin(score, func(f *binner, _ int) any { return rec[f.name] })
-}
-
-// ObservedFields is Observed for a record given as its field names and
-// values (values[i] is the value of names[i]; a feature names lacks counts
-// as missing), for a caller that decodes records that way: it spares
-// building a map. The monitor keeps where each feature sits in the last
-// names slice it saw, so callers should pass one slice per schema, not a
-// copy per record. Safe for concurrent use.
-func (m *Monitor) ObservedFields(names []string, values []any, score float32) {
+// Observe bins one event that Sample picked: its record as field names and
+// values (values[i] is the value of names[i], plain Go values as the
+// decoder gives them, nil for null; a feature names lacks counts as
+// missing, as do unknown categories in their own bin) and the model's
+// score on it (NaN when there is none). The monitor keeps where each
+// feature sits in the last names slice it saw, so callers pass one slice
+// per writer schema, not a copy per record (as schemas.Fields does). It
+// does not allocate or do I/O for a known schema and is safe for
+// concurrent use.
+func (m *Monitor) Observe(names []string, values []any, score float32) {
 	pos := m.positions(names)
 	m.bin(score, func(_ *binner, i int) any {
 		if p := pos[i]; p >= 0 && p < len(values) {
@@ -105,28 +92,6 @@ func (m *Monitor) bin(score float32, value func(f *binner, i int) any) {
 	n := c.n
 	m.mu.Unlock()
 	m.maybeKick(n)
-}
-
-// ObserveBatch counts a batch of events; scores[i] is the score of
-// recs[i] (scores may be nil when there are none). It is safe for
-// concurrent use.
-func (m *Monitor) ObserveBatch(recs []map[string]any, scores []float32) {
-	m.mu.Lock()
-	for i, rec := range recs {
-		if !m.Sample() {
-			continue
-		}
-		s := nan32
-		if i < len(scores) {
-			s = scores[i]
-		}
-		m.addLocked(s, func(f *binner, _ int) any { return rec[f.name] })
-	}
-	n := m.acc.n
-	m.mu.Unlock()
-	if n >= int64(m.cfg.FlushEvents) && n-int64(len(recs)) < int64(m.cfg.FlushEvents) {
-		m.kickNow()
-	}
 }
 
 func (m *Monitor) addLocked(score float32, value func(f *binner, i int) any) {

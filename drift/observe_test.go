@@ -16,12 +16,13 @@ func TestObserveDoesNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, score := newGen(71).next()
-	if a := testing.AllocsPerRun(1000, func() { m.Observe(rec, score) }); a != 0 {
-		t.Errorf("Observe allocates %v times per event", a)
-	}
-	recs := []map[string]any{rec, rec, rec}
-	if a := testing.AllocsPerRun(1000, func() { m.ObserveBatch(recs, nil) }); a != 0 {
-		t.Errorf("ObserveBatch allocates %v times per batch", a)
+	values := fieldsOf(testNames, rec)
+	if a := testing.AllocsPerRun(1000, func() {
+		if m.Sample() {
+			m.Observe(testNames, values, score)
+		}
+	}); a != 0 {
+		t.Errorf("Sample and Observe allocate %v times per event", a)
 	}
 }
 
@@ -87,16 +88,20 @@ func BenchmarkObserve(b *testing.B) {
 		b.Fatal(err)
 	}
 	g := newGen(72)
-	recs := make([]map[string]any, 1024)
-	scores := make([]float32, len(recs))
-	for i := range recs {
-		recs[i], scores[i] = g.next()
+	values := make([][]any, 1024)
+	scores := make([]float32, len(values))
+	for i := range values {
+		var rec map[string]any
+		rec, scores[i] = g.next()
+		values[i] = fieldsOf(testNames, rec)
 	}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			m.Observe(recs[i%len(recs)], scores[i%len(recs)])
+			if m.Sample() {
+				m.Observe(testNames, values[i%len(values)], scores[i%len(values)])
+			}
 			i++
 		}
 	})
@@ -108,9 +113,12 @@ func BenchmarkObserveHot(b *testing.B) {
 		b.Fatal(err)
 	}
 	rec, score := newGen(72).next()
+	values := fieldsOf(testNames, rec)
 	b.ReportAllocs()
 	for b.Loop() {
-		m.Observe(rec, score)
+		if m.Sample() {
+			m.Observe(testNames, values, score)
+		}
 	}
 }
 
@@ -119,15 +127,17 @@ func TestActiveSwitchesMonitors(t *testing.T) {
 	a, b := mustMonitor(t, p, "1"), mustMonitor(t, p, "2")
 	var act Active
 	rec, score := newGen(73).next()
-	act.Observe(rec, score) // dropped: no monitor yet
+	offer(&act, rec, score) // dropped: no monitor yet
+	act.Observe(testNames, fieldsOf(testNames, rec), score)
 	if prev := act.Set(a); prev != nil {
 		t.Fatal("previous monitor from zero Active")
 	}
-	act.Observe(rec, score)
+	offer(&act, rec, score)
 	if prev := act.Set(b); prev != a {
 		t.Fatal("Set did not return the previous monitor")
 	}
-	act.ObserveBatch([]map[string]any{rec, rec}, []float32{score, score})
+	offer(&act, rec, score)
+	offer(&act, rec, score)
 	if a.acc.n != 1 || b.acc.n != 2 {
 		t.Errorf("counts %d and %d, want 1 and 2", a.acc.n, b.acc.n)
 	}
@@ -150,15 +160,9 @@ func TestSampleEveryObservesOneInK(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := newGen(72)
-	for range 400 {
-		rec, score := g.next()
-		m.Observe(rec, score)
+	for range 800 {
+		offerNext(m, g)
 	}
-	recs := make([]map[string]any, 400)
-	for i := range recs {
-		recs[i], _ = g.next()
-	}
-	m.ObserveBatch(recs, nil)
 	m.mu.Lock()
 	n := m.acc.n
 	m.mu.Unlock()
@@ -189,8 +193,7 @@ func TestMaxRateRaisesSampling(t *testing.T) {
 		before := m.acc.n
 		m.mu.Unlock()
 		for range n {
-			rec, score := g.next()
-			m.Observe(rec, score)
+			offerNext(m, g)
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -223,8 +226,7 @@ func TestMaxRateRaisesSampling(t *testing.T) {
 	}
 	m2.adapt(t0)
 	for range 100000 {
-		rec, score := g.next()
-		m2.Observe(rec, score)
+		offerNext(m2, g)
 	}
 	m2.adapt(t0.Add(time.Second))
 	if k := m2.every.Load(); k != 2 {
@@ -236,9 +238,10 @@ func TestMaxRateRaisesSampling(t *testing.T) {
 	}
 }
 
-// TestSampleThenObserved: Sample and Observed together bin what Observe
-// bins, and Active samples nothing until it has a monitor.
-func TestSampleThenObserved(t *testing.T) {
+// TestActiveSamplesLikeItsMonitor: the events Active picks and shows its
+// monitor are binned exactly as the monitor would bin them offered
+// directly, and Active samples nothing until it has a monitor.
+func TestActiveSamplesLikeItsMonitor(t *testing.T) {
 	cfg := testConfig()
 	cfg.SampleEvery = 3
 	a, err := NewMonitor(cfg, "fraud", "3", testProfile(t, 5000), nil, newCaptureSink())
@@ -256,19 +259,17 @@ func TestSampleThenObserved(t *testing.T) {
 		if active.Sample() {
 			t.Fatal("Active without a monitor sampled an event")
 		}
-		a.Observe(rec, score)
-		if b.Sample() {
-			b.Observed(rec, score)
-		}
+		offer(a, rec, score)
+		offer(b, rec, score)
 	}
 	active.Set(b)
 	picked := 0
 	for range 300 {
 		rec, score := g.next()
-		a.Observe(rec, score)
+		offer(a, rec, score)
 		if active.Sample() {
 			picked++
-			active.Observed(rec, score)
+			active.Observe(testNames, fieldsOf(testNames, rec), score)
 		}
 	}
 	if picked != 100 {
@@ -279,28 +280,27 @@ func TestSampleThenObserved(t *testing.T) {
 	defer a.mu.Unlock()
 	defer b.mu.Unlock()
 	if a.acc.n != 200 || b.acc.n != 200 || !slices.Equal(a.acc.c, b.acc.c) {
-		t.Fatalf("Observe binned %d events, Sample+Observed %d; counts equal: %v", a.acc.n, b.acc.n, slices.Equal(a.acc.c, b.acc.c))
+		t.Fatalf("the monitor binned %d events, through Active %d; counts equal: %v", a.acc.n, b.acc.n, slices.Equal(a.acc.c, b.acc.c))
 	}
 }
 
-// ObservedFields bins a record given as names and values exactly as
-// Observed bins it as a map, whatever order the fields come in, and a
-// feature the names lack counts as missing.
-func TestObservedFieldsBinsLikeObserved(t *testing.T) {
+// Observe bins a record by its field names, whatever order its writer
+// schema gives them in, and a feature the names lack counts as missing.
+func TestObserveBinsByName(t *testing.T) {
 	p := testProfile(t, 5000)
-	byMap, err := NewMonitor(testConfig(), "fraud", "3", p, nil, newCaptureSink())
+	inOrder, err := NewMonitor(testConfig(), "fraud", "3", p, nil, newCaptureSink())
 	if err != nil {
 		t.Fatal(err)
 	}
-	byFields, err := NewMonitor(testConfig(), "fraud", "3", p, nil, newCaptureSink())
+	varied, err := NewMonitor(testConfig(), "fraud", "3", p, nil, newCaptureSink())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var active Active
-	active.Set(byFields)
+	active.Set(varied)
 	g := newGen(75)
 	// Two schemas: the second writes its fields in reverse and lacks "x3".
-	first := []string{"x0", "x1", "x2", "x3", "x4", "x5", "flag", "channel", "income", "emb"}
+	first := testNames
 	second := []string{"emb", "income", "channel", "flag", "x5", "x4", "x2", "x1", "x0"}
 	for i := range 600 {
 		rec, score := g.next()
@@ -309,30 +309,23 @@ func TestObservedFieldsBinsLikeObserved(t *testing.T) {
 			names = second
 			delete(rec, "x3")
 		}
-		values := make([]any, len(names))
-		for j, n := range names {
-			values[j] = rec[n]
-		}
-		byMap.Observed(rec, score)
+		inOrder.Observe(first, fieldsOf(first, rec), score)
 		if i%2 == 0 {
-			byFields.ObservedFields(names, values, score)
+			varied.Observe(names, fieldsOf(names, rec), score)
 		} else {
-			active.ObservedFields(names, values, score)
+			active.Observe(names, fieldsOf(names, rec), score)
 		}
 	}
-	if byMap.acc.n != 600 || byFields.acc.n != 600 || !slices.Equal(byMap.acc.c, byFields.acc.c) {
-		t.Fatalf("Observed binned %d events, ObservedFields %d; counts equal: %v", byMap.acc.n, byFields.acc.n, slices.Equal(byMap.acc.c, byFields.acc.c))
+	if inOrder.acc.n != 600 || varied.acc.n != 600 || !slices.Equal(inOrder.acc.c, varied.acc.c) {
+		t.Fatalf("binned %d events in schema order, %d in varied orders; counts equal: %v", inOrder.acc.n, varied.acc.n, slices.Equal(inOrder.acc.c, varied.acc.c))
 	}
-	x3 := byMap.lay.feats[slices.IndexFunc(byMap.lay.feats, func(b binner) bool { return b.name == "x3" })]
-	if missing := byFields.acc.c[x3.off+x3.nb-1]; missing != 200 {
+	x3 := varied.lay.feats[slices.IndexFunc(varied.lay.feats, func(b binner) bool { return b.name == "x3" })]
+	if missing := varied.acc.c[x3.off+x3.nb-1]; missing != 200 {
 		t.Fatalf("x3 missing in %d events, want the 200 of the second schema", missing)
 	}
 	rec, score := g.next()
-	values := make([]any, len(first))
-	for j, n := range first {
-		values[j] = rec[n]
-	}
-	if allocs := testing.AllocsPerRun(100, func() { byFields.ObservedFields(first, values, score) }); allocs > 0 {
-		t.Fatalf("ObservedFields allocates %v times for a known schema", allocs)
+	values := fieldsOf(first, rec)
+	if allocs := testing.AllocsPerRun(100, func() { varied.Observe(first, values, score) }); allocs > 0 {
+		t.Fatalf("Observe allocates %v times for a known schema", allocs)
 	}
 }

@@ -90,7 +90,7 @@ func TestSweepTakesOverAbandonedWindow(t *testing.T) {
 	g := newGroup(t, cfg, p, 2)
 	gen := newGen(62)
 	for range 1000 {
-		g.mons[0].Observe(gen.next())
+		offerNext(g.mons[0], gen)
 	}
 	closed, err := g.mons[0].flush(t.Context()) // closes, does not evaluate
 	if err != nil || len(closed) != 1 {
@@ -128,9 +128,9 @@ func TestProfileMismatchRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	gen := newGen(63)
-	g.mons[0].Observe(gen.next())
+	offerNext(g.mons[0], gen)
 	flushAll(t, g)
-	other.Observe(gen.next())
+	offerNext(other, gen)
 	if err := other.Flush(t.Context()); err == nil || !strings.Contains(err.Error(), "profile differs") {
 		t.Fatalf("err = %v", err)
 	}
@@ -153,8 +153,8 @@ func TestWindowSumsEveryFlushOfEveryWorker(t *testing.T) {
 	for flush := range 4 {
 		for i := range 300 * (flush + 1) {
 			rec, score := gen.next()
-			g.mons[i%3].Observe(rec, score)
-			all.Observe(rec, score)
+			offer(g.mons[i%3], rec, score)
+			offer(all, rec, score)
 		}
 		flushAll(t, g)
 	}

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -11,72 +10,40 @@ import (
 )
 
 // emit encodes one Prediction per scored event and enqueues them, keyed like
-// their input, on the asynchronous writer in the order they came. The
-// values of one batch share one buffer (the writer holds them until the
-// completion runs).
-func (w *Worker) emit(ctx context.Context) error {
-	if w.observeIn != nil {
-		defer close(w.observeIn)
+// their input, on the sink in the order they came. The values of one batch
+// share one buffer (the sink holds them until the completion runs). What
+// the side effects need (the events the Observer samples, the inputs the
+// Keeper keeps) it hands to the side stage (side.go) and does not wait for.
+func (w *Worker) emit() error {
+	if w.sideIn != nil {
+		defer close(w.sideIn)
 	}
 	id := w.deps.PredictionSchemaID
-	so, sampling := w.deps.Observer.(SamplingObserver)
 	var p schemas.Prediction
-	// The events the SamplingObserver picked, not yet handed to observe:
-	// they go when there are tapChunk of them or tapDelay after the first.
-	var picked []*event
-	var handOff <-chan time.Time
-	handOver := func() {
-		if len(picked) > 0 {
-			w.observeIn <- picked
-		}
-		picked, handOff = nil, nil
-	}
-	defer handOver()
+	var s sideFeed
+	defer s.handOver(w)
 	for {
 		var batch []*event
 		var ok bool
 		select {
 		case batch, ok = <-w.emitIn:
-		case <-handOff:
-			handOver()
+		case <-s.due:
+			s.handOver(w)
 			continue
 		}
 		if !ok {
 			break
 		}
-		w.emitBatch(ctx, batch, id, &p)
-		switch {
-		case w.observeIn == nil:
-		case !sampling:
-			w.observeIn <- batch
-		default:
-			for _, ev := range batch {
-				if so.Sample() {
-					picked = append(picked, ev)
-				}
-			}
-			switch {
-			case len(picked) >= tapChunk:
-				handOver()
-			case len(picked) > 0 && handOff == nil:
-				handOff = time.After(tapDelay)
-			}
+		w.emitBatch(batch, id, &p)
+		if w.sideIn != nil {
+			s.add(w, batch)
 		}
 	}
 	return nil
 }
 
-// A SamplingObserver's picks cross to the observe goroutine in chunks of
-// tapChunk, or tapDelay after the first of a chunk: under load a batch holds
-// a few picked events, and the chunks spare the tap's goroutine a wake-up
-// per batch.
-const (
-	tapChunk = 64
-	tapDelay = 50 * time.Millisecond
-)
-
 // emitBatch encodes and enqueues the predictions of one batch.
-func (w *Worker) emitBatch(ctx context.Context, batch []*event, id int32, p *schemas.Prediction) {
+func (w *Worker) emitBatch(batch []*event, id int32, p *schemas.Prediction) {
 	msgs := make([]kafka.Message, 0, len(batch))
 	buf := make([]byte, 0, len(batch)*160)
 	for _, ev := range batch {
@@ -101,7 +68,6 @@ func (w *Worker) emitBatch(ctx context.Context, batch []*event, id int32, p *sch
 	}
 	if len(msgs) > 0 {
 		w.enqueue(msgs)
-		w.keep(ctx, batch)
 	}
 }
 
@@ -169,48 +135,6 @@ func carriedHeaders(in []kafka.Header) []kafka.Header {
 				}
 			}
 			return out
-		}
-	}
-	return nil
-}
-
-// keep hands the batch's inputs to the Keeper, if any, in one call.
-func (w *Worker) keep(ctx context.Context, batch []*event) {
-	if w.deps.Keeper == nil {
-		return
-	}
-	kept := make([]KeptEvent, 0, len(batch))
-	for _, ev := range batch {
-		if ev.reply == nil {
-			kept = append(kept, KeptEvent{EventID: ev.eventID, Value: ev.msg.Value})
-		}
-	}
-	if err := w.deps.Keeper.Keep(ctx, kept); err != nil {
-		w.deps.Metrics.keepErrors.Inc()
-		w.log.Warn("keeping scored events for retraining", "err", err, "events", len(kept))
-	}
-}
-
-// observe hands scored events to the drift Observer on its own goroutine,
-// so the tap runs beside the emit stage rather than lengthening it. A
-// SamplingObserver picks its events in emit (one atomic add per event), and
-// only the picked ones cross to this goroutine, in chunks (see tapChunk).
-// The observe stage is the last to touch a record (the writer's completion
-// reads only the event's own fields), so it may build the record's map here
-// for an Observer that takes maps; a SamplingObserver takes the decoded
-// fields as they are.
-func (w *Worker) observe() error {
-	so, sampling := w.deps.Observer.(SamplingObserver)
-	for batch := range w.observeIn {
-		for _, ev := range batch {
-			switch {
-			case !sampling:
-				w.deps.Observer.Observe(ev.record(), ev.score)
-			case ev.rec == nil && ev.fields.Names != nil:
-				so.ObservedFields(ev.fields.Names, ev.fields.Values, ev.score)
-			default:
-				so.Observed(ev.record(), ev.score)
-			}
 		}
 	}
 	return nil

@@ -17,8 +17,7 @@ import (
 // one stage at a time; the writer's completion callback is its last owner.
 type event struct {
 	msg    kafka.Message
-	fields schemas.Fields // the decoded record, set by setFields (nil Names: see rec)
-	rec    map[string]any // the record as a map: set by setRecord, or built from fields by record()
+	fields schemas.Fields // the decoded record, set by setFields: the one shape it has here
 	// Read from the record once, at decode: the emit stage and the
 	// writer's completion need them for every event.
 	eventID, entityID string
@@ -42,21 +41,14 @@ type event struct {
 	inferTook  time.Duration
 	batchSize  int
 	shadow     *shadowResult // set when a shadow version also scored it
-	score      float32       // the output's score, for the drift Observer
-}
-
-// setRecord sets the decoded record and the fields read from it, named by
-// f; it returns a dead-letter class when one of them cannot be read.
-func (e *event) setRecord(rec map[string]any, f Fields) dlq.Class {
-	e.rec = rec
-	return e.identify(f, rec[f.EventID], rec[f.EntityID], rec[f.EventTime])
+	score      float32       // the output's score, for the Observer
 }
 
 // setFields sets the decoded record as fields, and the fields read from it
 // at the positions p found in its schema; it returns a dead-letter class
 // when one of them cannot be read.
 func (e *event) setFields(f schemas.Fields, p *fieldPlan) dlq.Class {
-	e.fields, e.rec = f, nil
+	e.fields = f
 	at := func(i int) any {
 		if i < 0 {
 			return nil
@@ -132,15 +124,6 @@ func (e *event) fieldError(key, field string, v any, want string) dlq.Class {
 	e.dlqErr = &inference.MapError{Field: field, Class: dlq.WrongType,
 		Detail: fmt.Sprintf("got %T, want %s (pipeline.fields.%s)", v, want, key)}
 	return dlq.WrongType
-}
-
-// record returns the record as a map, building it from fields the first
-// time. Only the stage that owns the event may call it.
-func (e *event) record() map[string]any {
-	if e.rec == nil && e.fields.Names != nil {
-		e.rec = e.fields.Map()
-	}
-	return e.rec
 }
 
 // fieldPlan is where one writer schema keeps the fields the worker reads,

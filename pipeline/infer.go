@@ -58,7 +58,7 @@ func (w *Worker) scoreBatch(ctx context.Context, m *inference.Model, batch []*ev
 	failed := false
 	for _, ev := range batch {
 		if ev.sig != sig { // the model was swapped since the row was mapped
-			if class := w.mapRow(ev, sig); class != "" {
+			if class := w.remap(ev, sig); class != "" {
 				ev.dlqClass, failed = class, true
 			}
 		}

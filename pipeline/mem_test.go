@@ -421,6 +421,7 @@ type memWorker struct {
 	sink *memSink
 	dec  *memDecoder
 	gen  *demo.Generator
+	reg  *prometheus.Registry
 	stop func() error
 }
 
@@ -428,11 +429,19 @@ type memWorker struct {
 // ends (or stop).
 func startMem(t *testing.T, cfg pipeline.Config, sink *memSink) *memWorker {
 	t.Helper()
+	return startMemWith(t, cfg, sink, nil, nil)
+}
+
+// startMemWith is startMem with the side effects o and k (either may be nil).
+func startMemWith(t *testing.T, cfg pipeline.Config, sink *memSink, o pipeline.Observer, k pipeline.Keeper) *memWorker {
+	t.Helper()
 	cfg = cfg.WithDefaults()
-	m := &memWorker{src: newMemSource(cfg.InputTopic), sink: sink, dec: newMemDecoder(), gen: demo.NewGenerator(3, demo.WithCards(8))}
+	m := &memWorker{src: newMemSource(cfg.InputTopic), sink: sink, dec: newMemDecoder(), gen: demo.NewGenerator(3, demo.WithCards(8)),
+		reg: prometheus.NewRegistry()}
 	w, err := pipeline.New(cfg, pipeline.Deps{
 		Source: m.src, Sink: openMemSink(sink), Decoder: m.dec, PredictionSchemaID: 2,
-		Models: pipeline.NewStaticModel(memModel(t)), Metrics: pipeline.NewMetrics(prometheus.NewRegistry()),
+		Models: pipeline.NewStaticModel(memModel(t)), Metrics: pipeline.NewMetrics(m.reg),
+		Observer: o, Keeper: k,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

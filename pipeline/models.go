@@ -39,19 +39,14 @@ func (w *Worker) Serving() *inference.Model {
 	return m
 }
 
-// Observer sees every scored event; the drift monitor implements it.
-// Observe must be cheap and safe for concurrent use.
+// Observer is the drift tap: it picks the events it looks at and is shown
+// each one it picked. Sample is called once per scored event on the emit
+// stage and must be cheap (the drift monitor does one atomic add);
+// Observe runs beside the emit stage (see side.go) with the record as the
+// decode stage keeps it: field names (one slice per writer schema) and
+// values. drift.Monitor and drift.Active implement it. Safe for concurrent
+// use.
 type Observer interface {
-	Observe(rec map[string]any, score float32)
-}
-
-// A SamplingObserver picks the events it looks at before it sees them:
-// Sample is called once per scored event, and each event it picked is
-// shown with ObservedFields, as the decode stage keeps it (schemas.Fields:
-// one names slice per schema), or with Observed as a map when it was
-// decoded into one. The drift monitor implements it.
-type SamplingObserver interface {
 	Sample() bool
-	Observed(rec map[string]any, score float32)
-	ObservedFields(names []string, values []any, score float32)
+	Observe(names []string, values []any, score float32)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/schemas"
 )
 
 // ErrNotServing is returned by Predict when the worker is not running.
@@ -49,9 +50,11 @@ func (w *Worker) Predict(ctx context.Context, recs []map[string]any) ([]Output, 
 	release()
 	for i, rec := range recs {
 		ev := &event{fetched: time.Now(), reply: reply}
-		class := ev.setRecord(rec, w.cfg.Fields)
+		f := fieldsOf(rec)
+		p := newFieldPlan(f.Names, sig, w.cfg.Fields)
+		class := ev.setFields(f, p)
 		if class == "" {
-			class = w.mapRow(ev, sig)
+			class = w.mapFields(ev, sig, p.pos)
 		}
 		if class != "" {
 			return nil, &RecordError{Index: i, Err: ev.dlqErr}
@@ -92,6 +95,18 @@ func (w *Worker) Predict(ctx context.Context, recs []map[string]any) ([]Output, 
 			Named: m.AppendNamed(nil, ev.scores), Model: m.Name(), Version: m.Version()}
 	}
 	return out, nil
+}
+
+// fieldsOf lays a request's record out as the decode stage keeps records:
+// the one place the worker reads a map (the Open Inference Protocol's
+// records arrive as maps).
+func fieldsOf(rec map[string]any) schemas.Fields {
+	f := schemas.Fields{Names: make([]string, 0, len(rec)), Values: make([]any, 0, len(rec))}
+	for name, v := range rec {
+		f.Names = append(f.Names, name)
+		f.Values = append(f.Values, v)
+	}
+	return f
 }
 
 // Signature returns the signature of the model now serving.

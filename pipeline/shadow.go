@@ -58,8 +58,13 @@ func (w *Worker) shadow(ctx context.Context, batch []*event) {
 	rows := make([]inference.Row, len(picked))
 	ptrs := make([]*inference.Row, 0, len(picked))
 	kept := picked[:0]
+	var names []string // the schema pos was found for
+	var pos []int
 	for i, ev := range picked {
-		if sig.MapRecordInto(ev.record(), &rows[i]) == nil {
+		if !sameNames(names, ev.fields.Names) {
+			names, pos = ev.fields.Names, sig.Positions(ev.fields.Names)
+		}
+		if sig.MapFieldsInto(ev.fields.Values, pos, &rows[i]) == nil {
 			kept = append(kept, ev)
 			ptrs = append(ptrs, &rows[i])
 		}
@@ -94,4 +99,10 @@ func (w *Worker) shadowMessage(ev *event, prod inference.Result, id int32) kafka
 	p.Classes = classesOf(sr.model, r)
 	p.Outputs = namedOutputs(nil, sr.model, sr.scores)
 	return kafka.Message{Topic: w.cfg.ShadowTopic, Key: ev.msg.Key, Value: schemas.AppendPrediction(nil, id, &p)}
+}
+
+// sameNames reports whether a and b are one writer schema's names: the
+// decoder shares one slice per schema.
+func sameNames(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

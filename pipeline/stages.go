@@ -111,11 +111,10 @@ func (w *Worker) mapFields(ev *event, sig *inference.Signature, pos []int) dlq.C
 	return mapClass(ev, sig.MapFieldsInto(ev.fields.Values, pos, &ev.row))
 }
 
-// mapRow maps ev's record as a map (a synchronous request's, or a record
-// mapped again because the model was swapped since).
-func (w *Worker) mapRow(ev *event, sig *inference.Signature) dlq.Class {
-	ev.sig = sig
-	return mapClass(ev, sig.MapRecordInto(ev.record(), &ev.row))
+// remap maps ev's fields again for sig, a model swapped in since they were
+// mapped: the positions are found for this event alone (swaps are rare).
+func (w *Worker) remap(ev *event, sig *inference.Signature) dlq.Class {
+	return w.mapFields(ev, sig, sig.Positions(ev.fields.Names))
 }
 
 // mapClass keeps a mapping error on ev and returns its dead-letter class.

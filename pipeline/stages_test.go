@@ -1,15 +1,18 @@
 package pipeline_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/linkedin/goavro/v2"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/consumers"
@@ -240,5 +243,95 @@ func TestStagesDrainOnShutdown(t *testing.T) {
 	}
 	if _, err := m.w.Predict(t.Context(), []map[string]any{m.gen.Next()}); !errors.Is(err, pipeline.ErrNotServing) {
 		t.Errorf("Predict after Run = %v, want ErrNotServing", err)
+	}
+}
+
+// memObserver counts what the drift tap is shown: every event is sampled.
+type memObserver struct {
+	mu    sync.Mutex
+	names map[*string]bool // the names slices seen, by their first element
+	n     int
+	bad   string
+}
+
+func (o *memObserver) Sample() bool { return true }
+
+func (o *memObserver) Observe(names []string, values []any, score float32) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.n++
+	o.names[&names[0]] = true
+	if len(values) != len(names) || score < 0 || score > 1 {
+		o.bad = fmt.Sprintf("%d values for %d names, score %v", len(values), len(names), score)
+	}
+}
+
+func (o *memObserver) seen() (int, int, string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.n, len(o.names), o.bad
+}
+
+// slowKeeper blocks every Keep until release is closed, as a Redis that
+// does not answer would.
+type slowKeeper struct {
+	release chan struct{}
+	mu      sync.Mutex
+	kept    int
+}
+
+func (k *slowKeeper) Keep(ctx context.Context, events []pipeline.KeptEvent) error {
+	select {
+	case <-k.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	k.mu.Lock()
+	k.kept += len(events)
+	k.mu.Unlock()
+	return nil
+}
+
+// The side effects run beside the emit stage: the drift tap is shown every
+// event it sampled as positional fields (one names slice per schema), and
+// a feature log that does not answer holds up no prediction: what the side
+// stage cannot take is dropped and counted, and it keeps what comes once
+// it answers again.
+func TestStagesSideEffectsBesideEmit(t *testing.T) {
+	obs := &memObserver{names: map[*string]bool{}}
+	m := startMemWith(t, pipeline.Config{Batch: batch(8, time.Millisecond), CommitInterval: 20 * time.Millisecond}, &memSink{}, obs, nil)
+	m.publish(0, 300)
+	m.src.waitFor(t, 10*time.Second, "every event committed", func() bool { return m.src.committed[0] == 300 })
+	if err := m.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n, schemas, bad := obs.seen(); n != 300 || schemas != 1 || bad != "" {
+		t.Fatalf("the tap saw %d of 300 events, %d names slices (want one), %s", n, schemas, bad)
+	}
+
+	keeper := &slowKeeper{release: make(chan struct{})}
+	obs = &memObserver{names: map[*string]bool{}}
+	m = startMemWith(t, pipeline.Config{Batch: batch(4, time.Millisecond), CommitInterval: 20 * time.Millisecond}, &memSink{}, obs, keeper)
+	const n = 2000 // 500 batches at least: more than the side stage queues
+	m.publish(0, n)
+	m.src.waitFor(t, 20*time.Second, "every event predicted and committed while the feature log hangs", func() bool { return m.src.committed[0] == n })
+	if got := len(m.sink.onTopic("predictions")); got != n {
+		t.Fatalf("%d predictions, want %d", got, n)
+	}
+	dropped := testutil.ToFloat64(gathered{reg: m.reg, name: "sluice_keep_errors_total"})
+	if dropped == 0 {
+		t.Fatal("no batch counted in sluice_keep_errors_total while the feature log hung")
+	}
+	close(keeper.release)
+	more := m.publish(0, 8)
+	m.src.waitFor(t, 10*time.Second, "the events after it answers committed", func() bool { return m.src.committed[0] == n+int64(len(more)) })
+	if err := m.stop(); err != nil {
+		t.Fatal(err)
+	}
+	keeper.mu.Lock()
+	kept := keeper.kept
+	keeper.mu.Unlock()
+	if kept < len(more) || kept >= n+len(more) {
+		t.Errorf("kept %d events of %d (%v batches dropped): want the queued ones and those after the log answered", kept, n+len(more), dropped)
 	}
 }

@@ -42,12 +42,12 @@ type Worker struct {
 	source Source
 	sink   Sink
 
-	decodeIn  []chan *event
-	batchIn   chan *event
-	batchOut  chan []*event
-	emitIn    chan []*event
-	observeIn chan []*event // nil without an Observer
-	retries   *retrier
+	decodeIn []chan *event
+	batchIn  chan *event
+	batchOut chan []*event
+	emitIn   chan []*event
+	sideIn   chan sideWork // nil without an Observer or a Keeper
+	retries  *retrier
 
 	// syncMu guards serving and the sends of Predict into batchIn, so
 	// that batchIn is closed only once no Predict is sending.
@@ -87,8 +87,8 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	// infer stage is waiting for it (see inference.Batcher).
 	w.batchOut = make(chan []*event)
 	w.emitIn = make(chan []*event, 2)
-	if deps.Observer != nil {
-		w.observeIn = make(chan []*event, 16)
+	if deps.Observer != nil || deps.Keeper != nil {
+		w.sideIn = make(chan sideWork, sideQueue)
 	}
 	m := deps.Metrics
 	if cur, release := deps.Models.Acquire(); cur != nil {
@@ -146,9 +146,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	g.go_(func() error { return batcher.Run(hard) }) // closes batchOut
 	g.go_(func() error { defer close(w.emitIn); return w.infer(hard) })
 	emitted := make(chan struct{})
-	g.go_(func() error { defer close(emitted); return w.emit(hard) })
-	if w.observeIn != nil {
-		g.go_(w.observe)
+	g.go_(func() error { defer close(emitted); return w.emit() })
+	if w.sideIn != nil {
+		g.go_(func() error { return w.side(hard) })
 	}
 	retryCtx, stopRetries := context.WithCancel(hard)
 	g.go_(func() error { return w.retries.run(retryCtx) })

@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,7 +117,16 @@ func TestDriftFollowerFollowsTheServedVersion(t *testing.T) {
 		for i, row := range rows {
 			scores[i] = e.Sig.ReadOutput(e.MLP.Forward(row)).Score
 		}
-		f.active.ObserveBatch(recs, scores)
+		names := slices.Sorted(maps.Keys(recs[0])) // one writer schema: one names slice
+		for i, rec := range recs {
+			if f.active.Sample() {
+				values := make([]any, len(names))
+				for j, n := range names {
+					values[j] = rec[n]
+				}
+				f.active.Observe(names, values, scores[i])
+			}
+		}
 	}
 	// versionsReported returns the model versions the drift reports so far
 	// name, in order.

@@ -25,8 +25,8 @@ import (
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/producers"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // model is one benchmarked model with its input events.
@@ -40,11 +40,11 @@ type model struct {
 }
 
 func demoModel() (*model, error) {
-	mlp, sig, _, err := retrain.TrainDemoModel(1, 20000)
+	mlp, sig, _, err := training.TrainDemoModel(1, 20000)
 	if err != nil {
 		return nil, err
 	}
-	onnx, err := retrain.WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
+	onnx, err := training.WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +53,8 @@ func demoModel() (*model, error) {
 }
 
 func heavyModel() (*model, error) {
-	sig := retrain.HeavySignature()
-	onnx, err := retrain.WriteONNX(retrain.HeavyMLP(1), sig.Input.Tensor, sig.Output.Tensor)
+	sig := training.HeavySignature()
+	onnx, err := training.WriteONNX(training.HeavyMLP(1), sig.Input.Tensor, sig.Output.Tensor)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func heavyModel() (*model, error) {
 	n := 0
 	next := func() map[string]any {
 		n++
-		emb := make([]any, retrain.HeavyInputWidth)
+		emb := make([]any, training.HeavyInputWidth)
 		for i := range emb {
 			emb[i] = float32(r.NormFloat64())
 		}
@@ -73,7 +73,7 @@ func heavyModel() (*model, error) {
 			"embedding":  emb,
 		}
 	}
-	return &model{name: "heavy", sig: sig, onnx: onnx, schema: retrain.HeavySchema, next: next}, nil
+	return &model{name: "heavy", sig: sig, onnx: onnx, schema: training.HeavySchema, next: next}, nil
 }
 
 // env is an in-process broker and schema registry for one model's runs.

@@ -15,6 +15,7 @@ import (
 	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 func mustRedisOptions(t *testing.T, url string) *redis.Options {
@@ -190,13 +191,13 @@ func TestLoopLivePolicy(t *testing.T) {
 	models := registry.New(rdb, registry.Config{}, registry.WithLogger(slog.New(slog.DiscardHandler)))
 
 	// Version 2 learned the second rule; the traffic follows the first.
-	m, sig, rep, err := retrain.TrainDemoModelOn(5, 20000, loadgen.ParseConcept(0))
+	m, sig, rep, err := training.TrainDemoModelOn(5, 20000, loadgen.ParseConcept(0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	register := func(stage registry.Stage) string {
 		t.Helper()
-		onnx, err := retrain.WriteONNX(m, sig.Input.Tensor, sig.Output.Tensor)
+		onnx, err := training.WriteONNX(m, sig.Input.Tensor, sig.Output.Tensor)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/security"
 	"github.com/sluice-ml/sluice/server"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // Config is the dev stack's configuration (the flags of `sluice dev`).
@@ -200,11 +201,11 @@ func EnsureDemoModel(dir string, log *slog.Logger) error {
 		return err
 	}
 	start := time.Now()
-	m, sig, rep, err := retrain.TrainDemoModel(demoSeed, demoTrainEvents)
+	m, sig, rep, err := training.TrainDemoModel(demoSeed, demoTrainEvents)
 	if err != nil {
 		return fmt.Errorf("training the demo model: %w", err)
 	}
-	if err := retrain.WriteModelDir(dir, m, sig); err != nil {
+	if err := training.WriteModelDir(dir, m, sig); err != nil {
 		return fmt.Errorf("writing the demo model: %w", err)
 	}
 	p, err := demoProfile(m, sig)
@@ -232,13 +233,13 @@ func defaultWorker() config.Config { return config.Default() }
 
 // demoProfile is the demo model's reference profile: its features and
 // scores on the events it was trained on.
-func demoProfile(m *retrain.MLP, sig *inference.Signature) (*drift.Profile, error) {
+func demoProfile(m *training.MLP, sig *inference.Signature) (*drift.Profile, error) {
 	gen := demo.NewGenerator(demoSeed)
 	recs := make([]map[string]any, demoTrainEvents)
 	for i := range recs {
 		recs[i] = gen.Next()
 	}
-	rows, err := retrain.Rows(sig, recs)
+	rows, err := training.Rows(sig, recs)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +256,7 @@ func demoProfile(m *retrain.MLP, sig *inference.Signature) (*drift.Profile, erro
 // model registry, unless the registry already knows the model.
 func registerDemoModel(ctx context.Context, rdb redis.UniversalClient, dir string, log *slog.Logger) error {
 	models := registry.New(rdb, registry.Config{}, registry.WithLogger(log))
-	if _, err := models.State(ctx, retrain.DemoModelName); err == nil {
+	if _, err := models.State(ctx, training.DemoModelName); err == nil {
 		return nil
 	} else if !errors.Is(err, registry.ErrUnknownModel) {
 		return fmt.Errorf("reading the model registry: %w", err)
@@ -275,7 +276,7 @@ func registerDemoModel(ctx context.Context, rdb redis.UniversalClient, dir strin
 		_ = json.Unmarshal(b, &req.Metrics) // none from a model dir that predates the file
 	}
 	req.Stage, req.Reason = registry.StageProduction, "demo model trained by sluice dev"
-	v, err := models.Register(ctx, retrain.DemoModelName, req)
+	v, err := models.Register(ctx, training.DemoModelName, req)
 	if err != nil {
 		return fmt.Errorf("registering the demo model: %w", err)
 	}

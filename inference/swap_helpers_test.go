@@ -7,7 +7,7 @@ import (
 
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/pipeline"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // A Swapper is what the worker acquires its model from.
@@ -18,7 +18,7 @@ var _ pipeline.Models = (*inference.Swapper)(nil)
 func swapModelONNX(t testing.TB, seed uint64) []byte {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 1))
-	sig := retrain.DemoSignature()
+	sig := training.DemoSignature()
 	w := make([][]float32, sig.OutWidth())
 	for i := range w {
 		w[i] = make([]float32, sig.Width())
@@ -26,11 +26,11 @@ func swapModelONNX(t testing.TB, seed uint64) []byte {
 			w[i][j] = float32(r.NormFloat64() * 0.1)
 		}
 	}
-	mlp := &retrain.MLP{
-		Layers: []retrain.Dense{{W: w, B: make([]float32, sig.OutWidth())}},
-		Output: retrain.OutputSoftmax,
+	mlp := &training.MLP{
+		Layers: []training.Dense{{W: w, B: make([]float32, sig.OutWidth())}},
+		Output: training.OutputSoftmax,
 	}
-	b, err := retrain.WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
+	b, err := training.WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func loadSwapModel(t testing.TB, v int) *inference.Model {
 		t.Fatal(err)
 	}
 	m, err := inference.LoadModel("fraud", fmt.Sprint(v), swapModelONNX(t, uint64(v)),
-		retrain.DemoSignature(), inference.SessionConfig{Provider: inference.ProviderCPU, IntraOpThreads: 1, Sessions: 2}, nil)
+		training.DemoSignature(), inference.SessionConfig{Provider: inference.ProviderCPU, IntraOpThreads: 1, Sessions: 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

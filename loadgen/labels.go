@@ -7,6 +7,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -14,7 +15,7 @@ import (
 // DefaultLabelsTopic is where Run publishes ground truth when Labels is set.
 const DefaultLabelsTopic = retrain.DefaultLabelsTopic
 
-// labeller publishes the ground truth of published events as retrain.Label
+// labeller publishes the ground truth of published events as quality.Label
 // records (label 1 for fraud, 0 for legit), keyed by event id. A nil
 // labeller publishes nothing. It is not safe for concurrent use.
 type labeller struct {
@@ -34,7 +35,7 @@ func newLabeller(ctx context.Context, cfg Config, c *schemas.Client) (*labeller,
 	if topic == "" {
 		topic = DefaultLabelsTopic
 	}
-	enc, err := schemas.NewEncoder(ctx, c, schemas.Subject(topic), retrain.LabelSchema)
+	enc, err := schemas.NewEncoder(ctx, c, schemas.Subject(topic), quality.LabelSchema)
 	if err != nil {
 		return nil, fmt.Errorf("registering label schema: %w", err)
 	}
@@ -56,7 +57,7 @@ func (l *labeller) add(eventID string, fraud bool) error {
 	if l == nil {
 		return nil
 	}
-	lab := retrain.Label{EventID: eventID, Time: time.Now()}
+	lab := quality.Label{EventID: eventID, Time: time.Now()}
 	if fraud {
 		lab.Class = 1
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/internal/testkit"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/schemas"
 )
 
@@ -53,7 +53,7 @@ func TestRunPublishesLabels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := retrain.ParseLabel(rec)
+			l, err := quality.ParseLabel(rec)
 			if err != nil || string(m.Key) != l.EventID || l.Time.IsZero() {
 				t.Fatalf("label %+v (key %q): %v", l, m.Key, err)
 			}

@@ -29,7 +29,7 @@ type Config struct {
 	BatchSize int
 	// Progress, if set, is called after every write with the running count.
 	Progress func(sent int)
-	// Labels also publishes each event's ground truth (a retrain.Label) to
+	// Labels also publishes each event's ground truth (a quality.Label) to
 	// LabelsTopic (default "labels"), keyed by event id, once the event
 	// itself is acknowledged.
 	Labels      bool

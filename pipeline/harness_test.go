@@ -14,8 +14,8 @@ import (
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/training"
 	"github.com/sluice-ml/sluice/worker"
 )
 
@@ -28,7 +28,7 @@ type env struct {
 	t        *testing.T
 	kafka    *testkit.Kafka
 	client   *schemas.Client
-	mlp      *retrain.MLP
+	mlp      *training.MLP
 	sig      *inference.Signature
 	onnx     []byte
 	inputEnc *schemas.Encoder

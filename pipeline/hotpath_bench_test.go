@@ -10,8 +10,8 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/inference"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // BenchmarkHotPathPerEvent is the worker's per-event CPU work outside
@@ -48,7 +48,7 @@ func BenchmarkHotPathPerEvent(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sig := retrain.DemoSignature()
+	sig := training.DemoSignature()
 	pos := sig.Positions(first.Names) // the worker keeps these per schema id
 	at := func(name string) int {
 		for i, n := range first.Names {
@@ -102,13 +102,13 @@ func BenchmarkHotPathHeavy(b *testing.B) {
 	srv := httptest.NewServer(schemas.NewServer(rdb))
 	defer srv.Close()
 	client := schemas.NewClient(srv.URL, nil)
-	enc, err := schemas.NewEncoder(b.Context(), client, "embeddings-value", retrain.HeavySchema)
+	enc, err := schemas.NewEncoder(b.Context(), client, "embeddings-value", training.HeavySchema)
 	if err != nil {
 		b.Fatal(err)
 	}
 	events := make([][]byte, 256)
 	for i := range events {
-		emb := make([]any, retrain.HeavyInputWidth)
+		emb := make([]any, training.HeavyInputWidth)
 		for j := range emb {
 			emb[j] = float32(i*j%97) / 97
 		}
@@ -122,7 +122,7 @@ func BenchmarkHotPathHeavy(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sig := retrain.HeavySignature()
+	sig := training.HeavySignature()
 	pos := sig.Positions(first.Names)
 	var row inference.Row
 	b.ReportAllocs()

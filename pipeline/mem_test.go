@@ -21,8 +21,8 @@ import (
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // The in-memory parts behind the pipeline's own interfaces, as watermill
@@ -392,7 +392,7 @@ func memModel(t *testing.T) *inference.Model {
 	if err := inference.InitRuntime(lib); err != nil {
 		t.Fatal(err)
 	}
-	sig := retrain.DemoSignature()
+	sig := training.DemoSignature()
 	r := rand.New(rand.NewPCG(1, 2))
 	w := make([][]float32, sig.OutWidth())
 	for i := range w {
@@ -401,8 +401,8 @@ func memModel(t *testing.T) *inference.Model {
 			w[i][j] = float32(r.NormFloat64() * 0.01)
 		}
 	}
-	mlp := &retrain.MLP{Layers: []retrain.Dense{{W: w, B: make([]float32, sig.OutWidth())}}, Output: retrain.OutputSoftmax}
-	onnx, err := retrain.WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
+	mlp := &training.MLP{Layers: []training.Dense{{W: w, B: make([]float32, sig.OutWidth())}}, Output: training.OutputSoftmax}
+	onnx, err := training.WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/pipeline"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/training"
 )
 
 func TestEveryEventPredictedOnceInKeyOrder(t *testing.T) {
@@ -28,7 +28,7 @@ func TestEveryEventPredictedOnceInKeyOrder(t *testing.T) {
 	}
 
 	// Expected outputs: the pure-Go forward pass of the same weights.
-	rows, err := retrain.Rows(e.sig, recs)
+	rows, err := training.Rows(e.sig, recs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sluice-ml/sluice/inference"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // Versions with different weights, so that a test can tell from a
@@ -27,15 +27,15 @@ func (e *env) constantFiles(class string) (onnx, sigYAML []byte) {
 		w[i] = make([]float32, in)
 	}
 	b := make([]float32, out)
-	for i, c := range retrain.DemoClasses() {
+	for i, c := range training.DemoClasses() {
 		b[i] = -8
 		if c == class {
 			b[i] = 8
 		}
 	}
 	dir := e.t.TempDir()
-	mlp := &retrain.MLP{Layers: []retrain.Dense{{W: w, B: b}}, Output: retrain.OutputSoftmax}
-	if err := retrain.WriteModelDir(dir, mlp, e.sig); err != nil {
+	mlp := &training.MLP{Layers: []training.Dense{{W: w, B: b}}, Output: training.OutputSoftmax}
+	if err := training.WriteModelDir(dir, mlp, e.sig); err != nil {
 		e.t.Fatal(err)
 	}
 	onnx, err := os.ReadFile(filepath.Join(dir, "model.onnx"))

@@ -16,7 +16,7 @@ import (
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/registry"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // quietLog drops the registry's log lines; tests assert on events and metrics.
@@ -40,8 +40,8 @@ func needRuntime(t testing.TB) {
 func demoONNX(t testing.TB, seed uint64, hidden int) []byte {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 7))
-	sig := retrain.DemoSignature()
-	dense := func(in, out int, act string) retrain.Dense {
+	sig := training.DemoSignature()
+	dense := func(in, out int, act string) training.Dense {
 		w := make([][]float32, out)
 		for i := range w {
 			w[i] = make([]float32, in)
@@ -49,16 +49,16 @@ func demoONNX(t testing.TB, seed uint64, hidden int) []byte {
 				w[i][j] = float32(r.NormFloat64() * 0.1)
 			}
 		}
-		return retrain.Dense{W: w, B: make([]float32, out), Act: act}
+		return training.Dense{W: w, B: make([]float32, out), Act: act}
 	}
-	mlp := &retrain.MLP{Output: retrain.OutputSoftmax}
+	mlp := &training.MLP{Output: training.OutputSoftmax}
 	in := sig.Width()
 	if hidden > 0 {
-		mlp.Layers = append(mlp.Layers, dense(in, hidden, retrain.ActRelu))
+		mlp.Layers = append(mlp.Layers, dense(in, hidden, training.ActRelu))
 		in = hidden
 	}
-	mlp.Layers = append(mlp.Layers, dense(in, sig.OutWidth(), retrain.ActNone))
-	b, err := retrain.WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
+	mlp.Layers = append(mlp.Layers, dense(in, sig.OutWidth(), training.ActNone))
+	b, err := training.WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func demoONNX(t testing.TB, seed uint64, hidden int) []byte {
 // sigYAML is a signature as signature.yaml; edit changes it first.
 func sigYAML(t testing.TB, edit func(*inference.Signature)) []byte {
 	t.Helper()
-	sig := retrain.DemoSignature()
+	sig := training.DemoSignature()
 	if edit != nil {
 		edit(sig)
 	}

@@ -6,8 +6,8 @@ import (
 
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/registry"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/training"
 )
 
 func TestSchemaCheck(t *testing.T) {
@@ -39,7 +39,7 @@ func TestSchemaCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sig := retrain.DemoSignature()
+			sig := training.DemoSignature()
 			if tt.edit != nil {
 				tt.edit(sig)
 			}

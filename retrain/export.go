@@ -113,7 +113,7 @@ func Export(ctx context.Context, cfg ExportConfig, deps ExportDeps, w io.Writer)
 			res.Invalid++
 			return
 		}
-		l, err := ParseLabel(rec)
+		l, err := quality.ParseLabel(rec)
 		if err != nil {
 			res.Invalid++
 			return

@@ -9,6 +9,8 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/quality"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // Export writes, for a request, the labelled events scored since its
@@ -25,17 +27,17 @@ func TestExport(t *testing.T) {
 	e.keep(t, pre)
 	e.keep(t, post[:450]) // the last 50 were never kept
 	postLabels[0].Class = 1 - postLabels[0].Class
-	e.publishLabels(t, append(append(preLabels, postLabels...), Label{EventID: post[0].EventID, Class: 1 - postLabels[0].Class, Time: postLabels[0].Time}))
+	e.publishLabels(t, append(append(preLabels, postLabels...), quality.Label{EventID: post[0].EventID, Class: 1 - postLabels[0].Class, Time: postLabels[0].Time}))
 
-	req := &drift.RetrainRequest{EventID: "export-1", Model: DemoModelName, Version: "1", Reason: "test", Kind: drift.KindDrift,
+	req := &drift.RetrainRequest{EventID: "export-1", Model: training.DemoModelName, Version: "1", Reason: "test", Kind: drift.KindDrift,
 		Onset: onset, RequestedAt: time.Now()}
-	other := &drift.RetrainRequest{EventID: "export-0", Model: DemoModelName, Version: "1", Reason: "another", RequestedAt: time.Now()}
+	other := &drift.RetrainRequest{EventID: "export-0", Model: training.DemoModelName, Version: "1", Reason: "another", RequestedAt: time.Now()}
 	for _, q := range []*drift.RetrainRequest{other, req} {
 		v, err := e.reqEnc.Append(nil, q.Native())
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.publish(t, testRequests, kafkaMessage(DemoModelName, v))
+		e.publish(t, testRequests, kafkaMessage(training.DemoModelName, v))
 	}
 
 	var buf bytes.Buffer

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // scoreChunk is how many rows go to ONNX Runtime at once.
@@ -67,10 +68,10 @@ func evaluateOutputs(out []float32, classes int, y []int) evaluation {
 	n := float64(len(y))
 	e.Accuracy, e.LogLoss = float64(correct)/n, e.LogLoss/n
 	if classes == 2 {
-		e.AUC = rocAUC(probs, y, 1)
+		e.AUC = training.ROCAUC(probs, y, 1)
 	} else {
 		for c := range classes {
-			e.AUC += rocAUC(probs, y, c) / float64(classes)
+			e.AUC += training.ROCAUC(probs, y, c) / float64(classes)
 		}
 	}
 	return e

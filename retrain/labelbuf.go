@@ -4,13 +4,15 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/sluice-ml/sluice/quality"
 )
 
 // labelled is one label joined with the framed input event it belongs to
 // and the event's time (its event_time field, else the label's time).
 // value is not changed once stored, so snapshots share it.
 type labelled struct {
-	label Label
+	label quality.Label
 	value []byte
 	at    time.Time
 }

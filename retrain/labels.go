@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/internal/backoff"
+	"github.com/sluice-ml/sluice/quality"
 )
 
 // Timing of the label join.
@@ -21,12 +22,12 @@ const (
 
 // pendingLabel is a label whose event has not been found kept yet.
 type pendingLabel struct {
-	label       Label
+	label       quality.Label
 	first, next time.Time
 	tries       int
 }
 
-// joiner joins labels with the events a FeatureLog kept. Its pending
+// joiner joins labels with the events the feature log kept. Its pending
 // labels are looked up again with backoff until LabelWait has passed, since
 // a label can arrive before a worker has scored (and kept) its event. It
 // is used by one goroutine.
@@ -38,7 +39,7 @@ type joiner struct {
 
 // offer queues a label for the join; one older than the feature TTL is
 // dropped at once, since its event can no longer be kept.
-func (j *joiner) offer(l Label, now time.Time) {
+func (j *joiner) offer(l quality.Label, now time.Time) {
 	cfg := &j.r.cfg
 	if !l.Time.IsZero() && now.Sub(l.Time) > cfg.FeatureTTL {
 		j.r.metrics.label(labelExpired, 1)
@@ -150,7 +151,7 @@ func (r *Retrainer) runLabels(ctx context.Context, rd *consumers.Reader) {
 				r.log.Debug("dropping an unreadable label", "partition", m.Partition, "offset", m.Offset, "err", err)
 				continue
 			}
-			l, err := ParseLabel(rec)
+			l, err := quality.ParseLabel(rec)
 			if err != nil {
 				r.metrics.label(labelInvalid, 1)
 				r.log.Debug("dropping a label", "partition", m.Partition, "offset", m.Offset, "err", err)

@@ -9,12 +9,10 @@ import (
 )
 
 // TestMain loads ONNX Runtime through package inference, which the
-// retrainer's evaluation and the registry use, and marks ortOnce done so
-// that initORT does not initialise it a second time (one environment per
-// process).
+// retrainer's evaluation and the registry use.
 func TestMain(m *testing.M) {
 	if lib, err := inference.FindLibrary(); err == nil {
-		ortOnce.Do(func() { ortErr = inference.InitRuntime(lib) })
+		_ = inference.InitRuntime(lib)
 	}
 	goleak.VerifyTestMain(m)
 }

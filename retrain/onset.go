@@ -9,6 +9,7 @@ import (
 
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/internal/backoff"
+	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/schemas"
 )
 
@@ -45,7 +46,7 @@ func TrainFrom(req Request) time.Time {
 // eventTime is when the kept event value happened: its EventTimeField,
 // else the label's time. A record that cannot be decoded now (the schema
 // registry is down) gets the zero time and is decoded again when used.
-func (r *Retrainer) eventTime(ctx context.Context, value []byte, l Label) time.Time {
+func (r *Retrainer) eventTime(ctx context.Context, value []byte, l quality.Label) time.Time {
 	rec, _, err := r.dec.Decode(ctx, value)
 	if errors.Is(err, schemas.ErrRegistryUnavailable) {
 		return time.Time{}

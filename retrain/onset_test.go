@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/registry"
+	"github.com/sluice-ml/sluice/training"
 )
 
 func TestTrainFrom(t *testing.T) {
@@ -54,7 +55,7 @@ func TestRetrainSinceOnset(t *testing.T) {
 			r := e.retrainer(t, Config{Policy: tt.policy, MinRows: 3000, MaxLabelWait: time.Second})
 			r.ring.add(labelledRecords(pre, preLabels)...)
 			r.ring.add(labelledRecords(post, postLabels)...)
-			req := Request{EventID: "onset-" + tt.name, Model: DemoModelName, Version: "1", Kind: drift.KindDrift, Onset: onset,
+			req := Request{EventID: "onset-" + tt.name, Model: training.DemoModelName, Version: "1", Kind: drift.KindDrift, Onset: onset,
 				Windows: []drift.WindowSpan{
 					{ID: "a", Start: onset.Add(-time.Second), End: onset, Flagged: false},
 					{ID: "b", Start: onset, End: settled, Flagged: true},
@@ -67,7 +68,7 @@ func TestRetrainSinceOnset(t *testing.T) {
 			if out.Version == "" || !out.From.Equal(settled) || out.Labelled != 4000 {
 				t.Fatalf("outcome %+v: want a version trained from %v on 4000 events", out, settled)
 			}
-			v, err := e.reg.Version(ctx, DemoModelName, out.Version)
+			v, err := e.reg.Version(ctx, training.DemoModelName, out.Version)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +120,7 @@ func TestRetrainWaitsForLabels(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		out, err := r.Retrain(t.Context(), Request{EventID: "late", Model: DemoModelName, Version: "1", Onset: onset})
+		out, err := r.Retrain(t.Context(), Request{EventID: "late", Model: training.DemoModelName, Version: "1", Onset: onset})
 		done <- result{out, err}
 	}()
 	select {
@@ -147,7 +148,7 @@ func TestRetrainInsufficientSinceOnset(t *testing.T) {
 	r.ring.add(labelledRecords(pre, preLabels)...)
 	r.ring.add(labelledRecords(post, postLabels)...)
 	began := time.Now()
-	out, err := r.Retrain(t.Context(), Request{EventID: "few", Model: DemoModelName, Version: "1", Onset: onset})
+	out, err := r.Retrain(t.Context(), Request{EventID: "few", Model: training.DemoModelName, Version: "1", Onset: onset})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/sluice-ml/sluice/pipeline"
+	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/registry"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // TestRetrainWithoutKafka drives Retrain directly on a filled buffer: the
@@ -22,14 +24,14 @@ func TestRetrainWithoutKafka(t *testing.T) {
 	t.Run("manual policy leaves a candidate", func(t *testing.T) {
 		r := e.retrainer(t, Config{Policy: PolicyManual, MinRows: 2000})
 		r.ring.add(labelledRecords(events, labels)...)
-		out, err := r.Retrain(ctx, Request{EventID: "manual-1", Model: DemoModelName})
+		out, err := r.Retrain(ctx, Request{EventID: "manual-1", Model: training.DemoModelName})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if out.Result != ResultCandidate || out.Version != "2" || out.Production != "1" || out.Reason != "policy manual" {
 			t.Fatalf("outcome %+v", out)
 		}
-		v, err := e.reg.Version(ctx, DemoModelName, "2")
+		v, err := e.reg.Version(ctx, training.DemoModelName, "2")
 		if err != nil || v.Stage != registry.StageCandidate || v.Metrics["train_rows"] != 2400 || v.Metrics["production_auc"] == 0 {
 			t.Fatalf("version 2: %+v, %v", v, err)
 		}
@@ -37,11 +39,11 @@ func TestRetrainWithoutKafka(t *testing.T) {
 			t.Fatalf("production is %s", st.Production)
 		}
 
-		again, err := r.Retrain(ctx, Request{EventID: "manual-1", Model: DemoModelName})
+		again, err := r.Retrain(ctx, Request{EventID: "manual-1", Model: training.DemoModelName})
 		if err != nil || again.Result != ResultDuplicate || again.Version != "2" {
 			t.Fatalf("again: %+v, %v", again, err)
 		}
-		if runs(r, DemoModelName, ResultCandidate) != 1 || runs(r, DemoModelName, ResultDuplicate) != 1 {
+		if runs(r, training.DemoModelName, ResultCandidate) != 1 || runs(r, training.DemoModelName, ResultDuplicate) != 1 {
 			t.Fatal("run metrics")
 		}
 	})
@@ -50,7 +52,7 @@ func TestRetrainWithoutKafka(t *testing.T) {
 		r := e.retrainer(t, Config{MinRows: 2000})
 		r.ring.add(labelledRecords(events, labels)...)
 		e.rdb.Set(ctx, lockKey("held"), "someone else", time.Minute)
-		out, err := r.Retrain(ctx, Request{EventID: "held", Model: DemoModelName})
+		out, err := r.Retrain(ctx, Request{EventID: "held", Model: training.DemoModelName})
 		if err != nil || out.Result != ResultDuplicate || !strings.Contains(out.Reason, "another retrainer") {
 			t.Fatalf("%+v, %v", out, err)
 		}
@@ -59,13 +61,13 @@ func TestRetrainWithoutKafka(t *testing.T) {
 		}
 	})
 
-	allLegit := make([]Label, len(labels))
+	allLegit := make([]quality.Label, len(labels))
 	for i, l := range labels {
-		allLegit[i] = Label{EventID: l.EventID, Class: 0, Time: l.Time}
+		allLegit[i] = quality.Label{EventID: l.EventID, Class: 0, Time: l.Time}
 	}
-	outOfRange := make([]Label, len(labels))
+	outOfRange := make([]quality.Label, len(labels))
 	for i, l := range labels {
-		outOfRange[i] = Label{EventID: l.EventID, Class: 2, Time: l.Time}
+		outOfRange[i] = quality.Label{EventID: l.EventID, Class: 2, Time: l.Time}
 	}
 	if _, err := e.reg.Register(ctx, "fresh", registry.RegisterRequest{ONNX: prodONNX, Signature: prodSig}); err != nil {
 		t.Fatal(err)
@@ -78,10 +80,10 @@ func TestRetrainWithoutKafka(t *testing.T) {
 	}{
 		{"unknown model", "nope", labelledRecords(events, labels), "model nope is not registered"},
 		{"no production version", "fresh", labelledRecords(events, labels), "model fresh has no production version"},
-		{"too few labels", DemoModelName, labelledRecords(events[:1999], labels[:1999]), "1999 labelled records buffered, min_rows is 2000"},
-		{"one class only", DemoModelName, labelledRecords(events, allLegit), `has no "fraud" record`},
-		{"classes the model lacks", DemoModelName, labelledRecords(events, outOfRange), "0 of 3000 labelled records are usable"},
-		{"unreadable events", DemoModelName, labelledRecords(make([]pipeline.KeptEvent, 3000), labels), "3000 undecodable"},
+		{"too few labels", training.DemoModelName, labelledRecords(events[:1999], labels[:1999]), "1999 labelled records buffered, min_rows is 2000"},
+		{"one class only", training.DemoModelName, labelledRecords(events, allLegit), `has no "fraud" record`},
+		{"classes the model lacks", training.DemoModelName, labelledRecords(events, outOfRange), "0 of 3000 labelled records are usable"},
+		{"unreadable events", training.DemoModelName, labelledRecords(make([]pipeline.KeptEvent, 3000), labels), "3000 undecodable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,7 +133,7 @@ func TestRing(t *testing.T) {
 	r := newRing(3)
 	base := time.Now()
 	for i := range 5 {
-		r.add(labelled{label: Label{EventID: string(rune('a' + i)), Time: base.Add(time.Duration(5-i) * time.Second)}})
+		r.add(labelled{label: quality.Label{EventID: string(rune('a' + i)), Time: base.Add(time.Duration(5-i) * time.Second)}})
 	}
 	got := ""
 	for _, rec := range r.snapshot() {

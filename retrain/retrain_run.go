@@ -11,6 +11,7 @@ import (
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/registry"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // InsufficientSinceOnset starts the reason of a request skipped because too
@@ -81,11 +82,11 @@ func (r *Retrainer) run(ctx context.Context, req Request, out *Outcome) error {
 	if tc.Seed == 0 {
 		tc.Seed = seedOf(req.EventID)
 	}
-	mlp, trep, err := Train(data.X[:nTrain], data.y[:nTrain], tc)
+	mlp, trep, err := training.Train(data.X[:nTrain], data.y[:nTrain], tc)
 	if err != nil {
 		return skip(out, "training: %v", err)
 	}
-	candONNX, err := WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
+	candONNX, err := training.WriteONNX(mlp, sig.Input.Tensor, sig.Output.Tensor)
 	if err != nil {
 		return fmt.Errorf("writing the new model: %w", err)
 	}

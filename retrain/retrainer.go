@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/featurelog"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/backoff"
 	"github.com/sluice-ml/sluice/quality"
@@ -41,7 +42,7 @@ type Deps struct {
 	// Quality receives the quality service's metrics; nil: none.
 	Quality *quality.Metrics
 	// Features, when set, is where kept inputs are read instead of a
-	// FeatureLog over Redis with the config's feature_ttl.
+	// featurelog.Log over Redis with the config's feature_ttl.
 	Features KeptFeatures
 }
 
@@ -57,7 +58,7 @@ type ReaderOptions struct {
 
 // Retrainer answers retrain requests: it keeps the most recent labelled
 // records (labels from the labels topic joined with the features workers
-// kept in a FeatureLog) and, for each RetrainRequested, trains, evaluates
+// kept in the feature log) and, for each RetrainRequested, trains, evaluates
 // and registers a new version and applies the promotion policy. Create it
 // with NewRetrainer and run it with Run; Retrain and Buffered are safe to
 // call concurrently with Run.
@@ -91,7 +92,7 @@ func NewRetrainer(cfg Config, deps Deps) (*Retrainer, error) {
 	log := deps.Logger.With("component", "retrainer")
 	features := deps.Features
 	if features == nil {
-		features = NewFeatureLog(deps.Redis, cfg.FeatureTTL)
+		features = featurelog.New(deps.Redis, cfg.FeatureTTL)
 	}
 	var qs *quality.Service
 	if deps.Sink != nil {

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sluice-ml/sluice/featurelog"
 	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/registry"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // Policy says what happens to a retrained version once it is registered as
@@ -78,7 +80,7 @@ type Config struct {
 	// sluice-retrainer).
 	RequestsTopic string `yaml:"requests_topic"`
 	Group         string `yaml:"group"`
-	// LabelsTopic carries Label events (default labels), read in consumer
+	// LabelsTopic carries quality.Label events (default labels), read in consumer
 	// group LabelsGroup (default sluice-retrainer-labels).
 	LabelsTopic string `yaml:"labels_topic"`
 	LabelsGroup string `yaml:"labels_group"`
@@ -95,7 +97,7 @@ type Config struct {
 	// epochs but at least 1000 steps, batch 64, learning rate 0.005. Its Seed 0 means a seed derived
 	// from the request's event id; its Holdout (default 0.05) is a share of
 	// the training split used only for the training log line.
-	Train TrainConfig `yaml:"train"`
+	Train training.TrainConfig `yaml:"train"`
 }
 
 // Defaults of Config.
@@ -125,7 +127,7 @@ func (c Config) WithDefaults() Config {
 	setDefault(&c.MaxLabelWait, DefaultMaxLabelWait)
 	setDefault(&c.BufferSize, max(DefaultBufferSize, c.MinRows))
 	setDefault(&c.Holdout, DefaultHoldout)
-	setDefault(&c.FeatureTTL, DefaultFeatureTTL)
+	setDefault(&c.FeatureTTL, featurelog.DefaultTTL)
 	setDefault(&c.LabelWait, DefaultLabelWait)
 	setDefault(&c.DoneTTL, DefaultDoneTTL)
 	setDefault(&c.RequestsTopic, DefaultRequestsTopic)
@@ -135,7 +137,7 @@ func (c Config) WithDefaults() Config {
 	setDefault(&c.MaxAttempts, DefaultMaxAttempts)
 	if c.Train.Hidden == nil && c.Train.Epochs == 0 && c.Train.BatchSize == 0 && c.Train.LearningRate == 0 {
 		seed, holdout := c.Train.Seed, c.Train.Holdout
-		c.Train = demoTrainConfig(seed)
+		c.Train = training.DemoTrainConfig(seed)
 		c.Train.Holdout, c.Train.MinSteps = holdout, 1000
 	}
 	setDefault(&c.Train.Holdout, 0.05)

@@ -17,11 +17,14 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/featurelog"
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
+	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // rtEnv is a retrainer's world: Kafka, Redis, the schema registry, the
@@ -31,7 +34,7 @@ type rtEnv struct {
 	rdb      *redis.Client
 	reg      *registry.Registry
 	schemas  *schemas.Client
-	features *FeatureLog
+	features *featurelog.Log
 	featEnc  *schemas.Encoder
 	labelEnc *schemas.Encoder
 	reqEnc   *schemas.Encoder
@@ -56,13 +59,13 @@ func newRTEnv(t *testing.T) *rtEnv {
 	e.schemas = schemas.NewClient(srv.URL, nil)
 	e.events = &eventRecorder{}
 	e.reg = registry.New(e.rdb, registry.Config{}, registry.WithLogger(slog.New(slog.DiscardHandler)), registry.WithEmitter(e.events))
-	e.features = NewFeatureLog(e.rdb, time.Hour)
+	e.features = featurelog.New(e.rdb, time.Hour)
 	ctx := t.Context()
 	var err error
 	if e.featEnc, err = schemas.NewEncoder(ctx, e.schemas, schemas.Subject(testFeatures), schemas.TransactionSchema()); err != nil {
 		t.Fatal(err)
 	}
-	if e.labelEnc, err = schemas.NewEncoder(ctx, e.schemas, schemas.Subject(testLabels), LabelSchema); err != nil {
+	if e.labelEnc, err = schemas.NewEncoder(ctx, e.schemas, schemas.Subject(testLabels), quality.LabelSchema); err != nil {
 		t.Fatal(err)
 	}
 	if e.reqEnc, err = schemas.NewEncoder(ctx, e.schemas, schemas.Subject(testRequests), drift.RetrainRequestedSchema); err != nil {
@@ -83,19 +86,19 @@ var (
 func (e *rtEnv) registerProduction(t *testing.T) {
 	t.Helper()
 	prodOnce.Do(func() {
-		m, sig, _, err := TrainDemoModel(1, 20000)
+		m, sig, _, err := training.TrainDemoModel(1, 20000)
 		if err != nil {
 			prodErr = err
 			return
 		}
-		if prodONNX, prodErr = WriteONNX(m, sig.Input.Tensor, sig.Output.Tensor); prodErr == nil {
+		if prodONNX, prodErr = training.WriteONNX(m, sig.Input.Tensor, sig.Output.Tensor); prodErr == nil {
 			prodSig, prodErr = yaml.Marshal(sig)
 		}
 	})
 	if prodErr != nil {
 		t.Fatal(prodErr)
 	}
-	_, err := e.reg.Register(t.Context(), DemoModelName, registry.RegisterRequest{
+	_, err := e.reg.Register(t.Context(), training.DemoModelName, registry.RegisterRequest{
 		ONNX: prodONNX, Signature: prodSig, Stage: registry.StageProduction,
 		Metrics: map[string]float64{"auc": 0.88},
 	})
@@ -107,11 +110,11 @@ func (e *rtEnv) registerProduction(t *testing.T) {
 // driftedTraffic returns n labelled demo events, encoded, with
 // ip_risk_score and merchant_risk shifted by shift training standard
 // deviations; labels are timed 1ms apart from now, in event order.
-func (e *rtEnv) driftedTraffic(t *testing.T, seed int64, n int, shift float64) ([]pipeline.KeptEvent, []Label) {
+func (e *rtEnv) driftedTraffic(t *testing.T, seed int64, n int, shift float64) ([]pipeline.KeptEvent, []quality.Label) {
 	t.Helper()
 	g := demo.NewGenerator(seed, demo.WithDrift(demo.Drift{Features: []string{"ip_risk_score", "merchant_risk"}, Shift: shift}))
 	events := make([]pipeline.KeptEvent, n)
-	labels := make([]Label, n)
+	labels := make([]quality.Label, n)
 	base := time.Now()
 	for i := range events {
 		rec, fraud := g.NextLabelled()
@@ -121,7 +124,7 @@ func (e *rtEnv) driftedTraffic(t *testing.T, seed int64, n int, shift float64) (
 		}
 		id := rec[demo.FieldEventID].(string)
 		events[i] = pipeline.KeptEvent{EventID: id, Value: value}
-		labels[i] = Label{EventID: id, Time: base.Add(time.Duration(i) * time.Millisecond)}
+		labels[i] = quality.Label{EventID: id, Time: base.Add(time.Duration(i) * time.Millisecond)}
 		if fraud {
 			labels[i].Class = 1
 		} else {
@@ -135,14 +138,14 @@ func (e *rtEnv) driftedTraffic(t *testing.T, seed int64, n int, shift float64) (
 // trafficAt returns n labelled demo events, encoded, with ip_risk_score and
 // merchant_risk shifted by shift training standard deviations; event i
 // happened at start + i ms and its label came a second later.
-func (e *rtEnv) trafficAt(t *testing.T, seed int64, n int, shift float64, start time.Time, opts ...demo.Option) ([]pipeline.KeptEvent, []Label) {
+func (e *rtEnv) trafficAt(t *testing.T, seed int64, n int, shift float64, start time.Time, opts ...demo.Option) ([]pipeline.KeptEvent, []quality.Label) {
 	t.Helper()
 	if shift != 0 {
 		opts = append(opts, demo.WithDrift(demo.Drift{Features: []string{"ip_risk_score", "merchant_risk"}, Shift: shift}))
 	}
 	g := demo.NewGenerator(seed, opts...)
 	events := make([]pipeline.KeptEvent, n)
-	labels := make([]Label, n)
+	labels := make([]quality.Label, n)
 	for i := range events {
 		rec, fraud := g.NextLabelled()
 		at := start.Add(time.Duration(i) * time.Millisecond)
@@ -153,7 +156,7 @@ func (e *rtEnv) trafficAt(t *testing.T, seed int64, n int, shift float64, start 
 		}
 		id := rec[demo.FieldEventID].(string)
 		events[i] = pipeline.KeptEvent{EventID: id, Value: value}
-		labels[i] = Label{EventID: id, Time: at.Add(time.Second)}
+		labels[i] = quality.Label{EventID: id, Time: at.Add(time.Second)}
 		if fraud {
 			labels[i].Class = 1
 		}
@@ -210,7 +213,7 @@ func (e *rtEnv) publish(t *testing.T, topic string, msgs ...kafka.Message) {
 	}
 }
 
-func (e *rtEnv) publishLabels(t *testing.T, labels []Label) {
+func (e *rtEnv) publishLabels(t *testing.T, labels []quality.Label) {
 	t.Helper()
 	msgs := make([]kafka.Message, len(labels))
 	for i, l := range labels {
@@ -230,14 +233,14 @@ func kafkaMessage(key string, value []byte) kafka.Message {
 func (e *rtEnv) requestRetrain(t *testing.T, eventID string) {
 	t.Helper()
 	req := &drift.RetrainRequest{
-		EventID: eventID, Model: DemoModelName, Version: "1", Reason: "ip_risk_score, merchant_risk drifted",
+		EventID: eventID, Model: training.DemoModelName, Version: "1", Reason: "ip_risk_score, merchant_risk drifted",
 		WindowIDs: []string{"1-7", "1-8"}, RequestedAt: time.Now(),
 	}
 	v, err := e.reqEnc.Append(nil, req.Native())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.publish(t, testRequests, kafka.Message{Key: []byte(DemoModelName), Value: v})
+	e.publish(t, testRequests, kafka.Message{Key: []byte(training.DemoModelName), Value: v})
 }
 
 // retrainer returns a retrainer over the environment with its metrics.
@@ -309,7 +312,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 var _ io.Writer = testWriter{}
 
 // labelledRecords builds ring records from events and labels.
-func labelledRecords(events []pipeline.KeptEvent, labels []Label) []labelled {
+func labelledRecords(events []pipeline.KeptEvent, labels []quality.Label) []labelled {
 	out := make([]labelled, len(events))
 	for i := range events {
 		out[i] = labelled{label: labels[i], value: events[i].Value}
@@ -319,7 +322,7 @@ func labelledRecords(events []pipeline.KeptEvent, labels []Label) []labelled {
 
 func state(t *testing.T, reg *registry.Registry) *registry.State {
 	t.Helper()
-	st, err := reg.State(t.Context(), DemoModelName)
+	st, err := reg.State(t.Context(), training.DemoModelName)
 	if err != nil {
 		t.Fatal(err)
 	}

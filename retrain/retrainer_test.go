@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/registry"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // TestRetrainEndToEnd runs the retrainer against Kafka, Redis, the schema
@@ -26,8 +27,8 @@ func TestRetrainEndToEnd(t *testing.T) {
 
 	// No labels yet: skipped, with the reason, and nothing registered.
 	e.requestRetrain(t, "req-early")
-	waitFor(t, 30*time.Second, "the early request to be skipped", func() bool { return runs(r, DemoModelName, ResultSkipped) == 1 })
-	out, err := r.Retrain(t.Context(), Request{EventID: "req-direct", Model: DemoModelName})
+	waitFor(t, 30*time.Second, "the early request to be skipped", func() bool { return runs(r, training.DemoModelName, ResultSkipped) == 1 })
+	out, err := r.Retrain(t.Context(), Request{EventID: "req-direct", Model: training.DemoModelName})
 	if err != nil || out.Result != ResultSkipped || !strings.Contains(out.Reason, "0 labelled records buffered, min_rows is 2000") {
 		t.Fatalf("with no labels: %+v, %v", out, err)
 	}
@@ -48,10 +49,10 @@ func TestRetrainEndToEnd(t *testing.T) {
 
 	e.requestRetrain(t, "req-1")
 	waitFor(t, 120*time.Second, "version 2 in production", func() bool {
-		st, err := e.reg.State(t.Context(), DemoModelName)
+		st, err := e.reg.State(t.Context(), training.DemoModelName)
 		return err == nil && st.Production == "2"
 	})
-	v2, err := e.reg.Version(t.Context(), DemoModelName, "2")
+	v2, err := e.reg.Version(t.Context(), training.DemoModelName, "2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestRetrainEndToEnd(t *testing.T) {
 	if m["train_rows"] != 6400 || m["holdout_rows"] != 1600 {
 		t.Errorf("split %v + %v, want 6400 + 1600", m["train_rows"], m["holdout_rows"])
 	}
-	v1, _ := e.reg.Version(t.Context(), DemoModelName, "1")
+	v1, _ := e.reg.Version(t.Context(), training.DemoModelName, "1")
 	if !bytes.Equal(v2.Signature, v1.Signature) || v1.Stage != registry.StageArchived {
 		t.Errorf("v2 signature differs from v1's, or v1 is %s", v1.Stage)
 	}
@@ -82,7 +83,7 @@ func TestRetrainEndToEnd(t *testing.T) {
 
 	// The same request again: nothing is trained.
 	e.requestRetrain(t, "req-1")
-	waitFor(t, 30*time.Second, "the duplicate to be noticed", func() bool { return runs(r, DemoModelName, ResultDuplicate) == 1 })
+	waitFor(t, 30*time.Second, "the duplicate to be noticed", func() bool { return runs(r, training.DemoModelName, ResultDuplicate) == 1 })
 	if st := state(t, e.reg); st.Latest != "2" || st.Production != "2" {
 		t.Fatalf("after the duplicate: %+v", st)
 	}
@@ -93,10 +94,10 @@ func TestRetrainEndToEnd(t *testing.T) {
 	if err := r.metrics.seconds.Write(&hist); err != nil {
 		t.Fatal(err)
 	}
-	if runs(r, DemoModelName, ResultPromoted) != 1 || runs(r, DemoModelName, ResultSkipped) != 2 ||
+	if runs(r, training.DemoModelName, ResultPromoted) != 1 || runs(r, training.DemoModelName, ResultSkipped) != 2 ||
 		hist.GetHistogram().GetSampleCount() != 1 {
-		t.Fatalf("runs: promoted %v, skipped %v; %d timed", runs(r, DemoModelName, ResultPromoted),
-			runs(r, DemoModelName, ResultSkipped), hist.GetHistogram().GetSampleCount())
+		t.Fatalf("runs: promoted %v, skipped %v; %d timed", runs(r, training.DemoModelName, ResultPromoted),
+			runs(r, training.DemoModelName, ResultSkipped), hist.GetHistogram().GetSampleCount())
 	}
 	if got := testutil.ToFloat64(r.metrics.labels.WithLabelValues(labelJoined)); got != n {
 		t.Fatalf("%v labels joined, want %d", got, n)

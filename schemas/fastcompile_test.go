@@ -47,7 +47,7 @@ const fastSchema = `{"type":"record","name":"Fast","namespace":"f","fields":[
 	{"name":"o_a","type":["null",{"type":"array","items":"int"}]}
 ]}`
 
-// heavySchema is retrain.HeavySchema (retrain needs ONNX Runtime to import).
+// heavySchema is training.HeavySchema (retrain needs ONNX Runtime to import).
 const heavySchema = `{"type":"record","name":"Embedding","namespace":"sluice.bench","fields":[
 	{"name":"event_id","type":"string"},
 	{"name":"entity_id","type":"string"},

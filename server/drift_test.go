@@ -20,7 +20,7 @@ import (
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/registry"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // demoProfile is the reference profile of e's demo model on n generated
@@ -32,7 +32,7 @@ func demoProfile(t *testing.T, e *testworker.Env, n int) []byte {
 	for i := range recs {
 		recs[i] = gen.Next()
 	}
-	rows, err := retrain.Rows(e.Sig, recs)
+	rows, err := training.Rows(e.Sig, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestDriftFollowerFollowsTheServedVersion(t *testing.T) {
 		for i := range recs {
 			recs[i] = gen.Next()
 		}
-		rows, err := retrain.Rows(e.Sig, recs)
+		rows, err := training.Rows(e.Sig, recs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +174,7 @@ func TestDriftFollowerFollowsTheServedVersion(t *testing.T) {
 func sigYAML(t *testing.T, e *testworker.Env) []byte {
 	t.Helper()
 	dir := t.TempDir()
-	if err := retrain.WriteModelDir(dir, e.MLP, e.Sig); err != nil {
+	if err := training.WriteModelDir(dir, e.MLP, e.Sig); err != nil {
 		t.Fatal(err)
 	}
 	return readFile(t, filepath.Join(dir, "signature.yaml"))

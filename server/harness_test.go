@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluice-ml/sluice/inference"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // logBuffer collects a logger's output; it is safe for concurrent use.
@@ -51,9 +51,9 @@ func initRuntime(t *testing.T) {
 // and signature.yaml) that predicts class class (0: legit, 1: fraud) for
 // every event, whatever its features: its weights are zero and its biases
 // decide.
-func constantModel(t *testing.T, class int) (dir string, mlp *retrain.MLP) {
+func constantModel(t *testing.T, class int) (dir string, mlp *training.MLP) {
 	t.Helper()
-	sig := retrain.DemoSignature()
+	sig := training.DemoSignature()
 	w := make([][]float32, sig.OutWidth())
 	r := rand.New(rand.NewPCG(uint64(class), 7))
 	for i := range w {
@@ -67,9 +67,9 @@ func constantModel(t *testing.T, class int) (dir string, mlp *retrain.MLP) {
 		b[i] = -8
 	}
 	b[class] = 8
-	mlp = &retrain.MLP{Layers: []retrain.Dense{{W: w, B: b}}, Output: retrain.OutputSoftmax}
+	mlp = &training.MLP{Layers: []training.Dense{{W: w, B: b}}, Output: training.OutputSoftmax}
 	dir = t.TempDir()
-	if err := retrain.WriteModelDir(dir, mlp, sig); err != nil {
+	if err := training.WriteModelDir(dir, mlp, sig); err != nil {
 		t.Fatal(err)
 	}
 	return dir, mlp

@@ -18,13 +18,13 @@ import (
 	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/featurelog"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/oip"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/registry"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/security"
 	"github.com/sluice-ml/sluice/status"
@@ -97,7 +97,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 		if rdb == nil {
 			return fmt.Errorf("retrain.keep_features: scored events are kept in Redis; set redis.url")
 		}
-		keeper = retrain.NewFeatureLog(rdb, cfg.Retrain.FeatureTTL, retrain.WithMaxEvents(cfg.Retrain.MaxKeptEvents))
+		keeper = featurelog.New(rdb, cfg.Retrain.FeatureTTL, featurelog.WithMaxEvents(cfg.Retrain.MaxKeptEvents))
 	}
 	// The drift tap forwards to the monitor of the version in service,
 	// which the drift follower below keeps current.

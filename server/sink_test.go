@@ -9,7 +9,7 @@ import (
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/registry"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // Registry changes reach the model-events topic as ModelEvents, keyed by
@@ -24,7 +24,7 @@ func TestModelEventsPublishRegistryChanges(t *testing.T) {
 	}
 	defer w.Close()
 	dir := t.TempDir()
-	if err := retrain.WriteModelDir(dir, e.MLP, e.Sig); err != nil {
+	if err := training.WriteModelDir(dir, e.MLP, e.Sig); err != nil {
 		t.Fatal(err)
 	}
 	sigYAML, err := os.ReadFile(filepath.Join(dir, "signature.yaml"))

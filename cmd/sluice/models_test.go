@@ -14,7 +14,7 @@ import (
 
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/registry"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // modelFiles writes a random demo-shaped model.onnx and signature.yaml
@@ -22,7 +22,7 @@ import (
 func modelFiles(t *testing.T, seed uint64) string {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 3))
-	sig := retrain.DemoSignature()
+	sig := training.DemoSignature()
 	w := make([][]float32, sig.OutWidth())
 	for i := range w {
 		w[i] = make([]float32, sig.Width())
@@ -31,8 +31,8 @@ func modelFiles(t *testing.T, seed uint64) string {
 		}
 	}
 	dir := t.TempDir()
-	mlp := &retrain.MLP{Layers: []retrain.Dense{{W: w, B: make([]float32, sig.OutWidth())}}, Output: retrain.OutputSoftmax}
-	if err := retrain.WriteModelDir(dir, mlp, sig); err != nil {
+	mlp := &training.MLP{Layers: []training.Dense{{W: w, B: make([]float32, sig.OutWidth())}}, Output: training.OutputSoftmax}
+	if err := training.WriteModelDir(dir, mlp, sig); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -92,7 +92,7 @@ func TestModelsCommand(t *testing.T) {
 
 	// A signature for three classes does not fit the two-class model.
 	bad := filepath.Join(t.TempDir(), "signature.yaml")
-	sig := retrain.DemoSignature()
+	sig := training.DemoSignature()
 	sig.Output.Classes = append(sig.Output.Classes, "chargeback")
 	b, _ := yaml.Marshal(sig)
 	os.WriteFile(bad, b, 0o644)

@@ -11,12 +11,12 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/drift"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 func TestProfileCommandFromCSV(t *testing.T) {
 	dir := t.TempDir()
-	sig := retrain.DemoSignature()
+	sig := training.DemoSignature()
 	b, err := yaml.Marshal(sig)
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sluice-ml/sluice/config"
+	"github.com/sluice-ml/sluice/featurelog"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/quality"
@@ -142,7 +143,7 @@ func cmdRetrainExport(ctx context.Context, args []string, log *slog.Logger) erro
 	out := fs.String("out", "", "the Avro object container file to write (required; - is stdout)")
 	requests := fs.String("requests-topic", retrain.DefaultRequestsTopic, "where the request is")
 	labels := fs.String("labels-topic", retrain.DefaultLabelsTopic, "where the labels are")
-	featureTTL := fs.Duration("feature-ttl", retrain.DefaultFeatureTTL, "how long workers keep scored events (retrain.feature_ttl)")
+	featureTTL := fs.Duration("feature-ttl", featurelog.DefaultTTL, "how long workers keep scored events (retrain.feature_ttl)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -183,7 +184,7 @@ func exportRequest(ctx context.Context, c config.Config, request, out, requests,
 	}
 	res, err := retrain.Export(ctx, retrain.ExportConfig{Brokers: c.Kafka.Brokers, Dialer: dialer, Request: request,
 		RequestsTopic: requests, LabelsTopic: labels},
-		retrain.ExportDeps{Schemas: schemas.NewClient(c.Registry.URL, nil), Features: retrain.NewFeatureLog(rdb, featureTTL)}, w)
+		retrain.ExportDeps{Schemas: schemas.NewClient(c.Registry.URL, nil), Features: featurelog.New(rdb, featureTTL)}, w)
 	if err != nil {
 		return err
 	}

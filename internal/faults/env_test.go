@@ -13,8 +13,8 @@ import (
 
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testkit"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // Topics every test uses.
@@ -41,7 +41,7 @@ type env struct {
 
 var (
 	demoOnce sync.Once
-	demoMLP  *retrain.MLP
+	demoMLP  *training.MLP
 	demoSig  *inference.Signature
 	demoErr  error
 )
@@ -57,7 +57,7 @@ func initRuntime(t *testing.T) {
 	if err := inference.InitRuntime(lib); err != nil {
 		t.Fatal(err)
 	}
-	demoOnce.Do(func() { demoMLP, demoSig, _, demoErr = retrain.TrainDemoModel(1, 4000) })
+	demoOnce.Do(func() { demoMLP, demoSig, _, demoErr = training.TrainDemoModel(1, 4000) })
 	if demoErr != nil {
 		t.Fatal(demoErr)
 	}
@@ -70,11 +70,11 @@ func newEnv(t *testing.T, partitions int32, kopts ...kfake.Opt) *env {
 	initRuntime(t)
 	e := &env{t: t, sig: demoSig}
 	var err error
-	if e.onnx, err = retrain.WriteONNX(demoMLP, demoSig.Input.Tensor, demoSig.Output.Tensor); err != nil {
+	if e.onnx, err = training.WriteONNX(demoMLP, demoSig.Input.Tensor, demoSig.Output.Tensor); err != nil {
 		t.Fatal(err)
 	}
 	e.modelDir = filepath.Join(t.TempDir(), "model")
-	if err := retrain.WriteModelDir(e.modelDir, demoMLP, demoSig); err != nil {
+	if err := training.WriteModelDir(e.modelDir, demoMLP, demoSig); err != nil {
 		t.Fatal(err)
 	}
 	e.kafka = testkit.StartKafka(t, kopts...)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sluice-ml/sluice/inference"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // heavyModel returns an ONNX model for the demo signature that does far
@@ -18,10 +18,10 @@ func heavyModel(t *testing.T, width, hidden int) []byte {
 	t.Helper()
 	r := rand.New(rand.NewPCG(7, 7))
 	widths := []int{width, hidden, hidden, 2}
-	m := &retrain.MLP{Output: retrain.OutputSoftmax}
+	m := &training.MLP{Output: training.OutputSoftmax}
 	for i := 1; i < len(widths); i++ {
 		in, out := widths[i-1], widths[i]
-		d := retrain.Dense{W: make([][]float32, out), B: make([]float32, out)}
+		d := training.Dense{W: make([][]float32, out), B: make([]float32, out)}
 		for j := range d.W {
 			d.W[j] = make([]float32, in)
 			for k := range d.W[j] {
@@ -29,11 +29,11 @@ func heavyModel(t *testing.T, width, hidden int) []byte {
 			}
 		}
 		if i < len(widths)-1 {
-			d.Act = retrain.ActRelu
+			d.Act = training.ActRelu
 		}
 		m.Layers = append(m.Layers, d)
 	}
-	b, err := retrain.WriteONNX(m, "features", "probabilities")
+	b, err := training.WriteONNX(m, "features", "probabilities")
 	if err != nil {
 		t.Fatal(err)
 	}

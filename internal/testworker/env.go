@@ -9,8 +9,8 @@ import (
 
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testkit"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // Topics the environment creates.
@@ -28,7 +28,7 @@ type Env struct {
 	Redis    *redis.Client
 	Registry string // base URL of the embedded schema registry
 	Client   *schemas.Client
-	MLP      *retrain.MLP
+	MLP      *training.MLP
 	Sig      *inference.Signature
 	ONNX     []byte
 
@@ -38,7 +38,7 @@ type Env struct {
 
 var (
 	demoOnce sync.Once
-	demoMLP  *retrain.MLP
+	demoMLP  *training.MLP
 	demoSig  *inference.Signature
 	demoErr  error
 )
@@ -55,11 +55,11 @@ func New(t testing.TB, partitions int32) *Env {
 	if err := inference.InitRuntime(lib); err != nil {
 		t.Fatal(err)
 	}
-	demoOnce.Do(func() { demoMLP, demoSig, _, demoErr = retrain.TrainDemoModel(1, 4000) })
+	demoOnce.Do(func() { demoMLP, demoSig, _, demoErr = training.TrainDemoModel(1, 4000) })
 	if demoErr != nil {
 		t.Fatal(demoErr)
 	}
-	onnx, err := retrain.WriteONNX(demoMLP, demoSig.Input.Tensor, demoSig.Output.Tensor)
+	onnx, err := training.WriteONNX(demoMLP, demoSig.Input.Tensor, demoSig.Output.Tensor)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/drift"
-	"github.com/sluice-ml/sluice/retrain"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // DemoProfile is the demo model's reference profile, built from 4,000 of
@@ -17,7 +17,7 @@ func (e *Env) DemoProfile(t testing.TB) *drift.Profile {
 	for i := range recs {
 		recs[i] = gen.Next()
 	}
-	rows, err := retrain.Rows(e.Sig, recs)
+	rows, err := training.Rows(e.Sig, recs)
 	if err != nil {
 		t.Fatal(err)
 	}

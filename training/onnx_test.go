@@ -1,4 +1,4 @@
-package retrain
+package training
 
 import (
 	"bytes"

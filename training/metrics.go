@@ -1,4 +1,4 @@
-package retrain
+package training
 
 import (
 	"math"
@@ -28,19 +28,19 @@ func evaluate(m *MLP, X [][]float32, y []int, idx []int, classes int) TrainRepor
 	rep.Accuracy = float64(correct) / float64(len(idx))
 	rep.LogLoss /= float64(len(idx))
 	if classes == 2 {
-		rep.AUC = rocAUC(probs, labels, 1)
+		rep.AUC = ROCAUC(probs, labels, 1)
 	} else {
 		for c := range classes {
-			rep.AUC += rocAUC(probs, labels, c) / float64(classes)
+			rep.AUC += ROCAUC(probs, labels, c) / float64(classes)
 		}
 	}
 	return rep
 }
 
-// rocAUC is the probability that a random row of class c scores higher on c
+// ROCAUC is the area under the ROC curve of class c: the probability that a random row of class c scores higher on c
 // than a random row of another class, counting ties as one half (the
 // Mann-Whitney statistic). It is NaN when either group is empty.
-func rocAUC(probs [][]float32, labels []int, c int) float64 {
+func ROCAUC(probs [][]float32, labels []int, c int) float64 {
 	order := make([]int, len(probs))
 	for i := range order {
 		order[i] = i

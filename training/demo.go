@@ -1,4 +1,4 @@
-package retrain
+package training
 
 import (
 	"fmt"
@@ -68,9 +68,10 @@ func demoSignature(incomeImpute float64) *inference.Signature {
 	return sig
 }
 
-// demoTrainConfig is how the demo model is trained: one hidden layer of 16
+// DemoTrainConfig is how the demo model is trained (and the retrainer by
+// default): one hidden layer of 16
 // relu units.
-func demoTrainConfig(seed int64) TrainConfig {
+func DemoTrainConfig(seed int64) TrainConfig {
 	return TrainConfig{Seed: seed, Hidden: []int{16}, Epochs: 6, BatchSize: 64, LearningRate: 0.005}
 }
 
@@ -109,7 +110,7 @@ func TrainDemoModelOn(seed int64, n int, opts ...demo.Option) (*MLP, *inference.
 	if err != nil {
 		return nil, nil, TrainReport{}, err
 	}
-	m, rep, err := Train(X, y, demoTrainConfig(seed))
+	m, rep, err := Train(X, y, DemoTrainConfig(seed))
 	if err != nil {
 		return nil, nil, TrainReport{}, fmt.Errorf("training demo model: %w", err)
 	}

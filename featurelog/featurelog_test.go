@@ -1,4 +1,4 @@
-package retrain
+package featurelog
 
 import (
 	"context"
@@ -88,9 +88,9 @@ func TestFeatureLogKeepLookup(t *testing.T) {
 	counter := &roundTrips{}
 	rdb.AddHook(counter)
 	const ttl = 90 * time.Second
-	fl := NewFeatureLog(rdb, ttl)
-	if fl.MaxEvents() != DefaultMaxKeptEvents {
-		t.Fatalf("MaxEvents %d, want the default %d", fl.MaxEvents(), DefaultMaxKeptEvents)
+	fl := New(rdb, ttl)
+	if fl.MaxEvents() != DefaultMaxEvents {
+		t.Fatalf("MaxEvents %d, want the default %d", fl.MaxEvents(), DefaultMaxEvents)
 	}
 
 	tests := []struct {
@@ -171,7 +171,7 @@ func TestFeatureLogIsCapped(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				fl := NewFeatureLog(rdb, time.Hour, WithMaxEvents(max))
+				fl := New(rdb, time.Hour, WithMaxEvents(max))
 				if err := fl.Keep(ctx, events(fmt.Sprint("w", w), b*batch, batch)); err != nil {
 					t.Error(err)
 				}
@@ -179,7 +179,7 @@ func TestFeatureLogIsCapped(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	reader := NewFeatureLog(rdb, time.Hour) // a reader needs no cap
+	reader := New(rdb, time.Hour) // a reader needs no cap
 	n, err := reader.Len(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -231,8 +231,8 @@ func TestFeatureLogExpires(t *testing.T) {
 	srv := testkit.StartRedis(t)
 	rdb := srv.Client()
 	defer rdb.Close()
-	fl := NewFeatureLog(rdb, time.Second)
-	if fl.TTL() != time.Second || NewFeatureLog(rdb, 0).TTL() != DefaultFeatureTTL {
+	fl := New(rdb, time.Second)
+	if fl.TTL() != time.Second || New(rdb, 0).TTL() != DefaultTTL {
 		t.Fatal("TTL defaults")
 	}
 	if err := fl.Keep(t.Context(), []pipeline.KeptEvent{{EventID: "e", Value: []byte("v")}}); err != nil {
@@ -258,7 +258,7 @@ func TestFeatureLogRedisDown(t *testing.T) {
 	srv := testkit.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
 	defer rdb.Close()
-	fl := NewFeatureLog(rdb, time.Minute)
+	fl := New(rdb, time.Minute)
 	srv.Kill()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 	defer cancel()

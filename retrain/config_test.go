@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluice-ml/sluice/quality"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // TestLabelRoundTrip encodes labels with the schema registry's encoder and
@@ -13,7 +16,7 @@ func TestLabelRoundTrip(t *testing.T) {
 	e := newRTEnv(t)
 	r := e.retrainer(t, Config{})
 	at := time.Now().UTC().Truncate(time.Millisecond)
-	for _, l := range []Label{{EventID: "a", Class: 1, Time: at}, {EventID: "b", Class: -1, Name: "legit", Time: at}} {
+	for _, l := range []quality.Label{{EventID: "a", Class: 1, Time: at}, {EventID: "b", Class: -1, Name: "legit", Time: at}} {
 		framed, err := e.labelEnc.Append(nil, l.Native())
 		if err != nil {
 			t.Fatal(err)
@@ -22,7 +25,7 @@ func TestLabelRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := ParseLabel(rec)
+		got, err := quality.ParseLabel(rec)
 		if err != nil || !reflect.DeepEqual(got, l) {
 			t.Fatalf("read back %+v, %v; want %+v", got, err, l)
 		}
@@ -50,7 +53,7 @@ func TestConfigValidate(t *testing.T) {
 		{"feature ttl", Config{FeatureTTL: time.Millisecond}, "feature_ttl"},
 		{"same topics", Config{LabelsTopic: "retrain-requests"}, "requests_topic"},
 		{"same groups", Config{LabelsGroup: "sluice-retrainer"}, "group"},
-		{"train", Config{Train: TrainConfig{Hidden: []int{0}}}, "train"},
+		{"train", Config{Train: training.TrainConfig{Hidden: []int{0}}}, "train"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package retrain
+package featurelog
 
 import (
 	"context"
@@ -12,13 +12,13 @@ import (
 	"github.com/sluice-ml/sluice/pipeline"
 )
 
-// DefaultFeatureTTL is how long a FeatureLog keeps an event by default.
-const DefaultFeatureTTL = time.Hour
+// DefaultTTL is how long a Log keeps an event by default.
+const DefaultTTL = time.Hour
 
-// DefaultMaxKeptEvents is how many events a FeatureLog keeps by default:
+// DefaultMaxEvents is how many events a Log keeps by default:
 // four times the retrainer's default label-join buffer (50,000), so labels
 // that arrive a while after their events still find them.
-const DefaultMaxKeptEvents = 200_000
+const DefaultMaxEvents = 200_000
 
 // featureGenerations is how many generations the log keeps; the oldest is
 // deleted whole when a new one starts, so the log holds between
@@ -35,10 +35,10 @@ const (
 // lookupChunk is how many ids one HMGET reads.
 const lookupChunk = 1000
 
-// FeatureLog keeps the framed input of scored events in Redis so that
+// Log keeps the framed input of scored events in Redis so that
 // labels arriving later can be joined with the features the model saw.
 // What it holds is bounded by count, not by throughput × time: at most
-// MaxEvents events (default DefaultMaxKeptEvents), the most recent ones,
+// MaxEvents events (default DefaultMaxEvents), the most recent ones,
 // each for at most its TTL. Events are written in generations of
 // MaxEvents/8 (one Redis hash each); when a generation is full the next
 // starts and the oldest is deleted whole, so memory stays flat at any rate
@@ -46,36 +46,35 @@ const lookupChunk = 1000
 // one log (the generation counter is in Redis, advanced by a Lua script).
 //
 // It implements pipeline.Keeper. It is safe for concurrent use.
-type FeatureLog struct {
+type Log struct {
 	rdb       redis.UniversalClient
 	ttl       time.Duration
 	maxEvents int
 }
 
-var _ pipeline.Keeper = (*FeatureLog)(nil)
+var _ pipeline.Keeper = (*Log)(nil)
 
-// FeatureLogOption changes a FeatureLog.
-type FeatureLogOption func(*FeatureLog)
+// Option changes a Log.
+type Option func(*Log)
 
 // WithMaxEvents caps the events the log holds (n <= 0:
-// DefaultMaxKeptEvents). Only writers need it; a reader reads whatever the
+// DefaultMaxEvents). Only writers need it; a reader reads whatever the
 // writers kept.
-func WithMaxEvents(n int) FeatureLogOption {
-	return func(f *FeatureLog) {
+func WithMaxEvents(n int) Option {
+	return func(f *Log) {
 		if n > 0 {
 			f.maxEvents = n
 		}
 	}
 }
 
-// NewFeatureLog returns a FeatureLog over rdb keeping each event for at
-// most ttl (DefaultFeatureTTL when ttl <= 0). The caller keeps ownership of
-// rdb.
-func NewFeatureLog(rdb redis.UniversalClient, ttl time.Duration, opts ...FeatureLogOption) *FeatureLog {
+// New returns a Log over rdb keeping each event for at most ttl
+// (DefaultTTL when ttl <= 0). The caller keeps ownership of rdb.
+func New(rdb redis.UniversalClient, ttl time.Duration, opts ...Option) *Log {
 	if ttl <= 0 {
-		ttl = DefaultFeatureTTL
+		ttl = DefaultTTL
 	}
-	f := &FeatureLog{rdb: rdb, ttl: ttl, maxEvents: DefaultMaxKeptEvents}
+	f := &Log{rdb: rdb, ttl: ttl, maxEvents: DefaultMaxEvents}
 	for _, o := range opts {
 		o(f)
 	}
@@ -83,13 +82,13 @@ func NewFeatureLog(rdb redis.UniversalClient, ttl time.Duration, opts ...Feature
 }
 
 // TTL returns how long the log keeps an event at most.
-func (f *FeatureLog) TTL() time.Duration { return f.ttl }
+func (f *Log) TTL() time.Duration { return f.ttl }
 
 // MaxEvents returns the most events the log holds.
-func (f *FeatureLog) MaxEvents() int { return f.maxEvents }
+func (f *Log) MaxEvents() int { return f.maxEvents }
 
 // generationSize is how many events one generation holds.
-func (f *FeatureLog) generationSize() int { return max(1, f.maxEvents/featureGenerations) }
+func (f *Log) generationSize() int { return max(1, f.maxEvents/featureGenerations) }
 
 func generationKey(gen int64) string { return featurePrefix + strconv.FormatInt(gen, 10) }
 
@@ -133,7 +132,7 @@ return gen
 // script), evicting the oldest generation of events when the log is full.
 // Events without an id are skipped: no label can name them. A later Keep
 // of the same id shadows the earlier value.
-func (f *FeatureLog) Keep(ctx context.Context, events []pipeline.KeptEvent) error {
+func (f *Log) Keep(ctx context.Context, events []pipeline.KeptEvent) error {
 	args := make([]any, 4, 4+2*len(events))
 	args[0], args[1], args[2], args[3] = featurePrefix, f.generationSize(), featureGenerations, f.ttl.Milliseconds()
 	for i := range events {
@@ -154,7 +153,7 @@ func (f *FeatureLog) Keep(ctx context.Context, events []pipeline.KeptEvent) erro
 // generations returns the generations that may hold events, newest first:
 // the next one too, which a writer may start between this read and the
 // caller's.
-func (f *FeatureLog) generations(ctx context.Context) ([]int64, error) {
+func (f *Log) generations(ctx context.Context) ([]int64, error) {
 	s, err := f.rdb.HGet(ctx, featureHead, "gen").Result()
 	switch {
 	case errors.Is(err, redis.Nil):
@@ -177,7 +176,7 @@ func (f *FeatureLog) generations(ctx context.Context) ([]int64, error) {
 // the event was never kept, has been evicted or has expired. It costs two
 // round trips however many ids it is given: one to read which generations
 // exist, one pipeline of HMGETs (1000 ids each) over them.
-func (f *FeatureLog) Lookup(ctx context.Context, ids []string) ([][]byte, error) {
+func (f *Log) Lookup(ctx context.Context, ids []string) ([][]byte, error) {
 	out := make([][]byte, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -219,7 +218,7 @@ func (f *FeatureLog) Lookup(ctx context.Context, ids []string) ([][]byte, error)
 // Recent returns up to limit kept events, newest generation first (within
 // a generation, in no particular order). It reads whole generations, so
 // ask for what a retrain needs, not more.
-func (f *FeatureLog) Recent(ctx context.Context, limit int) ([]pipeline.KeptEvent, error) {
+func (f *Log) Recent(ctx context.Context, limit int) ([]pipeline.KeptEvent, error) {
 	gens, err := f.generations(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing kept events: %w", err)
@@ -245,7 +244,7 @@ func (f *FeatureLog) Recent(ctx context.Context, limit int) ([]pipeline.KeptEven
 
 // Len returns how many events the log holds now (an id kept twice in one
 // generation counts once).
-func (f *FeatureLog) Len(ctx context.Context) (int64, error) {
+func (f *Log) Len(ctx context.Context) (int64, error) {
 	gens, err := f.generations(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("counting kept events: %w", err)

@@ -1,4 +1,4 @@
-package retrain
+package training
 
 import (
 	"math"
@@ -158,12 +158,12 @@ func TestROCAUC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := rocAUC(tt.probs, tt.labels, 1); math.Abs(got-tt.want) > 1e-12 {
+			if got := ROCAUC(tt.probs, tt.labels, 1); math.Abs(got-tt.want) > 1e-12 {
 				t.Fatalf("AUC %v, want %v", got, tt.want)
 			}
 		})
 	}
-	if got := rocAUC(p(0.1, 0.2), []int{1, 1}, 1); !math.IsNaN(got) {
+	if got := ROCAUC(p(0.1, 0.2), []int{1, 1}, 1); !math.IsNaN(got) {
 		t.Fatalf("AUC with one class %v, want NaN", got)
 	}
 }

@@ -6,30 +6,32 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/sluice-ml/sluice/admin"
+	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/featurelog"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/keyerr"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/registry"
 )
 
 // Config is the whole of sluice.yaml.
 type Config struct {
-	Kafka     Kafka           `yaml:"kafka"`
-	Redis     Redis           `yaml:"redis"`
-	Registry  Registry        `yaml:"registry"`
-	Model     Model           `yaml:"model"`
-	Inference Inference       `yaml:"inference"`
-	Pipeline  pipeline.Config `yaml:"pipeline"`
-	Admin     admin.Config    `yaml:"admin"`
-	Drift     Drift           `yaml:"drift"`
-	Models    registry.Config `yaml:"models"`
-	Retrain   Retrain         `yaml:"retrain"`
-	Log       Log             `yaml:"log"`
+	Kafka     Kafka                   `yaml:"kafka"`
+	Redis     Redis                   `yaml:"redis"`
+	Registry  Registry                `yaml:"registry"`
+	Model     Model                   `yaml:"model"`
+	Inference inference.SessionConfig `yaml:"inference"`
+	Pipeline  pipeline.Config         `yaml:"pipeline"`
+	Admin     admin.Config            `yaml:"admin"`
+	Drift     Drift                   `yaml:"drift"`
+	Models    registry.Config         `yaml:"models"`
+	Retrain   Retrain                 `yaml:"retrain"`
+	Log       Log                     `yaml:"log"`
 }
 
 // Kafka says where the brokers are and how to reach them securely. The
@@ -41,19 +43,12 @@ type Kafka struct {
 	TLS TLS `yaml:"tls"`
 	// SASL authenticates sluice to the brokers.
 	SASL SASL `yaml:"sasl"`
-	// Consumer tunes the group membership of the workers' readers.
-	Consumer Consumer `yaml:"consumer"`
-}
-
-// Consumer tunes the workers' consumer-group membership. Zero values take
-// the consumers package's defaults (session 30s, heartbeat 3s, rebalance
-// 30s, fetch max wait 250ms): a shorter session timeout lets the group
-// notice a killed worker sooner, at the cost of churn on long pauses.
-type Consumer struct {
-	SessionTimeout    time.Duration `yaml:"session_timeout"`
-	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
-	RebalanceTimeout  time.Duration `yaml:"rebalance_timeout"`
-	MaxWait           time.Duration `yaml:"max_wait"`
+	// Consumer tunes the group membership of the workers' readers. Zero
+	// values take the consumers package's defaults (session 30s,
+	// heartbeat 3s, rebalance 30s, fetch max wait 250ms): a shorter
+	// session timeout lets the group notice a killed worker sooner, at the
+	// cost of churn on long pauses.
+	Consumer consumers.Tuning `yaml:"consumer"`
 }
 
 // Redis says where Redis is: redis://[user:password@]host:port/db, or
@@ -87,27 +82,6 @@ type Model struct {
 	Dir string `yaml:"dir"`
 }
 
-// Inference configures ONNX Runtime sessions.
-type Inference struct {
-	Provider       inference.Provider `yaml:"provider"`
-	DeviceID       int                `yaml:"device_id"`
-	GPUMemLimit    uint64             `yaml:"gpu_mem_limit_bytes"`
-	TensorRT       bool               `yaml:"tensorrt"`
-	IntraOpThreads int                `yaml:"intra_op_threads"`
-	Sessions       int                `yaml:"sessions"`
-	// Spin lets ONNX Runtime's threads busy-wait between runs (off: on a
-	// few shared cores it slows the other stages).
-	Spin bool `yaml:"spin"`
-}
-
-// SessionConfig converts to the inference package's type.
-func (i Inference) SessionConfig() inference.SessionConfig {
-	return inference.SessionConfig{
-		Provider: i.Provider, DeviceID: i.DeviceID, GPUMemLimitBytes: i.GPUMemLimit,
-		TensorRT: i.TensorRT, IntraOpThreads: i.IntraOpThreads, Sessions: i.Sessions, Spin: i.Spin,
-	}
-}
-
 // Log configures the process's structured log.
 type Log struct {
 	Level  string `yaml:"level"`  // debug | info | warn | error
@@ -117,18 +91,15 @@ type Log struct {
 // Default is the configuration every unset key takes.
 func Default() Config {
 	return Config{
-		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Consumer: Consumer{
-			SessionTimeout: 30 * time.Second, HeartbeatInterval: 3 * time.Second,
-			RebalanceTimeout: 30 * time.Second, MaxWait: 250 * time.Millisecond,
-		}},
+		Kafka:     Kafka{Brokers: []string{"127.0.0.1:9092"}, Consumer: consumers.DefaultTuning()},
 		Redis:     Redis{URL: "redis://127.0.0.1:6379/0"},
 		Registry:  Registry{URL: "http://127.0.0.1:8081"},
 		Model:     Model{Name: "fraud", Version: "1"},
-		Inference: Inference{Provider: "auto", Sessions: 1},
+		Inference: inference.DefaultSessionConfig(),
 		Pipeline:  pipeline.DefaultConfig(),
 		Admin:     admin.Config{Addr: admin.DefaultAddr},
 		Drift:     Drift{Enabled: true, Config: drift.DefaultConfig()},
-		Retrain:   Retrain{FeatureTTL: time.Hour, MaxKeptEvents: 200_000},
+		Retrain:   Retrain{FeatureTTL: featurelog.DefaultTTL, MaxKeptEvents: featurelog.DefaultMaxEvents},
 		Models:    registry.Config{}.WithDefaults(),
 		Log:       Log{Level: "info", Format: "text"},
 	}
@@ -163,53 +134,27 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
-// Validate reports every bad value, each naming its key.
+// Validate reports every bad value, each naming its dotted key
+// ("pipeline.batch.max_delay: must not be negative, got -1s").
 func (c Config) Validate() error {
-	var errs []error
-	if err := c.Kafka.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := c.Redis.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := c.Registry.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Model.Name == "" {
-		errs = append(errs, errors.New("model.name: must not be empty"))
-	}
-	switch c.Inference.Provider {
-	case "auto", "cpu", "cuda":
-	default:
-		errs = append(errs, fmt.Errorf("inference.provider: %q is not one of auto, cpu, cuda", c.Inference.Provider))
-	}
-	if c.Inference.Sessions < 1 {
-		errs = append(errs, fmt.Errorf("inference.sessions: must be at least 1, got %d", c.Inference.Sessions))
-	}
-	if c.Inference.IntraOpThreads < 0 {
-		errs = append(errs, fmt.Errorf("inference.intra_op_threads: must not be negative, got %d", c.Inference.IntraOpThreads))
-	}
-	if err := c.Pipeline.WithDefaults().Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := c.Admin.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if k := c.Kafka.Consumer; k.HeartbeatInterval > 0 && k.SessionTimeout > 0 && k.HeartbeatInterval >= k.SessionTimeout {
-		errs = append(errs, fmt.Errorf("kafka.consumer.heartbeat_interval: %s must be shorter than kafka.consumer.session_timeout %s", k.HeartbeatInterval, k.SessionTimeout))
-	}
-	if err := c.Retrain.Validate(); err != nil {
-		errs = append(errs, err)
-	}
+	var l keyerr.List
+	l.Add("", c.Kafka.Validate())
+	l.Add("kafka.consumer", c.Kafka.Consumer.Validate())
+	l.Add("", c.Redis.Validate())
+	l.Add("", c.Registry.Validate())
+	l.Check(c.Model.Name != "", "model.name", "must not be empty")
+	l.Add("inference", c.Inference.Validate())
+	l.Add("", c.Pipeline.WithDefaults().Validate())
+	l.Add("", c.Admin.Validate())
+	l.Add("", c.Models.Validate())
+	l.Add("", c.Retrain.Validate())
 	if c.Drift.Enabled {
-		if err := c.Drift.Config.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("drift: %w", err))
-		}
+		l.Add("", c.Drift.Config.Validate())
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level))
+		l.Check(false, "log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
 	}
-	return errors.Join(errs...)
+	return l.Err()
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/internal/keyerr"
 )
 
 // Start positions for a group that has no committed offset on a partition.
@@ -87,11 +89,12 @@ type ReaderConfig struct {
 func (c *ReaderConfig) SetDefaults() {
 	setInt(&c.MinBytes, 1)
 	setInt(&c.MaxBytes, 4<<20)
-	setDur(&c.MaxWait, 250*time.Millisecond)
+	d := DefaultTuning()
+	setDur(&c.MaxWait, d.MaxWait)
 	setInt(&c.QueueCapacity, 4)
-	setDur(&c.SessionTimeout, 30*time.Second)
-	setDur(&c.HeartbeatInterval, 3*time.Second)
-	setDur(&c.RebalanceTimeout, 30*time.Second)
+	setDur(&c.SessionTimeout, d.SessionTimeout)
+	setDur(&c.HeartbeatInterval, d.HeartbeatInterval)
+	setDur(&c.RebalanceTimeout, d.RebalanceTimeout)
 	setDur(&c.JoinGroupBackoff, time.Second)
 	setDur(&c.CloseTimeout, 10*time.Second)
 	setDur(&c.DrainTimeout, min(c.SessionTimeout/3, 10*time.Second))
@@ -156,8 +159,10 @@ func (c *ReaderConfig) Validate() error {
 // ErrInvalidConfig is wrapped by every Validate error of this package.
 var ErrInvalidConfig = errors.New("consumers: invalid config")
 
+// invalid is the error of a field, by its YAML key, that matches
+// ErrInvalidConfig.
 func invalid(field, why string) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, why)
+	return keyerr.Wrap(ErrInvalidConfig, field, "%s", why)
 }
 
 func setInt(p *int, v int) {

@@ -2,8 +2,9 @@ package drift
 
 import (
 	"errors"
-	"fmt"
 	"time"
+
+	"github.com/sluice-ml/sluice/internal/keyerr"
 )
 
 // Config tunes windows, tests and the retrain trigger. Zero fields take
@@ -139,45 +140,32 @@ func (c Config) WithDefaults() Config {
 // ErrBadConfig is wrapped by Validate's errors.
 var ErrBadConfig = errors.New("drift: bad config")
 
-// Validate checks c after defaults are applied; it names the bad field.
+// Validate checks c after defaults are applied and reports every field
+// that cannot work by its key under drift ("drift.p_value: must be in
+// (0, 1), got 1.5"); each error matches ErrBadConfig.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	bad := func(field string, v any) error {
-		return fmt.Errorf("%w: %s = %v", ErrBadConfig, field, v)
+	var errs []error
+	check := func(ok bool, key, format string, args ...any) {
+		if !ok {
+			errs = append(errs, keyerr.Wrap(ErrBadConfig, "drift."+key, format, args...))
+		}
 	}
-	switch {
-	case c.SampleEvery < 1:
-		return bad("sample_every", c.SampleEvery)
-	case c.MaxRate < -1:
-		return bad("max_rate", c.MaxRate)
-	case c.WindowEvents < 1:
-		return bad("window_events", c.WindowEvents)
-	case c.WindowDuration < 0:
-		return bad("window_duration", c.WindowDuration)
-	case c.MinWindowEvents < -1:
-		return bad("min_window_events", c.MinWindowEvents)
-	case c.FlushInterval < 0 || c.FlushInterval > c.WindowDuration:
-		return bad("flush_interval", c.FlushInterval)
-	case c.FlushEvents < 1:
-		return bad("flush_events", c.FlushEvents)
-	case c.PSIThreshold < 0:
-		return bad("psi_threshold", c.PSIThreshold)
-	case c.PValue <= 0 || c.PValue >= 1:
-		return bad("p_value", c.PValue)
-	case c.RetrainM < 1:
-		return bad("retrain_m", c.RetrainM)
-	case c.RetrainK < 1 || c.RetrainK > c.RetrainM:
-		return bad("retrain_k", c.RetrainK)
-	case c.Cooldown < 0:
-		return bad("cooldown", c.Cooldown)
-	case c.MaxRequestsPerHour < -1:
-		return bad("max_requests_per_hour", c.MaxRequestsPerHour)
-	case c.RedisTimeout < 0:
-		return bad("redis_timeout", c.RedisTimeout)
-	case c.CloseLease < 0:
-		return bad("close_lease", c.CloseLease)
-	case c.WindowTTL < 0 || (c.WindowTTL < c.WindowDuration):
-		return bad("window_ttl", c.WindowTTL)
-	}
-	return nil
+	check(c.SampleEvery >= 1, "sample_every", "must be at least 1, got %d", c.SampleEvery)
+	check(c.MaxRate >= -1, "max_rate", "must be positive, or -1 for no limit, got %d", c.MaxRate)
+	check(c.WindowEvents >= 1, "window_events", "must be at least 1, got %d", c.WindowEvents)
+	check(c.WindowDuration >= 0, "window_duration", "must not be negative, got %s", c.WindowDuration)
+	check(c.MinWindowEvents >= -1, "min_window_events", "must not be below -1, got %d", c.MinWindowEvents)
+	check(c.FlushInterval >= 0 && c.FlushInterval <= c.WindowDuration, "flush_interval", "must be in 0..window_duration (%s), got %s", c.WindowDuration, c.FlushInterval)
+	check(c.FlushEvents >= 1, "flush_events", "must be at least 1, got %d", c.FlushEvents)
+	check(c.PSIThreshold >= 0, "psi_threshold", "must not be negative, got %v", c.PSIThreshold)
+	check(c.PValue > 0 && c.PValue < 1, "p_value", "must be in (0, 1), got %v", c.PValue)
+	check(c.RetrainM >= 1, "retrain_m", "must be at least 1, got %d", c.RetrainM)
+	check(c.RetrainK >= 1 && c.RetrainK <= c.RetrainM, "retrain_k", "must be in 1..retrain_m (%d), got %d", c.RetrainM, c.RetrainK)
+	check(c.Cooldown >= 0, "cooldown", "must not be negative, got %s", c.Cooldown)
+	check(c.MaxRequestsPerHour >= -1, "max_requests_per_hour", "must be positive, or -1 for no cap, got %d", c.MaxRequestsPerHour)
+	check(c.RedisTimeout >= 0, "redis_timeout", "must not be negative, got %s", c.RedisTimeout)
+	check(c.CloseLease >= 0, "close_lease", "must not be negative, got %s", c.CloseLease)
+	check(c.WindowTTL >= 0 && c.WindowTTL >= c.WindowDuration, "window_ttl", "must be at least window_duration (%s), got %s", c.WindowDuration, c.WindowTTL)
+	return errors.Join(errs...)
 }

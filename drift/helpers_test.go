@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/linkedin/goavro/v2"
+
 	"github.com/sluice-ml/sluice/inference"
 )
 

@@ -1,8 +1,9 @@
 package inference
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/sluice-ml/sluice/internal/keyerr"
 )
 
 // Batch defaults.
@@ -48,17 +49,13 @@ func (c BatchConfig) WithDefaults() BatchConfig {
 	return c
 }
 
-// Validate reports a field that cannot work; zero fields mean defaults.
+// Validate reports every field that cannot work, by its YAML key (zero
+// fields mean defaults); whoever embeds the config puts its own key in
+// front (pipeline.batch).
 func (c BatchConfig) Validate() error {
-	switch {
-	case c.MaxBatchSize < 0:
-		return fmt.Errorf("inference: batch config: max_batch_size: %d is negative", c.MaxBatchSize)
-	case c.MaxBatchSize > 1<<16:
-		return fmt.Errorf("inference: batch config: max_batch_size: %d is more than %d", c.MaxBatchSize, 1<<16)
-	case c.MaxDelay < 0:
-		return fmt.Errorf("inference: batch config: max_delay: %s is negative", c.MaxDelay)
-	case c.Dispatch != "" && c.Dispatch != DispatchIdle && c.Dispatch != DispatchDelay:
-		return fmt.Errorf("inference: batch config: dispatch: %q is not %s or %s", c.Dispatch, DispatchIdle, DispatchDelay)
-	}
-	return nil
+	var l keyerr.List
+	l.Check(c.MaxBatchSize >= 0 && c.MaxBatchSize <= 1<<16, "max_batch_size", "must be in 0..%d (0: %d), got %d", 1<<16, DefaultMaxBatchSize, c.MaxBatchSize)
+	l.Check(c.MaxDelay >= 0, "max_delay", "must not be negative, got %s", c.MaxDelay)
+	l.Check(c.Dispatch == "" || c.Dispatch == DispatchIdle || c.Dispatch == DispatchDelay, "dispatch", "%q is not %s or %s", c.Dispatch, DispatchIdle, DispatchDelay)
+	return l.Err()
 }

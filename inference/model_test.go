@@ -229,7 +229,7 @@ func TestLoadModelMismatch(t *testing.T) {
 			[]string{`model output "probabilities" is float32 [N 3]`, `(score) needs one value per event`}},
 		{"bad signature", g, func(s *Signature) { s.Input.Columns[0].Kind = "" }, SessionConfig{},
 			[]string{"input.columns[0].kind: empty"}},
-		{"bad config", g, nil, SessionConfig{Provider: "tpu"}, []string{`provider: unknown "tpu"`}},
+		{"bad config", g, nil, SessionConfig{Provider: "tpu"}, []string{`provider: "tpu" is not one of auto, cpu, cuda`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,11 +105,11 @@ func TestSessionConfigValidate(t *testing.T) {
 	}{
 		{SessionConfig{}, ""},
 		{SessionConfig{Provider: ProviderCUDA, DeviceID: 1, Sessions: 4, IntraOpThreads: 2}, ""},
-		{SessionConfig{Provider: "gpu"}, `provider: unknown "gpu"`},
-		{SessionConfig{DeviceID: -1}, "device_id: -1 is negative"},
-		{SessionConfig{IntraOpThreads: -2}, "intra_op_threads: -2 is negative"},
-		{SessionConfig{Sessions: -1}, "sessions: -1 is negative"},
-		{SessionConfig{Sessions: 65}, "sessions: 65 is more than 64"},
+		{SessionConfig{Provider: "gpu"}, `provider: "gpu" is not one of auto, cpu, cuda`},
+		{SessionConfig{DeviceID: -1}, "device_id: must not be negative, got -1"},
+		{SessionConfig{IntraOpThreads: -2}, "intra_op_threads: must not be negative, got -2"},
+		{SessionConfig{Sessions: -1}, "sessions: must be in 1..64 (0: 1), got -1"},
+		{SessionConfig{Sessions: 65}, "sessions: must be in 1..64 (0: 1), got 65"},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate()

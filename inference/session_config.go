@@ -1,9 +1,10 @@
 package inference
 
 import (
-	"fmt"
 	"log/slog"
 	"runtime"
+
+	"github.com/sluice-ml/sluice/internal/keyerr"
 )
 
 // Provider names an ONNX Runtime execution provider.
@@ -38,16 +39,25 @@ type SessionConfig struct {
 	Logger *slog.Logger `yaml:"-"`
 }
 
+// DefaultSessionConfig is what an unset field of a SessionConfig means,
+// as sluice.yaml's inference section prints it: the auto provider and one
+// session (intra_op_threads 0 is GOMAXPROCS, decided when the sessions
+// start).
+func DefaultSessionConfig() SessionConfig {
+	return SessionConfig{Provider: ProviderAuto, Sessions: 1}
+}
+
 // withDefaults fills the zero fields.
 func (c SessionConfig) withDefaults() SessionConfig {
+	d := DefaultSessionConfig()
 	if c.Provider == "" {
-		c.Provider = ProviderAuto
+		c.Provider = d.Provider
 	}
 	if c.IntraOpThreads == 0 {
 		c.IntraOpThreads = runtime.GOMAXPROCS(0)
 	}
 	if c.Sessions == 0 {
-		c.Sessions = 1
+		c.Sessions = d.Sessions
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -55,22 +65,17 @@ func (c SessionConfig) withDefaults() SessionConfig {
 	return c
 }
 
-// Validate reports a field that cannot work.
+// Validate reports every field that cannot work, by its YAML key; sluice.yaml
+// puts the section in front (inference.sessions).
 func (c SessionConfig) Validate() error {
+	var l keyerr.List
 	switch c.Provider {
 	case "", ProviderAuto, ProviderCPU, ProviderCUDA:
 	default:
-		return fmt.Errorf("inference: session config: provider: unknown %q (auto|cpu|cuda)", c.Provider)
+		l.Check(false, "provider", "%q is not one of auto, cpu, cuda", c.Provider)
 	}
-	switch {
-	case c.DeviceID < 0:
-		return fmt.Errorf("inference: session config: device_id: %d is negative", c.DeviceID)
-	case c.IntraOpThreads < 0:
-		return fmt.Errorf("inference: session config: intra_op_threads: %d is negative", c.IntraOpThreads)
-	case c.Sessions < 0:
-		return fmt.Errorf("inference: session config: sessions: %d is negative", c.Sessions)
-	case c.Sessions > 64:
-		return fmt.Errorf("inference: session config: sessions: %d is more than 64", c.Sessions)
-	}
-	return nil
+	l.Check(c.DeviceID >= 0, "device_id", "must not be negative, got %d", c.DeviceID)
+	l.Check(c.IntraOpThreads >= 0, "intra_op_threads", "must not be negative, got %d", c.IntraOpThreads)
+	l.Check(c.Sessions >= 0 && c.Sessions <= 64, "sessions", "must be in 1..64 (0: 1), got %d", c.Sessions)
+	return l.Err()
 }

@@ -1,11 +1,10 @@
 package pipeline
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/keyerr"
 )
 
 // Config is one worker's pipeline configuration.
@@ -91,7 +90,7 @@ func DefaultConfig() Config {
 		ShutdownGrace:  20 * time.Second,
 		MaxRecordBytes: 1 << 20,
 		WriteRetries:   3,
-		Batch:          inference.BatchConfig{MaxBatchSize: 256, MaxDelay: 2 * time.Millisecond, Dispatch: inference.DispatchIdle},
+		Batch:          inference.BatchConfig{}.WithDefaults(),
 		Readiness:      Readiness{BrokerTimeout: 30 * time.Second, StallTimeout: 60 * time.Second},
 		Fields:         Fields{EventID: "event_id", EntityID: "entity_id", EventTime: "event_time"},
 	}
@@ -142,15 +141,7 @@ func (c Config) WithDefaults() Config {
 	if c.Readiness.StallTimeout == 0 {
 		c.Readiness.StallTimeout = d.Readiness.StallTimeout
 	}
-	if c.Batch.MaxBatchSize == 0 {
-		c.Batch.MaxBatchSize = d.Batch.MaxBatchSize
-	}
-	if c.Batch.MaxDelay == 0 {
-		c.Batch.MaxDelay = d.Batch.MaxDelay
-	}
-	if c.Batch.Dispatch == "" {
-		c.Batch.Dispatch = d.Batch.Dispatch
-	}
+	c.Batch = c.Batch.WithDefaults()
 	if c.Fields.EventID == "" {
 		c.Fields.EventID = d.Fields.EventID
 	}
@@ -163,14 +154,12 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports the first field that is out of range, by its YAML name.
+// Validate reports every field that is out of range, by its YAML key
+// under pipeline (pipeline.max_in_flight, pipeline.batch.max_delay). Call
+// it on a config WithDefaults filled.
 func (c Config) Validate() error {
-	var errs []error
-	check := func(ok bool, field, format string, args ...any) {
-		if !ok {
-			errs = append(errs, fmt.Errorf("pipeline.%s: "+format, append([]any{field}, args...)...))
-		}
-	}
+	var l keyerr.List
+	check := func(ok bool, key, format string, args ...any) { l.Check(ok, "pipeline."+key, format, args...) }
 	check(c.InputTopic != "", "input_topic", "must not be empty")
 	check(c.OutputTopic != "", "output_topic", "must not be empty")
 	check(c.DLQTopic != "", "dlq_topic", "must not be empty")
@@ -186,16 +175,14 @@ func (c Config) Validate() error {
 	check(c.WriteRetries > 0, "write_retries", "must be positive, got %d", c.WriteRetries)
 	check(c.Readiness.BrokerTimeout > 0, "readiness.broker_timeout", "must be positive, got %s", c.Readiness.BrokerTimeout)
 	check(c.Readiness.StallTimeout >= c.CommitInterval, "readiness.stall_timeout", "must be at least commit_interval (%s), got %s", c.CommitInterval, c.Readiness.StallTimeout)
-	if err := c.Batch.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("pipeline.batch: %w", err))
-	}
+	l.Add("pipeline.batch", c.Batch.Validate())
 	for _, f := range []struct{ key, name string }{
 		{"event_id", c.Fields.EventID}, {"entity_id", c.Fields.EntityID}, {"event_time", c.Fields.EventTime},
 	} {
 		check(f.name == "" || f.name == NoField || avroName(f.name), "fields."+f.key,
 			"%q is not an Avro field name (letters, digits and _, not starting with a digit), nor - for none", f.name)
 	}
-	return errors.Join(errs...)
+	return l.Err()
 }
 
 // avroName reports whether s is a valid Avro field name.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sluice-ml/sluice/internal/keyerr"
 )
 
 // WriterConfig configures a Writer. The zero value of each field means "use
@@ -102,8 +104,10 @@ func (c *WriterConfig) Validate() error {
 // ErrInvalidConfig is wrapped by every Validate error of this package.
 var ErrInvalidConfig = errors.New("producers: invalid config")
 
+// invalid is the error of a field, by its YAML key, that matches
+// ErrInvalidConfig.
 func invalid(field, why string) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, why)
+	return keyerr.Wrap(ErrInvalidConfig, field, "%s", why)
 }
 
 func compression(name string) (kafka.Compression, error) {

@@ -38,7 +38,7 @@ func TestWriterConfigValidate(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), ": "+tt.field+": ") {
+			if !errors.Is(err, ErrInvalidConfig) || !strings.HasPrefix(err.Error(), tt.field+": ") {
 				t.Fatalf("Validate = %v, want an ErrInvalidConfig naming %s", err, tt.field)
 			}
 		})

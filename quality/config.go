@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/internal/keyerr"
 )
 
 // Config configures the quality service (the retrainer's quality section).
@@ -143,9 +144,7 @@ func (c Config) WithDefaults() Config {
 // by its YAML key under quality.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	bad := func(key, why string, a ...any) error {
-		return fmt.Errorf("quality: %s: %s", key, fmt.Sprintf(why, a...))
-	}
+	bad := func(key, why string, a ...any) error { return keyerr.New("quality."+key, why, a...) }
 	topics := map[string]string{}
 	for key, t := range map[string]string{"predictions_topic": c.PredictionsTopic, "shadow_topic": c.ShadowTopic,
 		"labels_topic": c.LabelsTopic, "reports_topic": c.ReportsTopic} {

@@ -1,8 +1,9 @@
 package registry
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/sluice-ml/sluice/internal/keyerr"
 )
 
 // DefaultMaxModelBytes is the default size cap of one model: 256 MiB.
@@ -34,15 +35,12 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports a field that cannot work, naming its key.
+// Validate reports every field that cannot work, by its key under models
+// (the section of sluice.yaml that holds it).
 func (c Config) Validate() error {
-	switch {
-	case c.MaxModelBytes < 0:
-		return fmt.Errorf("registry: max_model_bytes: %d is negative", c.MaxModelBytes)
-	case c.CheckInterval < 0:
-		return fmt.Errorf("registry: check_interval: %s is negative", c.CheckInterval)
-	case c.CheckInterval > 0 && c.CheckInterval < 100*time.Millisecond:
-		return fmt.Errorf("registry: check_interval: %s is under 100ms", c.CheckInterval)
-	}
-	return nil
+	var l keyerr.List
+	l.Check(c.MaxModelBytes >= 0, "models.max_model_bytes", "must not be negative, got %d", c.MaxModelBytes)
+	l.Check(c.CheckInterval == 0 || c.CheckInterval >= 100*time.Millisecond, "models.check_interval",
+		"must be at least 100ms (0: %s), got %s", DefaultCheckInterval, c.CheckInterval)
+	return l.Err()
 }

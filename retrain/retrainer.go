@@ -33,9 +33,11 @@ type Deps struct {
 	Registry *registry.Registry
 	// Schemas reads the framed labels, requests and kept events.
 	Schemas *schemas.Client
-	Logger  *slog.Logger  // nil: slog.Default()
-	Metrics *Metrics      // nil: none
-	Reader  ReaderOptions // consumer tuning; zero: consumers' defaults
+	Logger  *slog.Logger // nil: slog.Default()
+	Metrics *Metrics     // nil: none
+	// Reader, when set, adjusts each consumer's config (timings), the
+	// retrainer's and the quality service's alike.
+	Reader func(*consumers.ReaderConfig)
 	// Sink publishes the quality service's QualityReports and quality
 	// RetrainRequested events; nil runs no quality service.
 	Sink drift.Sink
@@ -44,16 +46,6 @@ type Deps struct {
 	// Features, when set, is where kept inputs are read instead of a
 	// featurelog.Log over Redis with the config's feature_ttl.
 	Features KeptFeatures
-}
-
-// ReaderOptions tune the retrainer's consumers; zero fields take the
-// consumers package's defaults.
-type ReaderOptions struct {
-	MaxWait           time.Duration
-	SessionTimeout    time.Duration
-	HeartbeatInterval time.Duration
-	RebalanceTimeout  time.Duration
-	JoinGroupBackoff  time.Duration
 }
 
 // Retrainer answers retrain requests: it keeps the most recent labelled
@@ -99,7 +91,7 @@ func NewRetrainer(cfg Config, deps Deps) (*Retrainer, error) {
 		var err error
 		if qs, err = quality.New(cfg.Quality, quality.Deps{
 			Brokers: deps.Brokers, Dialer: deps.Dialer, Redis: deps.Redis, Registry: deps.Registry, Schemas: deps.Schemas,
-			Sink: deps.Sink, Logger: deps.Logger, Metrics: deps.Quality, Reader: deps.Reader.apply,
+			Sink: deps.Sink, Logger: deps.Logger, Metrics: deps.Quality, Reader: deps.Reader,
 		}); err != nil {
 			return nil, err
 		}
@@ -152,18 +144,14 @@ func (r *Retrainer) Run(ctx context.Context) error {
 	return errors.Join(closeReader(labels), closeReader(requests), qerr)
 }
 
-// apply sets the non-zero options on rc.
-func (o ReaderOptions) apply(rc *consumers.ReaderConfig) {
-	rc.MaxWait, rc.SessionTimeout, rc.HeartbeatInterval = o.MaxWait, o.SessionTimeout, o.HeartbeatInterval
-	rc.RebalanceTimeout, rc.JoinGroupBackoff = o.RebalanceTimeout, o.JoinGroupBackoff
-}
-
 func (r *Retrainer) reader(topic, group string) (*consumers.Reader, error) {
 	rc := consumers.ReaderConfig{
 		Brokers: r.deps.Brokers, Topic: topic, GroupID: group, Dialer: r.deps.Dialer,
 		StartOffset: consumers.StartEarliest, Logger: r.log,
 	}
-	r.deps.Reader.apply(&rc)
+	if r.deps.Reader != nil {
+		r.deps.Reader(&rc)
+	}
 	rd, err := consumers.NewReader(rc)
 	if err != nil {
 		return nil, fmt.Errorf("retrain: consuming %s: %w", topic, err)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluice-ml/sluice/featurelog"
+	"github.com/sluice-ml/sluice/internal/keyerr"
 	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/training"
@@ -158,9 +159,7 @@ func setDefault[T comparable](p *T, v T) {
 // by its YAML key.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	bad := func(key, why string, a ...any) error {
-		return fmt.Errorf("retrain: %s: %s", key, fmt.Sprintf(why, a...))
-	}
+	bad := func(key, why string, a ...any) error { return keyerr.New("retrain."+key, why, a...) }
 	if _, err := ParsePolicy(string(c.Policy)); err != nil {
 		return bad("policy", "%q is not manual, auto or live", c.Policy)
 	}
@@ -192,10 +191,10 @@ func (c Config) Validate() error {
 		return bad("max_attempts", "%d: need at least 1", c.MaxAttempts)
 	}
 	if err := c.Train.Validate(); err != nil {
-		return fmt.Errorf("train: %w", err)
+		return keyerr.Under("retrain.train", err)
 	}
 	if err := c.Quality.Validate(); err != nil {
-		return fmt.Errorf("retrain: %w", err)
+		return err
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"gopkg.in/yaml.v3"
 
+	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/featurelog"
@@ -250,9 +251,9 @@ func (e *rtEnv) retrainer(t *testing.T, cfg Config) *Retrainer {
 	r, err := NewRetrainer(cfg, Deps{
 		Brokers: []string{e.kafka.Addr}, Redis: e.rdb, Registry: e.reg, Schemas: e.schemas,
 		Logger: testLogger(t), Metrics: NewMetrics(reg),
-		Reader: ReaderOptions{
-			MaxWait: 100 * time.Millisecond, SessionTimeout: 6 * time.Second, HeartbeatInterval: 200 * time.Millisecond,
-			RebalanceTimeout: 5 * time.Second, JoinGroupBackoff: 200 * time.Millisecond,
+		Reader: func(rc *consumers.ReaderConfig) {
+			rc.MaxWait, rc.SessionTimeout, rc.HeartbeatInterval = 100*time.Millisecond, 6*time.Second, 200*time.Millisecond
+			rc.RebalanceTimeout, rc.JoinGroupBackoff = 5*time.Second, 200*time.Millisecond
 		},
 	})
 	if err != nil {

@@ -62,7 +62,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	// last, after the watcher and worker.
 	var model *inference.Model
 	if cfg.Model.Dir != "" {
-		if model, err = LoadModelDir(cfg.Model, cfg.Inference.SessionConfig(), im); err != nil {
+		if model, err = LoadModelDir(cfg.Model, cfg.Inference, im); err != nil {
 			return err
 		}
 		log.Info("model loaded", "model", model.Name(), "version", model.Version(), "provider", model.Provider(), "dir", cfg.Model.Dir)
@@ -108,8 +108,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	}
 	wk, err := worker.New(ctx, worker.Config{
 		Pipeline: cfg.Pipeline,
-		Consumer: consumers.ReaderConfig{SessionTimeout: cfg.Kafka.Consumer.SessionTimeout, HeartbeatInterval: cfg.Kafka.Consumer.HeartbeatInterval,
-			RebalanceTimeout: cfg.Kafka.Consumer.RebalanceTimeout, MaxWait: cfg.Kafka.Consumer.MaxWait},
+		Consumer: readerTuning(cfg.Kafka.Consumer),
 	}, worker.Clients{Brokers: cfg.Kafka.Brokers, Dialer: dialer, Transport: transport, Registry: client},
 		worker.Parts{Models: sw, Observer: observer, Keeper: keeper, Logger: log, Metrics: reg})
 	var se *worker.SchemaError
@@ -213,4 +212,12 @@ func conditions(w *pipeline.Worker, red *security.Redactor) []admin.Condition {
 		out = append(out, admin.Condition{Name: c.Name, Detail: red.String(c.Detail)})
 	}
 	return out
+}
+
+// readerTuning is a group reader's config with what sluice.yaml's
+// kafka.consumer sets.
+func readerTuning(t consumers.Tuning) consumers.ReaderConfig {
+	var rc consumers.ReaderConfig
+	t.Apply(&rc)
+	return rc
 }

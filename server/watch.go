@@ -44,7 +44,7 @@ func newWatcher(cfg config.Config, rdb *redis.Client, client *schemas.Client, w 
 	subject := schemas.Subject(cfg.Pipeline.WithDefaults().InputTopic)
 	host, _ := os.Hostname()
 	watcher, err := registry.NewWatcher(models, sw, registry.WatcherConfig{
-		Model: cfg.Model.Name, Worker: fmt.Sprintf("%s/%d", host, os.Getpid()), Session: cfg.Inference.SessionConfig(),
+		Model: cfg.Model.Name, Worker: fmt.Sprintf("%s/%d", host, os.Getpid()), Session: cfg.Inference,
 		InferenceMetrics: im, InputSchema: latestSchema(client, subject), Logger: log,
 	}, registry.NewMetrics(reg))
 	if err != nil {

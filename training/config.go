@@ -1,8 +1,9 @@
 package training
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/sluice-ml/sluice/internal/keyerr"
 )
 
 // TrainConfig says how Train fits a model. Zero fields take the defaults
@@ -55,29 +56,21 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	return c
 }
 
-// Validate reports the first field of c (after defaults) that cannot work.
+// Validate reports every field of c (after defaults) that cannot work, by
+// its YAML key; whoever embeds the config puts its own key in front
+// (retrain.train.epochs).
 func (c TrainConfig) Validate() error {
 	c = c.withDefaults()
+	var l keyerr.List
 	for i, h := range c.Hidden {
-		if h <= 0 {
-			return fmt.Errorf("retrain: hidden layer %d has width %d", i, h)
-		}
+		l.Check(h > 0, fmt.Sprintf("hidden[%d]", i), "must be positive, got %d", h)
 	}
-	switch {
-	case c.Classes == 1 || c.Classes < 0:
-		return fmt.Errorf("retrain: classes %d: need at least 2", c.Classes)
-	case c.Epochs < 0:
-		return errors.New("retrain: epochs must be positive")
-	case c.MinSteps < 0:
-		return errors.New("retrain: min_steps must not be negative")
-	case c.BatchSize < 0:
-		return errors.New("retrain: batch_size must be positive")
-	case !(c.LearningRate > 0):
-		return errors.New("retrain: learning_rate must be positive")
-	case !(c.L2 >= 0):
-		return errors.New("retrain: l2 must not be negative")
-	case !(c.Holdout > 0 && c.Holdout < 1):
-		return errors.New("retrain: holdout must be between 0 and 1")
-	}
-	return nil
+	l.Check(c.Classes == 0 || c.Classes >= 2, "classes", "must be at least 2, got %d", c.Classes)
+	l.Check(c.Epochs >= 0, "epochs", "must be positive, got %d", c.Epochs)
+	l.Check(c.MinSteps >= 0, "min_steps", "must not be negative, got %d", c.MinSteps)
+	l.Check(c.BatchSize >= 0, "batch_size", "must be positive, got %d", c.BatchSize)
+	l.Check(c.LearningRate > 0, "learning_rate", "must be positive, got %v", c.LearningRate)
+	l.Check(c.L2 >= 0, "l2", "must not be negative, got %v", c.L2)
+	l.Check(c.Holdout > 0 && c.Holdout < 1, "holdout", "must be in (0, 1), got %v", c.Holdout)
+	return l.Err()
 }

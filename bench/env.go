@@ -2,19 +2,16 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -24,6 +21,7 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/redisproc"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/training"
@@ -122,26 +120,24 @@ func newEnv(ctx context.Context, m *model, partitions int32) (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting broker: %w", err)
 	}
-	redisAddr, redisPID, stopRedis, err := startRedis()
+	redisAddr, redisPID, stopRedis, err := startRedis(ctx)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	reg, err := schemas.Listen("127.0.0.1:0", rdb)
 	if err != nil {
 		c.Close()
 		stopRedis()
 		return nil, err
 	}
-	srv := &http.Server{Handler: schemas.NewServer(rdb), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
 	e := &env{
-		broker: c, addr: c.ListenAddrs()[0], registry: "http://" + ln.Addr().String(),
+		broker: c, addr: c.ListenAddrs()[0], registry: reg.URL,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	e.rdb, e.redisPID = rdb, redisPID
-	e.stop = func() { _ = srv.Close(); rdb.Close(); stopRedis(); c.Close() }
+	e.stop = func() { _ = reg.Close(); rdb.Close(); stopRedis(); c.Close() }
 	e.client = schemas.NewClient(e.registry, nil)
 	e.partitions = partitions
 	for _, t := range append([]string{"features"}, outputs...) {
@@ -229,37 +225,28 @@ func (e *env) preloadTopic(ctx context.Context, m *model, topic string, n int) e
 	return nil
 }
 
-// startRedis runs redis-server on a free port without persistence, as a
+// startRedis runs redis-server on a free port without persistence
+// (internal/redisproc, as the tests and the dev stack run theirs), as a
 // worker's Redis would be: another process. Where none is installed it
 // falls back to the in-process stand-in, whose Lua scripts then take the
 // worker's CPU.
-func startRedis() (addr string, pid int, stop func(), err error) {
-	bin, lerr := exec.LookPath("redis-server")
-	if lerr != nil {
+func startRedis(ctx context.Context) (addr string, pid int, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "sluice-bench-redis-")
+	if err != nil {
+		return "", 0, nil, err
+	}
+	srv, err := redisproc.Start(ctx, redisproc.Options{Dir: dir})
+	if errors.Is(err, redisproc.ErrNotInstalled) {
+		os.RemoveAll(dir)
 		mr := miniredis.NewMiniRedis()
 		if err := mr.Start(); err != nil {
 			return "", 0, nil, err
 		}
 		return mr.Addr(), 0, mr.Close, nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		os.RemoveAll(dir)
 		return "", 0, nil, err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return "", 0, nil, err
-	}
-	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for i := 0; i < 200; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return addr, cmd.Process.Pid, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
+	return srv.Addr, srv.PID(), func() { srv.Kill(); os.RemoveAll(dir) }, nil
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -109,18 +107,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 	}
 	defer rdb.Close()
 
-	regLn, err := net.Listen("tcp", cfg.RegistryAddr)
+	reg, err := schemas.Listen(cfg.RegistryAddr, rdb)
 	if err != nil {
-		return fmt.Errorf("schema registry: listening on %s: %w", cfg.RegistryAddr, err)
+		return err
 	}
-	regSrv := &http.Server{Handler: schemas.NewServer(rdb), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = regSrv.Serve(regLn) }()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = regSrv.Shutdown(sctx)
-	}()
-	registryURL := "http://" + regLn.Addr().String()
+	defer reg.Close()
+	registryURL := reg.URL
 
 	client := schemas.NewClient(registryURL, nil)
 	for topic, schema := range map[string]string{"features": schemas.TransactionSchema(), "predictions": schemas.PredictionSchema()} {

@@ -3,7 +3,6 @@ package drift
 import (
 	"bytes"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"testing"
 
@@ -22,9 +21,14 @@ func TestRetrainRequestedCompatible(t *testing.T) {
 	}
 	rdb := testkit.StartRedis(t).Client()
 	t.Cleanup(func() { _ = rdb.Close() })
-	srv := httptest.NewServer(schemas.NewServer(rdb))
-	t.Cleanup(srv.Close)
-	c := schemas.NewClient(srv.URL, nil)
+	srv, err := schemas.Listen("127.0.0.1:0", rdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	c := schemas.NewClient(srv.URL, &http.Client{Transport: tr})
 	const subject = "retrain-requests-value"
 	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/config/"+subject, bytes.NewReader([]byte(`{"compatibility":"FULL_TRANSITIVE"}`)))
 	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")

@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/quality"
 	"github.com/sluice-ml/sluice/schemas"
 )
@@ -22,8 +22,7 @@ func TestRunPublishesLabels(t *testing.T) {
 	k.CreateTopic(t, DefaultLabelsTopic, 2)
 	rdb := testkit.StartRedis(t).Client()
 	defer rdb.Close()
-	srv := httptest.NewServer(schemas.NewServer(rdb))
-	defer srv.Close()
+	srv := testworker.StartRegistry(t, rdb)
 	ctx := testkit.Context(t, 30*time.Second)
 
 	const n, seed = 700, 9
@@ -38,7 +37,7 @@ func TestRunPublishesLabels(t *testing.T) {
 		rec, fraud := g.NextLabelled()
 		want[rec["event_id"].(string)] = map[bool]int{false: 0, true: 1}[fraud]
 	}
-	dec := schemas.NewDecoder(schemas.NewClient(srv.URL, nil), 0)
+	dec := schemas.NewDecoder(srv.Client, 0)
 	got := map[string]int{}
 	for p := range 2 {
 		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{k.Addr}, Topic: DefaultLabelsTopic, Partition: p, MaxWait: 100 * time.Millisecond})
@@ -83,8 +82,7 @@ func TestLabelDelay(t *testing.T) {
 	k.CreateTopic(t, DefaultLabelsTopic, 1)
 	rdb := testkit.StartRedis(t).Client()
 	defer rdb.Close()
-	srv := httptest.NewServer(schemas.NewServer(rdb))
-	defer srv.Close()
+	srv := testworker.StartRegistry(t, rdb)
 	ctx := testkit.Context(t, 30*time.Second)
 
 	const n, delay = 400, 400 * time.Millisecond
@@ -106,7 +104,7 @@ func TestLabelDelay(t *testing.T) {
 		}
 		return out
 	}
-	dec := schemas.NewDecoder(schemas.NewClient(srv.URL, nil), 0)
+	dec := schemas.NewDecoder(srv.Client, 0)
 	sent := map[string]time.Time{}
 	for _, m := range read("features") {
 		rec, _, err := dec.Decode(ctx, m.Value)

@@ -27,10 +27,10 @@ import (
 func TestRegistryUnreachableIsRetriedNotDeadLettered(t *testing.T) {
 	e := newEnv(t, 3)
 	reg := startSwitchableProxy(t, e.Registry)
-	direct := e.client
-	e.client = schemas.NewClient(reg.URL, nil) // the worker's way to the registry
+	direct := e.Client
+	e.Client = schemas.NewClient(reg.URL, nil) // the worker's way to the registry
 	w := e.startWorker(pipeline.Config{Group: "registry-down"})
-	e.client = direct
+	e.Client = direct
 
 	// A new schema version, registered directly: the worker must fetch it.
 	v2 := withField(t, schemas.TransactionSchema(), map[string]any{"name": "note", "type": "string", "default": ""})
@@ -38,7 +38,7 @@ func TestRegistryUnreachableIsRetriedNotDeadLettered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if enc.ID() == e.inputEnc.ID() {
+	if enc.ID() == e.Input.ID() {
 		t.Fatal("the new schema got the old schema's id")
 	}
 	reg.down()
@@ -56,7 +56,7 @@ func TestRegistryUnreachableIsRetriedNotDeadLettered(t *testing.T) {
 		ids[rec["event_id"].(string)] = true
 		msgs = append(msgs, kafka.Message{Key: []byte(rec["entity_id"].(string)), Value: v})
 	}
-	e.publishRaw(msgs...)
+	e.PublishRaw(msgs...)
 
 	deadline := time.Now().Add(20 * time.Second)
 	for testutil.ToFloat64(counter(t, w.reg, "sluice_decode_retries_total")) < 3 {
@@ -70,9 +70,9 @@ func TestRegistryUnreachableIsRetriedNotDeadLettered(t *testing.T) {
 	}
 	reg.up()
 
-	preds := e.read("predictions", n, 30*time.Second, 500*time.Millisecond)
+	preds := e.Read("predictions", n, 30*time.Second, 500*time.Millisecond)
 	for _, p := range preds {
-		delete(ids, p.rec["event_id"].(string))
+		delete(ids, p.Rec["event_id"].(string))
 	}
 	if len(ids) != 0 || len(preds) != n {
 		t.Errorf("%d predictions for %d events; %d events never predicted", len(preds), n, len(ids))

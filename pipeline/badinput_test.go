@@ -27,7 +27,7 @@ import (
 // and the good events around it are predicted.
 func TestMoreBadInputIsDeadLettered(t *testing.T) {
 	e := newEnv(t, 3)
-	e.sig = unknownCategoryIsError(t, e.sig)
+	e.Sig = unknownCategoryIsError(t, e.Sig)
 	w := e.startWorker(pipeline.Config{Group: "bad-input"})
 	gen := demo.NewGenerator(5)
 	encode := func(enc *schemas.Encoder, rec map[string]any) []byte {
@@ -41,10 +41,10 @@ func TestMoreBadInputIsDeadLettered(t *testing.T) {
 
 	// A length prefix claiming 2 GiB for the first string (event_id),
 	// followed by a few bytes.
-	huge := schemas.AppendFrame(nil, e.inputEnc.ID(), append(protowire.AppendVarint(nil, protowire.EncodeZigZag(1<<31)), "abc"...))
+	huge := schemas.AppendFrame(nil, e.Input.ID(), append(protowire.AppendVarint(nil, protowire.EncodeZigZag(1<<31)), "abc"...))
 
 	// The schema with amount as a string.
-	wrongEnc, err := schemas.NewEncoder(t.Context(), e.client, "features-wrongtype-value", withFieldType(t, schemas.TransactionSchema(), "amount", "string"))
+	wrongEnc, err := schemas.NewEncoder(t.Context(), e.Client, "features-wrongtype-value", withFieldType(t, schemas.TransactionSchema(), "amount", "string"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +63,9 @@ func TestMoreBadInputIsDeadLettered(t *testing.T) {
 	}{
 		{"length prefix claiming gigabytes", "decode", huge},
 		{"wrong type", "wrong_type", encode(wrongEnc, wrongRec)},
-		{"unknown category", "unknown_category", encode(e.inputEnc, unknownRec)},
-		{"+Inf", "non_finite", encode(e.inputEnc, posInf)},
-		{"-Inf", "non_finite", encode(e.inputEnc, negInf)},
+		{"unknown category", "unknown_category", encode(e.Input, unknownRec)},
+		{"+Inf", "non_finite", encode(e.Input, posInf)},
+		{"-Inf", "non_finite", encode(e.Input, negInf)},
 	}
 	var msgs []kafka.Message
 	var goodIDs []string
@@ -73,10 +73,10 @@ func TestMoreBadInputIsDeadLettered(t *testing.T) {
 		rec := gen.Next()
 		goodIDs = append(goodIDs, rec["event_id"].(string))
 		msgs = append(msgs,
-			kafka.Message{Key: []byte(rec["entity_id"].(string)), Value: encode(e.inputEnc, rec)},
+			kafka.Message{Key: []byte(rec["entity_id"].(string)), Value: encode(e.Input, rec)},
 			kafka.Message{Key: []byte{byte('a' + i)}, Value: b.value, Headers: []kafka.Header{{Key: "case", Value: []byte(b.name)}}})
 	}
-	e.publishRaw(msgs...)
+	e.PublishRaw(msgs...)
 
 	byCase := e.deadLettersByCase(len(bad))
 	for _, b := range bad {
@@ -97,10 +97,10 @@ func TestMoreBadInputIsDeadLettered(t *testing.T) {
 			}
 		})
 	}
-	preds := e.read("predictions", len(goodIDs), 30*time.Second, 300*time.Millisecond)
+	preds := e.Read("predictions", len(goodIDs), 30*time.Second, 300*time.Millisecond)
 	got := map[string]bool{}
 	for _, p := range preds {
-		got[p.rec["event_id"].(string)] = true
+		got[p.Rec["event_id"].(string)] = true
 	}
 	for _, id := range goodIDs {
 		if !got[id] {

@@ -22,12 +22,12 @@ func TestCanaryServesAStickyShareOfKeys(t *testing.T) {
 	w := e.startWorkerWith(pipeline.Config{Group: "canary"}, sw, sw.Close)
 	waitReady(t, w)
 	const n, cards = 12000, 3000
-	e.publish(n, 5, demo.WithCards(cards))
-	preds := e.read("predictions", n, 90*time.Second, 300*time.Millisecond)
+	e.Publish(n, 5, demo.WithCards(cards))
+	preds := e.Read("predictions", n, 90*time.Second, 300*time.Millisecond)
 	checkScoredBy(t, "canary", preds)
 	byKey := map[string]string{}
 	for _, p := range preds {
-		k, v := string(p.msg.Key), p.rec["model_version"].(string)
+		k, v := string(p.Msg.Key), p.Rec["model_version"].(string)
 		if prev, ok := byKey[k]; ok && prev != v {
 			t.Fatalf("key %s served by versions %s and %s", k, prev, v)
 		}
@@ -59,20 +59,20 @@ func TestShadowScoresASampleBesideProduction(t *testing.T) {
 	w := e.startWorkerWith(pipeline.Config{Group: "shadow"}, sw, sw.Close)
 	waitReady(t, w)
 	const n = 3000
-	e.publish(n, 9, demo.WithCards(1000))
-	preds := e.read("predictions", n, 60*time.Second, 300*time.Millisecond)
+	e.Publish(n, 9, demo.WithCards(1000))
+	preds := e.Read("predictions", n, 60*time.Second, 300*time.Millisecond)
 	if len(preds) != n {
 		t.Fatalf("%d production predictions for %d events", len(preds), n)
 	}
 	for _, p := range preds {
-		if v := p.rec["model_version"]; v != "1" {
+		if v := p.Rec["model_version"]; v != "1" {
 			t.Fatalf("a production prediction names version %v", v)
 		}
 	}
 	checkScoredBy(t, "production", preds)
-	shadow := e.read("predictions.shadow", 1, 30*time.Second, 500*time.Millisecond)
+	shadow := e.Read("predictions.shadow", 1, 30*time.Second, 500*time.Millisecond)
 	for _, p := range shadow {
-		if v := p.rec["model_version"]; v != "3" {
+		if v := p.Rec["model_version"]; v != "3" {
 			t.Fatalf("a shadow prediction names version %v", v)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 func TestDriftTapSeesPickedEventsWhenTrafficStops(t *testing.T) {
 	e := newEnv(t, 2)
 	mon, err := drift.NewMonitor(drift.Config{WindowEvents: 40, MinWindowEvents: 1, FlushInterval: 100 * time.Millisecond, FlushEvents: 40, MaxRate: -1},
-		"fraud", "1", e.DemoProfile(t), e.rdb, e.NewSink(), drift.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		"fraud", "1", e.DemoProfile(t), e.Redis, e.NewSink(), drift.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,14 +28,14 @@ func TestDriftTapSeesPickedEventsWhenTrafficStops(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = mon.Run(ctx) }()
 	t.Cleanup(func() { <-done })
-	e.StartWorker(pipeline.Config{}, testworker.Options{Observer: &tap, Client: e.client}).WaitReady(t)
-	e.publish(40, 31)
+	e.StartWorker(pipeline.Config{}, testworker.Options{Observer: &tap, Client: e.Client}).WaitReady(t)
+	e.Publish(40, 31)
 
-	reps := e.read(testworker.Reports, 1, 20*time.Second, 300*time.Millisecond)
+	reps := e.Read(testworker.Reports, 1, 20*time.Second, 300*time.Millisecond)
 	if len(reps) != 1 {
 		t.Fatalf("%d drift reports for one window", len(reps))
 	}
-	r := reps[0].rec
+	r := reps[0].Rec
 	if r["events"] != int64(40) || r["incomplete"] != false {
 		t.Fatalf("window report: %d events, incomplete %v; want all 40 events", r["events"], r["incomplete"])
 	}

@@ -5,45 +5,29 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 
-	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/inference"
-	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
-	"github.com/sluice-ml/sluice/schemas"
-	"github.com/sluice-ml/sluice/training"
 	"github.com/sluice-ml/sluice/worker"
 )
 
-// env is one test's real servers (internal/testworker: a Kafka-protocol
-// broker over TCP, a real redis-server behind the embedded schema registry,
-// the demo model trained for the real ONNX Runtime), with the names these
-// tests use.
+// env is one test's real servers and the demo model (internal/testworker:
+// a Kafka-protocol broker over TCP, a real redis-server behind the
+// embedded schema registry, the demo model for the real ONNX Runtime),
+// with the worker helpers these tests share.
 type env struct {
 	*testworker.Env
-	t        *testing.T
-	kafka    *testkit.Kafka
-	client   *schemas.Client
-	mlp      *training.MLP
-	sig      *inference.Signature
-	onnx     []byte
-	inputEnc *schemas.Encoder
-	rdb      *redis.Client
+	t *testing.T
 }
 
 func newEnv(t *testing.T, partitions int32) *env {
 	t.Helper()
 	tw := testworker.New(t, partitions)
 	tw.Kafka.CreateTopic(t, "predictions.shadow", partitions)
-	enc, err := schemas.NewEncoder(t.Context(), tw.Client, "features-value", schemas.TransactionSchema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{Env: tw, t: t, kafka: tw.Kafka, client: tw.Client, mlp: tw.MLP, sig: tw.Sig, onnx: tw.ONNX, inputEnc: enc, rdb: tw.Redis}
+	return &env{Env: tw, t: t}
 }
 
 // running is a running pipeline.Worker.
@@ -62,7 +46,7 @@ func (e *env) startWorker(cfg pipeline.Config) *running {
 // loadModel loads the demo model in ONNX Runtime under the given version.
 func (e *env) loadModel(version string) *inference.Model {
 	e.t.Helper()
-	m, err := inference.LoadModel("fraud", version, e.onnx, e.sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, nil)
+	m, err := inference.LoadModel("fraud", version, e.ONNX, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -72,53 +56,23 @@ func (e *env) loadModel(version string) *inference.Model {
 // startWorkerWith runs a worker serving models; closeModels runs after it stopped.
 func (e *env) startWorkerWith(cfg pipeline.Config, models pipeline.Models, closeModels func() error) *running {
 	e.t.Helper()
-	tw := e.StartWorker(cfg, testworker.Options{Models: models, CloseModels: closeModels, Client: e.client})
+	tw := e.StartWorker(cfg, testworker.Options{Models: models, CloseModels: closeModels})
 	return &running{w: tw.W, reg: tw.Reg, stop: tw.Stop}
-}
-
-// publish writes n demo events (keyed by entity_id) and returns them in the
-// order they were sent.
-func (e *env) publish(n int, seed int64, opts ...demo.Option) []map[string]any {
-	e.t.Helper()
-	return e.Publish(n, seed, opts...)
-}
-
-func (e *env) publishRaw(msgs ...kafka.Message) {
-	e.t.Helper()
-	e.PublishRaw(msgs...)
-}
-
-// record is one message read back, decoded.
-type record struct {
-	msg kafka.Message
-	rec map[string]any
-}
-
-// read reads n records from topic within timeout, then keeps reading for
-// linger to catch extra ones.
-func (e *env) read(topic string, n int, timeout, linger time.Duration) []record {
-	e.t.Helper()
-	rs := e.Read(topic, n, timeout, linger)
-	out := make([]record, len(rs))
-	for i, r := range rs {
-		out[i] = record{msg: r.Msg, rec: r.Rec}
-	}
-	return out
 }
 
 // deadLettersByCase reads exactly n dead letters and indexes them by the
 // "case" header the test put on each bad input.
 func (e *env) deadLettersByCase(n int) map[string]kafka.Message {
 	e.t.Helper()
-	dlq := e.read("features.dlq", n, 60*time.Second, 500*time.Millisecond)
+	dlq := e.Read("features.dlq", n, 60*time.Second, 500*time.Millisecond)
 	if len(dlq) != n {
 		e.t.Fatalf("%d dead letters, want %d", len(dlq), n)
 	}
 	byCase := map[string]kafka.Message{}
 	for _, d := range dlq {
-		for _, h := range d.msg.Headers {
+		for _, h := range d.Msg.Headers {
 			if h.Key == "case" {
-				byCase[string(h.Value)] = d.msg
+				byCase[string(h.Value)] = d.Msg
 			}
 		}
 	}

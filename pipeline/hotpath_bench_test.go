@@ -1,7 +1,6 @@
 package pipeline_test
 
 import (
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/training"
 )
@@ -29,9 +29,7 @@ func BenchmarkHotPathPerEvent(b *testing.B) {
 	defer mr.Close()
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	defer rdb.Close()
-	srv := httptest.NewServer(schemas.NewServer(rdb))
-	defer srv.Close()
-	client := schemas.NewClient(srv.URL, nil)
+	client := testworker.StartRegistry(b, rdb).Client
 	enc, err := schemas.NewEncoder(b.Context(), client, "features-value", schemas.TransactionSchema())
 	if err != nil {
 		b.Fatal(err)
@@ -99,9 +97,7 @@ func BenchmarkHotPathHeavy(b *testing.B) {
 	defer mr.Close()
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	defer rdb.Close()
-	srv := httptest.NewServer(schemas.NewServer(rdb))
-	defer srv.Close()
-	client := schemas.NewClient(srv.URL, nil)
+	client := testworker.StartRegistry(b, rdb).Client
 	enc, err := schemas.NewEncoder(b.Context(), client, "embeddings-value", training.HeavySchema)
 	if err != nil {
 		b.Fatal(err)

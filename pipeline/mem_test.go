@@ -19,6 +19,7 @@ import (
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/dlq"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/schemas"
@@ -385,13 +386,7 @@ func (d *memDecoder) DecodeFields(ctx context.Context, framed []byte) (schemas.F
 // differ by event) in ONNX Runtime.
 func memModel(t *testing.T) *inference.Model {
 	t.Helper()
-	lib, err := inference.FindLibrary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := inference.InitRuntime(lib); err != nil {
-		t.Fatal(err)
-	}
+	testworker.InitRuntime(t)
 	sig := training.DemoSignature()
 	r := rand.New(rand.NewPCG(1, 2))
 	w := make([][]float32, sig.OutWidth())

@@ -23,7 +23,7 @@ import (
 func TestOutputsThatDoNotFitTheirTopic(t *testing.T) {
 	e := newEnv(t, 2)
 	for name, limit := range map[string]string{"tiny.dlq": "2000", "small-preds": "150"} {
-		if err := e.kafka.Cluster.CreateTopic(name, 2, map[string]string{"max.message.bytes": limit}); err != nil {
+		if err := e.Kafka.Cluster.CreateTopic(name, 2, map[string]string{"max.message.bytes": limit}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -36,23 +36,23 @@ func TestOutputsThatDoNotFitTheirTopic(t *testing.T) {
 			junk[i] = byte(rng.Uint32())
 		}
 		sum := sha256.Sum256(junk)
-		e.publishRaw(kafka.Message{Key: []byte("k"), Value: junk, Headers: []kafka.Header{{Key: "case", Value: []byte("junk")}}})
-		e.publish(20, 9)
-		if preds := e.read("predictions", 20, 30*time.Second, 200*time.Millisecond); len(preds) != 20 {
+		e.PublishRaw(kafka.Message{Key: []byte("k"), Value: junk, Headers: []kafka.Header{{Key: "case", Value: []byte("junk")}}})
+		e.Publish(20, 9)
+		if preds := e.Read("predictions", 20, 30*time.Second, 200*time.Millisecond); len(preds) != 20 {
 			t.Fatalf("%d predictions, want 20", len(preds))
 		}
-		dl := e.read("tiny.dlq", 1, 30*time.Second, 200*time.Millisecond)
+		dl := e.Read("tiny.dlq", 1, 30*time.Second, 200*time.Millisecond)
 		if len(dl) != 1 {
 			t.Fatalf("%d dead letters, want 1", len(dl))
 		}
-		info, err := consumers.ParseDeadLetter(dl[0].msg)
+		info, err := consumers.ParseDeadLetter(dl[0].Msg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if info.OriginalSize != len(junk) || info.OriginalSHA256 != hex.EncodeToString(sum[:]) {
 			t.Errorf("original size %d sha256 %s, want %d %x", info.OriginalSize, info.OriginalSHA256, len(junk), sum)
 		}
-		if v := dl[0].msg.Value; len(v) == 0 || len(v) >= 2000 || !bytes.HasPrefix(junk, v) {
+		if v := dl[0].Msg.Value; len(v) == 0 || len(v) >= 2000 || !bytes.HasPrefix(junk, v) {
 			t.Errorf("dead letter value: %d bytes, want a prefix of the original under 2000", len(v))
 		}
 		if info.Class == "" || info.SourceTopic != "features" || info.ConsumerGroup != "tiny" {
@@ -65,8 +65,8 @@ func TestOutputsThatDoNotFitTheirTopic(t *testing.T) {
 
 	t.Run("prediction", func(t *testing.T) {
 		w := e.startWorker(pipeline.Config{Group: "small", InputTopic: "small-in", OutputTopic: "small-preds"})
-		e.kafka.CreateTopic(t, "small-in", 2)
-		e.kafka.CreateTopic(t, "small-in.dlq", 2)
+		e.Kafka.CreateTopic(t, "small-in", 2)
+		e.Kafka.CreateTopic(t, "small-in.dlq", 2)
 		gen := demo.NewGenerator(11)
 		want := map[string][]byte{}
 		var msgs []kafka.Message
@@ -77,12 +77,12 @@ func TestOutputsThatDoNotFitTheirTopic(t *testing.T) {
 			msgs = append(msgs, m)
 		}
 		e.PublishTo("small-in", msgs...)
-		dl := e.read("small-in.dlq", 10, 30*time.Second, 300*time.Millisecond)
+		dl := e.Read("small-in.dlq", 10, 30*time.Second, 300*time.Millisecond)
 		if len(dl) != 10 {
 			t.Fatalf("%d dead letters, want 10", len(dl))
 		}
 		for _, d := range dl {
-			info, err := consumers.ParseDeadLetter(d.msg)
+			info, err := consumers.ParseDeadLetter(d.Msg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,13 +91,13 @@ func TestOutputsThatDoNotFitTheirTopic(t *testing.T) {
 			}
 			found := false
 			for _, v := range want {
-				found = found || bytes.Equal(v, d.msg.Value)
+				found = found || bytes.Equal(v, d.Msg.Value)
 			}
 			if !found {
 				t.Error("a dead letter does not carry its input's value")
 			}
 		}
-		if preds := e.read("small-preds", 0, time.Second, 300*time.Millisecond); len(preds) != 0 {
+		if preds := e.Read("small-preds", 0, time.Second, 300*time.Millisecond); len(preds) != 0 {
 			t.Errorf("%d predictions reached a topic they do not fit", len(preds))
 		}
 		if v, _ := gaugeValue(t, w.reg, "sluice_partition_stuck", nil); v != 0 || len(w.w.Stuck()) != 0 {

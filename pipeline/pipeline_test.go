@@ -21,14 +21,14 @@ func TestEveryEventPredictedOnceInKeyOrder(t *testing.T) {
 	e := newEnv(t, 6)
 	const n = 3000
 	w := e.startWorker(pipeline.Config{Batch: batch(64, 2*time.Millisecond)})
-	recs := e.publish(n, 7, demo.WithCards(40))
-	preds := e.read("predictions", n, 60*time.Second, 500*time.Millisecond)
+	recs := e.Publish(n, 7, demo.WithCards(40))
+	preds := e.Read("predictions", n, 60*time.Second, 500*time.Millisecond)
 	if len(preds) != n {
 		t.Fatalf("got %d predictions for %d events", len(preds), n)
 	}
 
 	// Expected outputs: the pure-Go forward pass of the same weights.
-	rows, err := training.Rows(e.sig, recs)
+	rows, err := training.Rows(e.Sig, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestEveryEventPredictedOnceInKeyOrder(t *testing.T) {
 	order := map[string][]string{} // entity -> event ids in publish order
 	for i, r := range recs {
 		id := r["event_id"].(string)
-		want[id] = e.mlp.Forward(rows[i])
+		want[id] = e.MLP.Forward(rows[i])
 		ent := r["entity_id"].(string)
 		order[ent] = append(order[ent], id)
 	}
@@ -44,7 +44,7 @@ func TestEveryEventPredictedOnceInKeyOrder(t *testing.T) {
 	seen := map[string]bool{}
 	gotOrder := map[string][]string{}
 	for _, p := range preds {
-		id := p.rec["event_id"].(string)
+		id := p.Rec["event_id"].(string)
 		if seen[id] {
 			t.Fatalf("event %s predicted twice", id)
 		}
@@ -53,7 +53,7 @@ func TestEveryEventPredictedOnceInKeyOrder(t *testing.T) {
 		if !ok {
 			t.Fatalf("prediction for unknown event %s", id)
 		}
-		scores := p.rec["scores"].([]float32)
+		scores := p.Rec["scores"].([]float32)
 		if len(scores) != len(w) {
 			t.Fatalf("event %s: %d scores, want %d", id, len(scores), len(w))
 		}
@@ -62,13 +62,13 @@ func TestEveryEventPredictedOnceInKeyOrder(t *testing.T) {
 				t.Fatalf("event %s score %d = %v, Go forward pass %v", id, j, scores[j], w[j])
 			}
 		}
-		if string(p.msg.Key) != p.rec["entity_id"].(string) {
-			t.Fatalf("prediction keyed %q, entity %q", p.msg.Key, p.rec["entity_id"])
+		if string(p.Msg.Key) != p.Rec["entity_id"].(string) {
+			t.Fatalf("prediction keyed %q, entity %q", p.Msg.Key, p.Rec["entity_id"])
 		}
-		if p.rec["model_name"] != "fraud" || p.rec["model_version"] != "1" {
-			t.Fatalf("prediction names model %v/%v", p.rec["model_name"], p.rec["model_version"])
+		if p.Rec["model_name"] != "fraud" || p.Rec["model_version"] != "1" {
+			t.Fatalf("prediction names model %v/%v", p.Rec["model_name"], p.Rec["model_version"])
 		}
-		ent := p.rec["entity_id"].(string)
+		ent := p.Rec["entity_id"].(string)
 		gotOrder[ent] = append(gotOrder[ent], id)
 	}
 	for ent, ids := range order {
@@ -96,11 +96,11 @@ func TestTwoWorkersShareTheLoad(t *testing.T) {
 	cfg := pipeline.Config{Group: "shared"}
 	a, b := e.startWorker(cfg), e.startWorker(cfg)
 	waitReady(t, a, b)
-	recs := e.publish(n, 11)
-	preds := e.read("predictions", n, 60*time.Second, time.Second)
+	recs := e.Publish(n, 11)
+	preds := e.Read("predictions", n, 60*time.Second, time.Second)
 	seen := map[string]int{}
 	for _, p := range preds {
-		seen[p.rec["event_id"].(string)]++
+		seen[p.Rec["event_id"].(string)]++
 	}
 	for _, r := range recs {
 		if c := seen[r["event_id"].(string)]; c != 1 {
@@ -126,7 +126,7 @@ func TestBadInputIsDeadLetteredAndGoodInputPredicted(t *testing.T) {
 	gen := demo.NewGenerator(3)
 	good := func() kafka.Message {
 		rec := gen.Next()
-		v, err := e.inputEnc.Append(nil, rec)
+		v, err := e.Input.Append(nil, rec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +135,7 @@ func TestBadInputIsDeadLetteredAndGoodInputPredicted(t *testing.T) {
 	// A schema lacking a feature the signature needs, and one with a NaN.
 	partial := `{"type":"record","name":"CardTransaction","namespace":"sluice.demo","fields":[
 		{"name":"event_id","type":"string"},{"name":"entity_id","type":"string"}]}`
-	partialEnc, err := schemas.NewEncoder(ctx, e.client, "features-partial-value", partial)
+	partialEnc, err := schemas.NewEncoder(ctx, e.Client, "features-partial-value", partial)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,14 +145,14 @@ func TestBadInputIsDeadLetteredAndGoodInputPredicted(t *testing.T) {
 	}
 	nanRec := gen.Next()
 	nanRec["amount"] = math.NaN()
-	nan, err := e.inputEnc.Append(nil, nanRec)
+	nan, err := e.Input.Append(nil, nanRec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ok := good().Value
 	huge := gen.Next()
 	huge["entity_id"] = string(bytes.Repeat([]byte("x"), 5000))
-	hugeV, err := e.inputEnc.Append(nil, huge)
+	hugeV, err := e.Input.Append(nil, huge)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestBadInputIsDeadLetteredAndGoodInputPredicted(t *testing.T) {
 		msgs = append(msgs, g, kafka.Message{Key: []byte{byte('a' + i)}, Value: b.value,
 			Headers: []kafka.Header{{Key: "case", Value: []byte(b.class)}}})
 	}
-	e.publishRaw(msgs...)
+	e.PublishRaw(msgs...)
 
 	byCase := e.deadLettersByCase(len(bad))
 	for _, b := range bad {
@@ -201,10 +201,10 @@ func TestBadInputIsDeadLetteredAndGoodInputPredicted(t *testing.T) {
 			}
 		})
 	}
-	preds := e.read("predictions", len(goodIDs), 30*time.Second, 300*time.Millisecond)
+	preds := e.Read("predictions", len(goodIDs), 30*time.Second, 300*time.Millisecond)
 	got := map[string]bool{}
 	for _, p := range preds {
-		got[p.rec["event_id"].(string)] = true
+		got[p.Rec["event_id"].(string)] = true
 	}
 	for _, id := range goodIDs {
 		if !got[id] {

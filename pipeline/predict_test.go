@@ -14,11 +14,11 @@ func TestPredictMatchesTheKafkaPath(t *testing.T) {
 	e := newEnv(t, 2)
 	w := e.startWorker(pipeline.Config{Group: "predict"})
 	waitReady(t, w)
-	recs := e.publish(300, 21)
-	preds := e.read("predictions", len(recs), 60*time.Second, 200*time.Millisecond)
+	recs := e.Publish(300, 21)
+	preds := e.Read("predictions", len(recs), 60*time.Second, 200*time.Millisecond)
 	byID := map[string][]float32{}
 	for _, p := range preds {
-		byID[p.rec["event_id"].(string)] = p.rec["scores"].([]float32)
+		byID[p.Rec["event_id"].(string)] = p.Rec["scores"].([]float32)
 	}
 	outs, err := w.w.Predict(t.Context(), recs)
 	if err != nil {

@@ -124,18 +124,18 @@ func TestWorkerWaitsForItsTopics(t *testing.T) {
 		}
 	}
 
-	e.kafka.CreateTopic(t, "orders", 2)
-	e.kafka.CreateTopic(t, "orders.dlq", 2)
+	e.Kafka.CreateTopic(t, "orders", 2)
+	e.Kafka.CreateTopic(t, "orders.dlq", 2)
 	gen := demo.NewGenerator(5)
 	msgs := make([]kafka.Message, 50)
 	for i := range msgs {
 		msgs[i] = e.Encode(gen.Next())
 	}
 	e.PublishTo("orders", append(msgs, kafka.Message{Value: []byte("junk")})...)
-	if preds := e.read("predictions", 50, 30*time.Second, 200*time.Millisecond); len(preds) != 50 {
+	if preds := e.Read("predictions", 50, 30*time.Second, 200*time.Millisecond); len(preds) != 50 {
 		t.Fatalf("%d predictions after the topics appeared, want 50", len(preds))
 	}
-	if dl := e.read("orders.dlq", 1, 10*time.Second, 200*time.Millisecond); len(dl) != 1 {
+	if dl := e.Read("orders.dlq", 1, 10*time.Second, 200*time.Millisecond); len(dl) != 1 {
 		t.Fatalf("%d dead letters on orders.dlq, want 1", len(dl))
 	}
 	tw.WaitReady(t)

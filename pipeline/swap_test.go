@@ -26,7 +26,7 @@ import (
 func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 	e := newEnv(t, 4)
 	ctx := t.Context()
-	models := registry.New(e.rdb, registry.Config{CheckInterval: 200 * time.Millisecond})
+	models := registry.New(e.Redis, registry.Config{CheckInterval: 200 * time.Millisecond})
 	for _, v := range []string{"1", "2"} {
 		onnx, sigYAML := e.constantFiles(versionClass[v])
 		if got, err := models.Register(ctx, "fraud", registry.RegisterRequest{ONNX: onnx, Signature: sigYAML}); err != nil || got.Version != v {
@@ -69,7 +69,7 @@ func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 	}
 	var published atomic.Int64
 	publish := func(n int, seed int64) []map[string]any {
-		recs := e.publish(n, seed)
+		recs := e.Publish(n, seed)
 		published.Add(int64(n))
 		return recs
 	}
@@ -125,7 +125,7 @@ func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 	load.Wait()
 
 	n := int(published.Load())
-	preds := e.read("predictions", n, 90*time.Second, time.Second)
+	preds := e.Read("predictions", n, 90*time.Second, time.Second)
 	if len(preds) != n {
 		t.Fatalf("%d predictions for %d events", len(preds), n)
 	}
@@ -133,14 +133,14 @@ func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 	version := map[string]string{} // event id -> version that scored it
 	runs := map[int][]string{}     // partition -> versions in order, collapsed
 	for _, p := range preds {
-		id, v := p.rec["event_id"].(string), p.rec["model_version"].(string)
+		id, v := p.Rec["event_id"].(string), p.Rec["model_version"].(string)
 		if _, seen := version[id]; seen {
 			t.Fatalf("event %s predicted twice", id)
 		}
 		version[id] = v
-		r := runs[p.msg.Partition]
+		r := runs[p.Msg.Partition]
 		if len(r) == 0 || r[len(r)-1] != v {
-			runs[p.msg.Partition] = append(r, v)
+			runs[p.Msg.Partition] = append(r, v)
 		}
 	}
 	for _, c := range []struct {
@@ -169,7 +169,7 @@ func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 			t.Errorf("partition %d served versions %q; want a run of 1, then 2, then 1 (one change at each swap)", part, r)
 		}
 	}
-	if dl := e.read("features.dlq", 0, time.Second, 300*time.Millisecond); len(dl) != 0 {
+	if dl := e.Read("features.dlq", 0, time.Second, 300*time.Millisecond); len(dl) != 0 {
 		t.Errorf("%d dead letters during the swaps", len(dl))
 	}
 }

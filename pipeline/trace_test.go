@@ -25,17 +25,17 @@ func TestTraceContextIsCarried(t *testing.T) {
 	)
 	gen := demo.NewGenerator(5)
 	good := gen.Next()
-	v, err := e.inputEnc.Append(nil, good)
+	v, err := e.Input.Append(nil, good)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bad := gen.Next()
 	bad["amount"] = 1e300 // not a finite float32: dead-lettered as non_finite
-	bv, err := e.inputEnc.Append(nil, bad)
+	bv, err := e.Input.Append(nil, bad)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.publishRaw(
+	e.PublishRaw(
 		kafka.Message{Key: []byte("k1"), Value: v, Headers: []kafka.Header{
 			{Key: "traceparent", Value: []byte(parent)},
 			{Key: "tracestate", Value: []byte(state)},
@@ -45,29 +45,29 @@ func TestTraceContextIsCarried(t *testing.T) {
 		kafka.Message{Key: []byte("k3"), Value: []byte{1, 2, 3}, Headers: []kafka.Header{{Key: "traceparent", Value: []byte(other)}}},
 	)
 
-	preds := e.read("predictions", 1, 30*time.Second, 200*time.Millisecond)
+	preds := e.Read("predictions", 1, 30*time.Second, 200*time.Millisecond)
 	if len(preds) != 1 {
 		t.Fatalf("%d predictions, want 1", len(preds))
 	}
-	got := headers(preds[0].msg)
+	got := headers(preds[0].Msg)
 	if got["traceparent"] != parent || got["tracestate"] != state {
 		t.Fatalf("prediction headers %v, want traceparent %s and tracestate %s", got, parent, state)
 	}
 	if _, ok := got["x-tenant"]; ok {
 		t.Fatalf("prediction carries a header that is not trace context: %v", got)
 	}
-	if preds[0].rec["event_id"] != good["event_id"] {
-		t.Fatalf("prediction for %v, want %v", preds[0].rec["event_id"], good["event_id"])
+	if preds[0].Rec["event_id"] != good["event_id"] {
+		t.Fatalf("prediction for %v, want %v", preds[0].Rec["event_id"], good["event_id"])
 	}
 
-	dlq := e.read("features.dlq", 2, 30*time.Second, 200*time.Millisecond)
+	dlq := e.Read("features.dlq", 2, 30*time.Second, 200*time.Millisecond)
 	if len(dlq) != 2 {
 		t.Fatalf("%d dead letters, want 2", len(dlq))
 	}
 	classes := map[string]bool{}
 	for _, d := range dlq {
-		h := headers(d.msg)
-		info, err := consumers.ParseDeadLetter(d.msg)
+		h := headers(d.Msg)
+		info, err := consumers.ParseDeadLetter(d.Msg)
 		if err != nil {
 			t.Fatal(err)
 		}

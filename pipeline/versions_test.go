@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/training"
 )
 
@@ -21,7 +22,7 @@ var versionClass = map[string]string{"1": "legit", "2": "fraud", "3": "fraud"}
 // model that predicts class for every event.
 func (e *env) constantFiles(class string) (onnx, sigYAML []byte) {
 	e.t.Helper()
-	out, in := e.sig.OutWidth(), e.sig.Width()
+	out, in := e.Sig.OutWidth(), e.Sig.Width()
 	w := make([][]float32, out)
 	for i := range w {
 		w[i] = make([]float32, in)
@@ -35,7 +36,7 @@ func (e *env) constantFiles(class string) (onnx, sigYAML []byte) {
 	}
 	dir := e.t.TempDir()
 	mlp := &training.MLP{Layers: []training.Dense{{W: w, B: b}}, Output: training.OutputSoftmax}
-	if err := training.WriteModelDir(dir, mlp, e.sig); err != nil {
+	if err := training.WriteModelDir(dir, mlp, e.Sig); err != nil {
 		e.t.Fatal(err)
 	}
 	onnx, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
@@ -53,7 +54,7 @@ func (e *env) constantFiles(class string) (onnx, sigYAML []byte) {
 func (e *env) loadVersion(version string) *inference.Model {
 	e.t.Helper()
 	onnx, _ := e.constantFiles(versionClass[version])
-	m, err := inference.LoadModel("fraud", version, onnx, e.sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, nil)
+	m, err := inference.LoadModel("fraud", version, onnx, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -63,16 +64,16 @@ func (e *env) loadVersion(version string) *inference.Model {
 // checkScoredBy fails the test for the first prediction whose class is
 // not the one the version it names predicts: a prediction that names a
 // version other than the one that scored it.
-func checkScoredBy(t *testing.T, what string, preds []record) {
+func checkScoredBy(t *testing.T, what string, preds []testworker.Record) {
 	t.Helper()
 	for _, p := range preds {
-		v, class := p.rec["model_version"].(string), p.rec["predicted_class"]
+		v, class := p.Rec["model_version"].(string), p.Rec["predicted_class"]
 		want, ok := versionClass[v]
 		if !ok {
 			t.Fatalf("%s: a prediction names version %q", what, v)
 		}
 		if class != want {
-			t.Fatalf("%s: event %v names version %s, which predicts %s, but says %v", what, p.rec["event_id"], v, want, class)
+			t.Fatalf("%s: event %v names version %s, which predicts %s, but says %v", what, p.Rec["event_id"], v, want, class)
 		}
 	}
 }

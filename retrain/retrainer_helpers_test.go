@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/featurelog"
 	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/quality"
@@ -55,9 +55,7 @@ func newRTEnv(t *testing.T) *rtEnv {
 	e.kafka.CreateTopic(t, testRequests, 4)
 	e.rdb = testkit.StartRedis(t).Client()
 	t.Cleanup(func() { _ = e.rdb.Close() })
-	srv := httptest.NewServer(schemas.NewServer(e.rdb))
-	t.Cleanup(srv.Close)
-	e.schemas = schemas.NewClient(srv.URL, nil)
+	e.schemas = testworker.StartRegistry(t, e.rdb).Client
 	e.events = &eventRecorder{}
 	e.reg = registry.New(e.rdb, registry.Config{}, registry.WithLogger(slog.New(slog.DiscardHandler)), registry.WithEmitter(e.events))
 	e.features = featurelog.New(e.rdb, time.Hour)

@@ -2,17 +2,12 @@ package security
 
 import (
 	"crypto/tls"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sluice-ml/sluice/config"
+	"github.com/sluice-ml/sluice/internal/redisproc"
 	"github.com/sluice-ml/sluice/internal/testkit"
 )
 
@@ -20,40 +15,14 @@ import (
 // returns its address. With mTLS it requires a client certificate.
 func startTLSRedis(t *testing.T, p *pki, mTLS bool) string {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatal("redis-server is not installed (apt-get install redis-server)")
-	}
-	dir := t.TempDir()
-	port := testkit.FreePort(t)
-	auth := "no"
-	if mTLS {
-		auth = "yes"
-	}
-	cmd := exec.Command("redis-server", "--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--tls-cert-file", p.ServerCert, "--tls-key-file", p.ServerKey, "--tls-ca-cert-file", p.CAFile,
-		"--tls-auth-clients", auth, "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	logf, err := os.Create(filepath.Join(dir, "redis.log"))
+	srv, err := redisproc.Start(t.Context(), redisproc.Options{Dir: t.TempDir(), StartTimeout: 10 * time.Second,
+		TLS: &redisproc.TLS{CertFile: p.ServerCert, KeyFile: p.ServerKey, CAFile: p.CAFile, RequireClientCert: mTLS,
+			Client: &tls.Config{RootCAs: p.caPool, Certificates: p.clientCerts(t)}}})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("redis-server with TLS (is it installed and built with TLS?): %v", err)
 	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); logf.Close() })
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	tc := &tls.Config{RootCAs: p.caPool, Certificates: p.clientCerts(t)}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		c, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, tc)
-		if err == nil {
-			c.Close()
-			return addr
-		}
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-	t.Fatalf("redis-server with TLS did not start on %s (is it built with TLS?): %s", addr, b)
-	return ""
+	t.Cleanup(srv.Kill)
+	return srv.Addr
 }
 
 func (p *pki) clientCerts(t *testing.T) []tls.Certificate {

@@ -23,31 +23,12 @@ import (
 	"github.com/sluice-ml/sluice/training"
 )
 
-// demoProfile is the reference profile of e's demo model on n generated
-// events.
-func demoProfile(t *testing.T, e *testworker.Env, n int) []byte {
+// demoProfile is the reference profile of e's demo model, as profile.json
+// holds it.
+func demoProfile(t *testing.T, e *testworker.Env) []byte {
 	t.Helper()
-	gen := demo.NewGenerator(1)
-	recs := make([]map[string]any, n)
-	for i := range recs {
-		recs[i] = gen.Next()
-	}
-	rows, err := training.Rows(e.Sig, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := drift.BuildProfile(drift.FeaturesFromSignature(e.Sig), func(yield func(map[string]any, float32) bool) {
-		for i, rec := range recs {
-			if !yield(rec, e.Sig.ReadOutput(e.MLP.Forward(rows[i])).Score) {
-				return
-			}
-		}
-	}, drift.ProfileOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), ProfileFile)
-	if err := p.WriteFile(path); err != nil {
+	if err := e.DemoProfile(t).WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
 	return readFile(t, path)
@@ -62,7 +43,7 @@ func TestDriftFollowerFollowsTheServedVersion(t *testing.T) {
 	e := testworker.New(t, 1)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	profile := demoProfile(t, e, 3000)
+	profile := demoProfile(t, e)
 	models := registry.New(e.Redis, registry.Config{})
 	for _, withProfile := range []bool{true, true, false} {
 		req := registry.RegisterRequest{ONNX: e.ONNX, Signature: sigYAML(t, e)}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/training"
 )
 
@@ -36,16 +36,7 @@ func (b *logBuffer) String() string {
 }
 
 // initRuntime loads ONNX Runtime once for the test binary.
-func initRuntime(t *testing.T) {
-	t.Helper()
-	lib, err := inference.FindLibrary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := inference.InitRuntime(lib); err != nil {
-		t.Fatal(err)
-	}
-}
+func initRuntime(t *testing.T) { testworker.InitRuntime(t) }
 
 // constantModel writes a demo-shaped model into a new directory (model.onnx
 // and signature.yaml) that predicts class class (0: legit, 1: fraud) for

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/security"
@@ -38,8 +38,7 @@ func TestWorkerNeverPrintsSecrets(t *testing.T) {
 	for _, topic := range []string{"features", "predictions", "features.dlq", "predictions.shadow", "drift-reports", "retrain-requests", "model-events"} {
 		k.CreateTopic(t, topic, 2)
 	}
-	reg := httptest.NewServer(schemas.NewServer(rs.Client()))
-	t.Cleanup(reg.Close)
+	reg := testworker.StartRegistry(t, rs.Client())
 	pwFile := filepath.Join(t.TempDir(), "kafka-password")
 	if err := os.WriteFile(pwFile, []byte(saslPW+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -159,8 +158,7 @@ func TestStartErrorsNeverPrintSecrets(t *testing.T) {
 	}()
 	rs := testkit.StartRedis(t, testkit.WithPassword("right-"+mark))
 	plain := testkit.StartRedis(t)
-	reg := httptest.NewServer(schemas.NewServer(plain.Client()))
-	t.Cleanup(reg.Close)
+	reg := testworker.StartRegistry(t, plain.Client())
 	tests := []struct {
 		name string
 		set  func(*config.Config)

@@ -3,8 +3,6 @@ package training
 import (
 	"errors"
 	"fmt"
-
-	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // ONNX enum values and versions the writer uses.
@@ -12,6 +10,7 @@ const (
 	onnxIRVersion   = 8
 	onnxOpset       = 13
 	onnxFloat       = 1 // TensorProto.DataType FLOAT
+	onnxInt64       = 7 // TensorProto.DataType INT64
 	onnxAttrInt     = 2 // AttributeProto.AttributeType INT
 	onnxBatchParam  = "N"
 	onnxProducer    = "sluice"
@@ -40,7 +39,7 @@ func WriteONNX(m *MLP, inputName, outputName string) ([]byte, error) {
 		return nil, errors.New("retrain: model too large for one protobuf")
 	}
 
-	var nodes, inits [][]byte
+	g := NewGraph(onnxGraphName)
 	cur := inputName
 	last := len(m.Layers) - 1
 	// next names the output of an op: outputName for the graph's last op.
@@ -53,52 +52,26 @@ func WriteONNX(m *MLP, inputName, outputName string) ([]byte, error) {
 	for i := range m.Layers {
 		d := &m.Layers[i]
 		w, b := fmt.Sprintf("layer%d.weight", i), fmt.Sprintf("layer%d.bias", i)
-		inits = append(inits,
-			tensorProto(w, []int{d.Out(), d.In()}, d.W),
-			tensorProto(b, []int{d.Out()}, [][]float32{d.B}))
+		g.Float32(w, []int{d.Out(), d.In()}, d.W...)
+		g.Float32(b, []int{d.Out()}, d.B)
 		noOutput := m.Output != OutputSoftmax && m.Output != OutputSigmoid
 		lastOp := i == last && d.Act != ActRelu && noOutput
 		out := next(fmt.Sprintf("layer%d.gemm", i), lastOp)
-		nodes = append(nodes, nodeProto(fmt.Sprintf("gemm%d", i), "Gemm",
-			[]string{cur, w, b}, out, intAttr("transB", 1)))
+		g.Node(fmt.Sprintf("gemm%d", i), "Gemm", []string{cur, w, b}, out, IntAttr("transB", 1))
 		cur = out
 		if d.Act == ActRelu {
 			out = next(fmt.Sprintf("layer%d.relu", i), i == last && noOutput)
-			nodes = append(nodes, nodeProto(fmt.Sprintf("relu%d", i), "Relu", []string{cur}, out))
+			g.Node(fmt.Sprintf("relu%d", i), "Relu", []string{cur}, out)
 			cur = out
 		}
 	}
 	switch m.Output {
 	case OutputSoftmax:
-		nodes = append(nodes, nodeProto("softmax", "Softmax", []string{cur}, outputName, intAttr("axis", 1)))
+		g.Node("softmax", "Softmax", []string{cur}, outputName, IntAttr("axis", 1))
 	case OutputSigmoid:
-		nodes = append(nodes, nodeProto("sigmoid", "Sigmoid", []string{cur}, outputName))
+		g.Node("sigmoid", "Sigmoid", []string{cur}, outputName)
 	}
-
-	var g []byte
-	for _, n := range nodes {
-		g = appendMessage(g, 1, n)
-	}
-	g = protowire.AppendTag(g, 2, protowire.BytesType)
-	g = protowire.AppendString(g, onnxGraphName)
-	for _, t := range inits {
-		g = appendMessage(g, 5, t)
-	}
-	g = appendMessage(g, 11, valueInfo(inputName, m.In()))
-	g = appendMessage(g, 12, valueInfo(outputName, m.Out()))
-
-	var opset []byte
-	opset = protowire.AppendTag(opset, 1, protowire.BytesType)
-	opset = protowire.AppendString(opset, "")
-	opset = protowire.AppendTag(opset, 2, protowire.VarintType)
-	opset = protowire.AppendVarint(opset, onnxOpset)
-
-	model := make([]byte, 0, len(g)+64)
-	model = protowire.AppendTag(model, 1, protowire.VarintType)
-	model = protowire.AppendVarint(model, onnxIRVersion)
-	model = protowire.AppendTag(model, 2, protowire.BytesType)
-	model = protowire.AppendString(model, onnxProducer)
-	model = appendMessage(model, 7, g)
-	model = appendMessage(model, 8, opset)
-	return model, nil
+	g.Input(inputName, m.In())
+	g.Output(outputName, m.Out())
+	return g.Model(), nil
 }

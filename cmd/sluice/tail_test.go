@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/schemas"
 )
 
@@ -23,11 +23,10 @@ func TestTailPrintsNonFiniteValues(t *testing.T) {
 	k.CreateTopic(t, "features.dlq", 1)
 	rdb := testkit.StartRedis(t).Client()
 	t.Cleanup(func() { _ = rdb.Close() })
-	srv := httptest.NewServer(schemas.NewServer(rdb))
-	t.Cleanup(srv.Close)
+	srv := testworker.StartRegistry(t, rdb)
 	schema := `{"type": "record", "name": "R", "fields": [{"name": "x", "type": "double"},
 		{"name": "v", "type": {"type": "array", "items": "float"}}]}`
-	enc, err := schemas.NewEncoder(t.Context(), schemas.NewClient(srv.URL, nil), "features.dlq-value", schema)
+	enc, err := schemas.NewEncoder(t.Context(), srv.Client, "features.dlq-value", schema)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,15 @@
 package faults
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/training"
 )
@@ -31,7 +28,7 @@ type env struct {
 	t        *testing.T
 	kafka    *testkit.Kafka
 	redis    *testkit.Redis
-	registry *httptest.Server
+	registry string // the schema registry's URL
 	client   *schemas.Client
 	inputEnc *schemas.Encoder
 	modelDir string
@@ -39,42 +36,15 @@ type env struct {
 	onnx     []byte
 }
 
-var (
-	demoOnce sync.Once
-	demoMLP  *training.MLP
-	demoSig  *inference.Signature
-	demoErr  error
-)
-
-// initRuntime loads ONNX Runtime into the test process and trains the demo
-// model once.
-func initRuntime(t *testing.T) {
-	t.Helper()
-	lib, err := inference.FindLibrary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := inference.InitRuntime(lib); err != nil {
-		t.Fatal(err)
-	}
-	demoOnce.Do(func() { demoMLP, demoSig, _, demoErr = training.TrainDemoModel(1, 4000) })
-	if demoErr != nil {
-		t.Fatal(demoErr)
-	}
-}
-
-// newEnv starts the servers; kopts go to the broker (kfake.DataDir for a
-// broker that restarts).
+// newEnv starts the servers (internal/testkit); kopts go to the broker
+// (kfake.DataDir for a broker that restarts). The registry listens on TCP,
+// so that a subprocess reaches it too.
 func newEnv(t *testing.T, partitions int32, kopts ...kfake.Opt) *env {
 	t.Helper()
-	initRuntime(t)
-	e := &env{t: t, sig: demoSig}
-	var err error
-	if e.onnx, err = training.WriteONNX(demoMLP, demoSig.Input.Tensor, demoSig.Output.Tensor); err != nil {
-		t.Fatal(err)
-	}
+	demo := testworker.DemoModel(t)
+	e := &env{t: t, sig: demo.Sig, onnx: demo.ONNX}
 	e.modelDir = filepath.Join(t.TempDir(), "model")
-	if err := training.WriteModelDir(e.modelDir, demoMLP, demoSig); err != nil {
+	if err := training.WriteModelDir(e.modelDir, demo.MLP, demo.Sig); err != nil {
 		t.Fatal(err)
 	}
 	e.kafka = testkit.StartKafka(t, kopts...)
@@ -82,11 +52,9 @@ func newEnv(t *testing.T, partitions int32, kopts ...kfake.Opt) *env {
 		e.kafka.CreateTopic(t, topic, partitions)
 	}
 	e.redis = testkit.StartRedis(t)
-	e.registry = httptest.NewServer(schemas.NewServer(e.redis.Client()))
-	t.Cleanup(e.registry.Close)
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	e.client = schemas.NewClient(e.registry.URL, &http.Client{Timeout: 5 * time.Second, Transport: tr})
+	reg := testworker.StartRegistry(t, e.redis.Client())
+	e.registry, e.client = reg.URL, reg.Client
+	var err error
 	e.inputEnc, err = schemas.NewEncoder(t.Context(), e.client, schemas.Subject(inputTopic), schemas.TransactionSchema())
 	if err != nil {
 		t.Fatal(err)

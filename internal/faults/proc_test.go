@@ -57,7 +57,7 @@ admin:
   addr: %q
 log:
   level: info
-`, e.kafka.Addr, e.redis.URL, e.registry.URL, e.modelDir, o.Group, o.MaxInFlight,
+`, e.kafka.Addr, e.redis.URL, e.registry, e.modelDir, o.Group, o.MaxInFlight,
 		o.CommitInterval, o.Grace, o.BatchSize, adminAddr)
 	path := filepath.Join(e.t.TempDir(), "sluice.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {

@@ -38,7 +38,7 @@ func TestRedisDownTenSeconds(t *testing.T) {
 
 	e.redis.Kill()
 	down := time.Now()
-	if code := registryStatus(t, e.registry.URL+"/schemas/ids/1"); code < 500 {
+	if code := registryStatus(t, e.registry+"/schemas/ids/1"); code < 500 {
 		t.Errorf("schema registry answered %d with Redis down, want a 5xx", code)
 	}
 	if err := pub.publish(ctx, 2000); err != nil {
@@ -50,7 +50,7 @@ func TestRedisDownTenSeconds(t *testing.T) {
 	}
 	time.Sleep(10*time.Second - time.Since(down))
 	e.redis.Start()
-	if code := registryStatus(t, e.registry.URL+"/subjects"); code != http.StatusOK {
+	if code := registryStatus(t, e.registry+"/subjects"); code != http.StatusOK {
 		t.Errorf("schema registry answered %d after Redis came back, want 200", code)
 	}
 	if err := pub.publish(ctx, 2000); err != nil {

@@ -1,7 +1,9 @@
-// Package testworker starts a real sluice worker for the tests of what is
-// served beside it (the status page, the Open Inference Protocol): a
-// Kafka-protocol broker over TCP, a real redis-server behind the embedded
-// schema registry, the demo model trained and loaded in ONNX Runtime, a
-// pipeline.Worker consuming the features topic, and the admin server on a
-// free port. Like internal/testkit, only tests may import it.
+// Package testworker is the sluice side of the test stack, on the servers
+// internal/testkit starts: the embedded schema registry on a free port
+// (StartRegistry, on schemas.Listen as `sluice dev` and the bench serve
+// it), ONNX Runtime loaded once (InitRuntime), the demo model trained once
+// per test binary (DemoModel), an environment of all of them with the
+// demo topics (New, Attach), and a running worker with its admin server
+// (Env.StartWorker, built by package worker as `sluice run` builds one).
+// Like internal/testkit, only tests may import it.
 package testworker

@@ -1,8 +1,6 @@
 package testworker
 
 import (
-	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -31,53 +29,31 @@ type Env struct {
 	MLP      *training.MLP
 	Sig      *inference.Signature
 	ONNX     []byte
+	// Input encodes demo transactions under features-value (nil for an
+	// Env made by Attach).
+	Input *schemas.Encoder
 
-	t        testing.TB
-	inputEnc *schemas.Encoder
+	t testing.TB
 }
 
-var (
-	demoOnce sync.Once
-	demoMLP  *training.MLP
-	demoSig  *inference.Signature
-	demoErr  error
-)
-
-// New starts the servers (stopped when the test ends), creates the topics
-// with the given partition count and trains the demo model (once per test
-// binary).
+// New starts the servers (stopped when the test ends; internal/testkit),
+// creates the topics with the given partition count and takes the demo
+// model (trained once per test binary).
 func New(t testing.TB, partitions int32) *Env {
 	t.Helper()
-	lib, err := inference.FindLibrary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := inference.InitRuntime(lib); err != nil {
-		t.Fatal(err)
-	}
-	demoOnce.Do(func() { demoMLP, demoSig, _, demoErr = training.TrainDemoModel(1, 4000) })
-	if demoErr != nil {
-		t.Fatal(demoErr)
-	}
-	onnx, err := training.WriteONNX(demoMLP, demoSig.Input.Tensor, demoSig.Output.Tensor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	demo := DemoModel(t)
 	k := testkit.StartKafka(t)
 	for _, topic := range []string{Features, Predictions, DLQ, Reports, Retrain} {
 		k.CreateTopic(t, topic, partitions)
 	}
 	rdb := testkit.StartRedis(t).Client()
-	t.Cleanup(func() { _ = rdb.Close() })
-	srv := httptest.NewServer(schemas.NewServer(rdb))
-	t.Cleanup(srv.Close)
-	client := schemas.NewClient(srv.URL, nil)
-	enc, err := schemas.NewEncoder(t.Context(), client, schemas.Subject(Features), schemas.TransactionSchema())
+	reg := StartRegistry(t, rdb)
+	enc, err := schemas.NewEncoder(t.Context(), reg.Client, schemas.Subject(Features), schemas.TransactionSchema())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{t: t, Kafka: k, Redis: rdb, Registry: srv.URL, Client: client,
-		MLP: demoMLP, Sig: demoSig, ONNX: onnx, inputEnc: enc}
+	return &Env{t: t, Kafka: k, Redis: rdb, Registry: reg.URL, Client: reg.Client,
+		MLP: demo.MLP, Sig: demo.Sig, ONNX: demo.ONNX, Input: enc}
 }
 
 // Attach is an Env over servers a test started itself (a broker with a

@@ -18,7 +18,7 @@ import (
 // its entity_id; headers are added as given.
 func (e *Env) Encode(rec map[string]any, headers ...kafka.Header) kafka.Message {
 	e.t.Helper()
-	v, err := e.inputEnc.Append(nil, rec)
+	v, err := e.Input.Append(nil, rec)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -102,7 +102,9 @@ func holdFetches(e *env) (open func()) {
 // waitStable waits until group is stable with members members, each
 // assigned at least one partition.
 func waitStable(ctx context.Context, e *env, group string, members int) error {
-	c := &kafka.Client{Addr: kafka.TCP(e.addr), Timeout: 5 * time.Second}
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &kafka.Client{Addr: kafka.TCP(e.addr), Timeout: 5 * time.Second, Transport: tr}
 	deadline := time.Now().Add(30 * time.Second)
 	last := "no answer"
 	for time.Now().Before(deadline) {

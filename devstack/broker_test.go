@@ -34,7 +34,9 @@ func startBroker(t *testing.T, cfg devstack.BrokerConfig) *devstack.Broker {
 // produce writes n values of size bytes to topic, asking the broker to
 // create the topic if it may.
 func produce(ctx context.Context, addr, topic string, n, size int) error {
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, RequiredAcks: kafka.RequireAll,
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, RequiredAcks: kafka.RequireAll, Transport: tr,
 		BatchTimeout: time.Millisecond, BatchSize: 50, AllowAutoTopicCreation: true, MaxAttempts: 3,
 		WriteBackoffMin: 20 * time.Millisecond, WriteBackoffMax: 50 * time.Millisecond}
 	defer w.Close()
@@ -48,7 +50,7 @@ func produce(ctx context.Context, addr, topic string, n, size int) error {
 // offsets returns the first and next offsets of topic's partition 0.
 func offsets(t *testing.T, addr, topic string) (first, next int64) {
 	t.Helper()
-	c := &kafka.Client{Addr: kafka.TCP(addr), Timeout: 5 * time.Second}
+	c := &kafka.Client{Addr: kafka.TCP(addr), Timeout: 5 * time.Second, Transport: testkit.Transport(t)}
 	res, err := c.ListOffsets(t.Context(), &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
 		topic: {kafka.FirstOffsetOf(0), kafka.LastOffsetOf(0)},
 	}})

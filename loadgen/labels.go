@@ -27,7 +27,7 @@ type labeller struct {
 }
 
 // newLabeller returns nil when cfg.Labels is not set.
-func newLabeller(ctx context.Context, cfg Config, c *schemas.Client) (*labeller, error) {
+func newLabeller(ctx context.Context, cfg Config, c *schemas.Client, tr *kafka.Transport) (*labeller, error) {
 	if !cfg.Labels {
 		return nil, nil
 	}
@@ -40,6 +40,7 @@ func newLabeller(ctx context.Context, cfg Config, c *schemas.Client) (*labeller,
 		return nil, fmt.Errorf("registering label schema: %w", err)
 	}
 	return &labeller{enc: enc, delay: cfg.LabelDelay, w: &kafka.Writer{
+		Transport:    tr,
 		Addr:         kafka.TCP(cfg.Brokers...),
 		Topic:        topic,
 		Balancer:     &kafka.Murmur2Balancer{},

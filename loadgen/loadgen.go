@@ -64,12 +64,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("registering input schema: %w", err)
 	}
-	labels, err := newLabeller(ctx, cfg, client)
+	// The writers' own transport, closed when Run returns: kafka-go's
+	// default one keeps its connections (and goroutines) for good.
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	labels, err := newLabeller(ctx, cfg, client, tr)
 	if err != nil {
 		return Result{}, err
 	}
 	defer labels.close()
 	w := &kafka.Writer{
+		Transport:    tr,
 		Addr:         kafka.TCP(cfg.Brokers...),
 		Topic:        cfg.Topic,
 		Balancer:     &kafka.Murmur2Balancer{},

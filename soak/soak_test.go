@@ -62,7 +62,7 @@ func TestRedisMemory(t *testing.T) {
 // produceTo writes n records to topic.
 func produceTo(t *testing.T, addr, topic string, n int) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll, Transport: testkit.Transport(t)}
 	defer w.Close()
 	msgs := make([]kafka.Message, n)
 	for i := range msgs {
@@ -79,7 +79,7 @@ func TestOffsetsReadInOutAndLag(t *testing.T) {
 	k.CreateTopic(t, "out", 1)
 	produceTo(t, k.Addr, "in", 40)
 	produceTo(t, k.Addr, "out", 7)
-	o := Offsets{Client: &kafka.Client{Addr: kafka.TCP(k.Addr), Timeout: 5 * time.Second}, Input: "in", Output: "out", Group: "g"}
+	o := Offsets{Client: &kafka.Client{Addr: kafka.TCP(k.Addr), Timeout: 5 * time.Second, Transport: testkit.Transport(t)}, Input: "in", Output: "out", Group: "g"}
 	in, out, lag, err := o.Read(t.Context())
 	if err != nil || in != 40 || out != 7 || lag != 40 {
 		t.Fatalf("before any commit: in %d out %d lag %d (%v), want 40 7 40", in, out, lag, err)
@@ -123,6 +123,7 @@ func TestJudge(t *testing.T) {
 	// Redis over its limit fails however flat it is.
 	cfg.RedisLimit = 50 * mib
 	cfg.Redis = redis.NewClient(&redis.Options{}) // judge only asks whether there is one
+	defer cfg.Redis.Close()
 	v, ok := judge(cfg, samples(func(int) uint64 { return 300 * mib }))
 	if ok || len(v) != 2 || v[1].OK || !strings.Contains(v[1].Why, "limit") {
 		t.Errorf("Redis over its limit: %+v", v)
@@ -149,7 +150,7 @@ func TestRun(t *testing.T) {
 	rep, err := Run(ctx, Config{
 		Duration: 1500 * time.Millisecond, Interval: 200 * time.Millisecond, WarmUp: 300 * time.Millisecond,
 		Processes: []Process{{Name: "this test", PID: os.Getpid()}}, Redis: rdb, DataDir: t.TempDir(), Out: &out,
-		Offsets: Offsets{Client: &kafka.Client{Addr: kafka.TCP(k.Addr), Timeout: 5 * time.Second}, Input: "features", Output: "predictions", Group: "sluice"},
+		Offsets: Offsets{Client: &kafka.Client{Addr: kafka.TCP(k.Addr), Timeout: 5 * time.Second, Transport: testkit.Transport(t)}, Input: "features", Output: "predictions", Group: "sluice"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func TestTailPrintsNonFiniteValues(t *testing.T) {
 		}
 		msgs = append(msgs, kafka.Message{Value: v, Headers: []kafka.Header{{Key: "sluice.error.class", Value: []byte("non_finite")}}})
 	}
-	w := &kafka.Writer{Addr: kafka.TCP(k.Addr), Topic: "features.dlq", RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	w := &kafka.Writer{Addr: kafka.TCP(k.Addr), Topic: "features.dlq", RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, Transport: testkit.Transport(t)}
 	if err := w.WriteMessages(testkit.Context(t, 30*time.Second), msgs...); err != nil {
 		t.Fatal(err)
 	}

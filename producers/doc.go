@@ -19,7 +19,13 @@
 // exceeds the smaller of batch_bytes and the topic's max.message.bytes
 // (read with the topic's metadata); a message that could not fit is
 // refused at Enqueue with a TooLargeError naming it, so the caller can
-// make it fit (MessageLimit, MessageSize).
+// make it fit (MessageLimit, MessageSize). Close waits for every
+// completion; what is still being retried when its timeout passes is
+// completed with ErrClosed, so no sender outlives it.
+//
+// EventSink publishes sluice's own events (drift reports, retrain
+// requests, quality reports, model events) through a Writer, registering
+// each event's schema under <topic>-value on first use.
 //
 // It does not decide what to send; callers build the messages.
 package producers

@@ -10,11 +10,14 @@
 //     caches schemas by id and tells a schema that does not exist
 //     (ErrUnknownSchema: dead-letter the record) from a registry that cannot
 //     be reached (ErrRegistryUnavailable: retry, never dead-letter);
-//   - the embedded registry server (Server) that `sluice dev` runs, speaking
-//     the same REST API with its state in Redis under sluice:registry:*;
-//   - decoding framed records into maps read by field name (Decoder), with
-//     the writer's schema so that older and newer schema versions both read,
-//     and encoding maps into framed records (Encoder);
+//   - the embedded registry server (Server), speaking the same REST API
+//     with its state in Redis under sluice:registry:*, and Listen, the one
+//     way it is served: by `sluice dev`, the benchmark and the tests;
+//   - decoding framed records with the writer's schema, so that older and
+//     newer schema versions both read (Decoder): into positional Fields on
+//     the worker's hot path (DecodeFields), into maps read by field name at
+//     the edges that want one (Decode: tail, the retrainer's join); and
+//     encoding maps into framed records (Encoder);
 //   - limits that keep hostile input from allocating more than a small
 //     multiple of its own size (see limits.go).
 //

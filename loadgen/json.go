@@ -46,8 +46,10 @@ func PublishJSON(ctx context.Context, cfg JSONConfig, r io.Reader) (Result, erro
 	if err != nil {
 		return Result{}, fmt.Errorf("registering the schema under %s: %w", schemas.Subject(cfg.Topic), err)
 	}
+	tr := &kafka.Transport{} // its own, closed on return: kafka-go's default one keeps its connections
+	defer tr.CloseIdleConnections()
 	w := &kafka.Writer{Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond, AllowAutoTopicCreation: true}
+		RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond, AllowAutoTopicCreation: true, Transport: tr}
 	defer w.Close()
 	res := Result{SchemaID: enc.ID()}
 	start := time.Now()

@@ -9,8 +9,8 @@ import (
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testmodels"
 	"github.com/sluice-ml/sluice/registry"
-	"github.com/sluice-ml/sluice/retrain"
 	"github.com/sluice-ml/sluice/schemas"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // Avro schemas of records the test models could be fed from.
@@ -138,7 +138,7 @@ func outputsOf(s *inference.Signature) string {
 }
 
 // mlpONNX is a one-layer model from in to out numbers, with an output
-// function (retrain.OutputSoftmax, OutputSigmoid or OutputNone), its input
+// function (training.OutputSoftmax, OutputSigmoid or OutputNone), its input
 // named x and its output named output.
 func mlpONNX(t *testing.T, in, out int, fn, output string) []byte {
 	t.Helper()
@@ -147,7 +147,7 @@ func mlpONNX(t *testing.T, in, out int, fn, output string) []byte {
 		w[i] = make([]float32, in)
 		w[i][i%in] = 1
 	}
-	b, err := retrain.WriteONNX(&retrain.MLP{Layers: []retrain.Dense{{W: w, B: make([]float32, out)}}, Output: fn}, "x", output)
+	b, err := training.WriteONNX(&training.MLP{Layers: []training.Dense{{W: w, B: make([]float32, out)}}, Output: fn}, "x", output)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,17 +181,17 @@ func TestDraftSignatureLeavesChoicesOpen(t *testing.T) {
 		{name: "the demo model needs the channel's vocabulary", onnx: demoONNX(t, 1, 0), schema: schemas.TransactionSchema(),
 			open: []string{`input "features" (float32, 26 elements per event)? candidates: amount, amount_zscore_30d`},
 			yaml: []string{"card_present, channel (categorical: needs a vocabulary), customer_income\n"}},
-		{name: "an unnamed Gemm output", onnx: mlpONNX(t, 4, 3, retrain.OutputNone, "output"), schema: fourSchema,
+		{name: "an unnamed Gemm output", onnx: mlpONNX(t, 4, 3, training.OutputNone, "output"), schema: fourSchema,
 			open: []string{`output "output" (float32 [N 3], computed by Gemm): class logits or a vector? drafted as a vector`},
 			yaml: []string{"kind: vector"}, loads: true},
-		{name: "a Sigmoid output", onnx: mlpONNX(t, 4, 3, retrain.OutputSigmoid, "output"), schema: fourSchema,
+		{name: "a Sigmoid output", onnx: mlpONNX(t, 4, 3, training.OutputSigmoid, "output"), schema: fourSchema,
 			yaml: []string{"kind: probabilities", `classes: ["0", "1", "2"]`, "computed by a Sigmoid"}, loads: true},
-		{name: "an enum one-hot beside numbers", onnx: mlpONNX(t, 5, 2, retrain.OutputSoftmax, "y"),
+		{name: "an enum one-hot beside numbers", onnx: mlpONNX(t, 5, 2, training.OutputSoftmax, "y"),
 			schema: `{"type": "record", "name": "Shop", "fields": [{"name": "price", "type": "double"},
   {"name": "colour", "type": {"type": "enum", "name": "Colour", "symbols": ["red", "green", "blue"]}}, {"name": "qty", "type": "int"}]}`,
 			yaml:  []string{"- {field: price, kind: numeric}", "- {field: colour, kind: categorical, vocabulary: [red, green, blue]}", "- {field: qty, kind: numeric}"},
 			loads: true},
-		{name: "a field named after the input", onnx: mlpONNX(t, 4, 2, retrain.OutputSoftmax, "probabilities"),
+		{name: "a field named after the input", onnx: mlpONNX(t, 4, 2, training.OutputSoftmax, "probabilities"),
 			schema: `{"type": "record", "name": "R", "fields": [{"name": "a", "type": "double"}, {"name": "X", "type": {"type": "array", "items": "double"}}]}`,
 			yaml:   []string{"field: X", "Fields this draft does not read: a."}, loads: true},
 	} {

@@ -123,11 +123,7 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	if o.Threads == 0 {
 		o.Threads = runtime.GOMAXPROCS(0)
 	}
-	lib, err := inference.FindLibrary()
-	if err != nil {
-		return nil, err
-	}
-	if err := inference.InitRuntime(lib); err != nil {
+	if err := inference.Load(); err != nil {
 		return nil, err
 	}
 	var out []Result

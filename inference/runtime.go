@@ -141,3 +141,14 @@ func RuntimeVersion() string {
 	}
 	return ort.GetVersion()
 }
+
+// Load finds the ONNX Runtime library (FindLibrary) and initialises it
+// (InitRuntime): what every command that scores does first. Calling it
+// again is a no-op. It is safe for concurrent use.
+func Load() error {
+	lib, err := FindLibrary()
+	if err != nil {
+		return err
+	}
+	return InitRuntime(lib)
+}

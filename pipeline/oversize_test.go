@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/pipeline"
 )
 
@@ -100,7 +101,7 @@ func TestOutputsThatDoNotFitTheirTopic(t *testing.T) {
 		if preds := e.Read("small-preds", 0, time.Second, 300*time.Millisecond); len(preds) != 0 {
 			t.Errorf("%d predictions reached a topic they do not fit", len(preds))
 		}
-		if v, _ := gaugeValue(t, w.reg, "sluice_partition_stuck", nil); v != 0 || len(w.w.Stuck()) != 0 {
+		if v, _ := testkit.Value(w.reg, "sluice_partition_stuck"); v != 0 || len(w.w.Stuck()) != 0 {
 			t.Errorf("stuck partitions: %+v", w.w.Stuck())
 		}
 		if err := w.stop(); err != nil {

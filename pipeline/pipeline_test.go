@@ -12,9 +12,11 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/schemas"
 	"github.com/sluice-ml/sluice/training"
+	"github.com/sluice-ml/sluice/worker"
 )
 
 func TestEveryEventPredictedOnceInKeyOrder(t *testing.T) {
@@ -226,15 +228,11 @@ func batch(size int, delay time.Duration) (c inferenceBatch) {
 
 func waitReady(t *testing.T, ws ...*running) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for _, w := range ws {
-		for !w.w.Ready() {
-			if time.Now().After(deadline) {
-				t.Fatal("workers did not join the group within 30s")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+	all := make([]*worker.Worker, len(ws))
+	for i, w := range ws {
+		all[i] = w.w
 	}
+	testworker.WaitAllReady(t, all...)
 }
 
 // counter finds an unlabelled series on reg by name.

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
 )
@@ -64,29 +64,6 @@ func readyz(t *testing.T, url string) (int, []string) {
 	return resp.StatusCode, names
 }
 
-func gaugeValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (float64, bool) {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue next
-				}
-			}
-			return m.GetGauge().GetValue(), true
-		}
-	}
-	return 0, false
-}
-
 // TestWorkerWaitsForItsTopics: a worker whose input and dead-letter topics
 // do not exist is not ready, says which (one log line each, /readyz,
 // sluice_topic_missing), and consumes once they are created, without a
@@ -119,7 +96,7 @@ func TestWorkerWaitsForItsTopics(t *testing.T) {
 		if topic == "predictions" {
 			want = 0
 		}
-		if v, ok := gaugeValue(t, tw.Reg, "sluice_topic_missing", map[string]string{"topic": topic}); !ok || v != want {
+		if v, ok := testkit.Value(tw.Reg, "sluice_topic_missing", "topic", topic); !ok || v != want {
 			t.Errorf("sluice_topic_missing{topic=%q} = %v (%v), want %v", topic, v, ok, want)
 		}
 	}
@@ -139,7 +116,7 @@ func TestWorkerWaitsForItsTopics(t *testing.T) {
 		t.Fatalf("%d dead letters on orders.dlq, want 1", len(dl))
 	}
 	tw.WaitReady(t)
-	if v, _ := gaugeValue(t, tw.Reg, "sluice_topic_missing", map[string]string{"topic": "orders"}); v != 0 {
+	if v, _ := testkit.Value(tw.Reg, "sluice_topic_missing", "topic", "orders"); v != 0 {
 		t.Errorf("sluice_topic_missing{topic=orders} = %v after it was created", v)
 	}
 	for _, topic := range []string{"orders", "orders.dlq"} {

@@ -220,17 +220,7 @@ func (s *Service) fetch(ctx context.Context, rd *consumers.Reader, from source, 
 // decode decodes a framed record, waiting out a schema registry that
 // cannot be reached.
 func (s *Service) decode(ctx context.Context, framed []byte) (map[string]any, error) {
-	bo := backoff.New(250*time.Millisecond, 10*time.Second)
-	for {
-		rec, _, err := s.dec.Decode(ctx, framed)
-		if !errors.Is(err, schemas.ErrRegistryUnavailable) {
-			return rec, err
-		}
-		s.log.Warn("schema registry unavailable; retrying", "err", err)
-		if !bo.Wait(ctx) {
-			return nil, ctx.Err()
-		}
-	}
+	return s.dec.DecodeWaiting(ctx, framed, s.log)
 }
 
 // handle joins one fetched record.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/internal/backoff"
-	"github.com/sluice-ml/sluice/schemas"
 )
 
 // runRequests handles retrain requests one at a time, committing each once
@@ -78,17 +77,7 @@ func (r *Retrainer) handle(ctx context.Context, m kafka.Message) bool {
 // decode decodes a framed record, waiting out a schema registry that
 // cannot be reached; other errors are the record's.
 func (r *Retrainer) decode(ctx context.Context, framed []byte) (map[string]any, error) {
-	bo := backoff.New(250*time.Millisecond, 10*time.Second)
-	for {
-		rec, _, err := r.dec.Decode(ctx, framed)
-		if !errors.Is(err, schemas.ErrRegistryUnavailable) {
-			return rec, err
-		}
-		r.log.Warn("schema registry unavailable; retrying", "err", err)
-		if !bo.Wait(ctx) {
-			return nil, ctx.Err()
-		}
-	}
+	return r.dec.DecodeWaiting(ctx, framed, r.log)
 }
 
 // modelLabel is the model label of a run: the name of a registered model,

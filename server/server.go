@@ -45,11 +45,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	lib, err := inference.FindLibrary()
+	err := inference.Load()
 	if err != nil {
-		return err
-	}
-	if err := inference.InitRuntime(lib); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()

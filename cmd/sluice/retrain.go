@@ -92,11 +92,7 @@ func cmdRetrain(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 
-	lib, err := inference.FindLibrary()
-	if err != nil {
-		return err
-	}
-	if err := inference.InitRuntime(lib); err != nil {
+	if err := inference.Load(); err != nil {
 		return err
 	}
 	dialer, transport, err := security.Kafka(c.Kafka, log)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/worker"
@@ -65,34 +66,15 @@ var _ io.Writer = (*logBuf)(nil)
 // waitReady waits until every worker has joined the group.
 func waitReady(t *testing.T, ws ...*inproc) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for _, w := range ws {
-		for !w.w.Ready() {
-			if time.Now().After(deadline) {
-				t.Fatal("workers did not join the group within 30s")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+	all := make([]*worker.Worker, len(ws))
+	for i, w := range ws {
+		all[i] = w.w
 	}
+	testworker.WaitAllReady(t, all...)
 }
 
 // gauge reads the sum of a metric's series from reg (0 if absent).
-func gauge(reg *prometheus.Registry, name string) float64 {
-	mfs, err := reg.Gather()
-	if err != nil {
-		return 0
-	}
-	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue()
-		}
-	}
-	return sum
-}
+func gauge(reg *prometheus.Registry, name string) float64 { return testkit.Sum(reg, name) }
 
 // committed returns the group's committed offsets of the input topic.
 func (e *env) committed(group string) map[int32]int64 {
@@ -109,21 +91,6 @@ func (e *env) committed(group string) map[int32]int64 {
 
 // deadLetters reads sluice_dead_letters_total{reason} of w.
 func deadLetters(w *inproc, reason string) float64 {
-	mfs, err := w.reg.Gather()
-	if err != nil {
-		return 0
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "sluice_dead_letters_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if lp.GetName() == "reason" && lp.GetValue() == reason {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	v, _ := testkit.Value(w.reg, "sluice_dead_letters_total", "reason", reason)
+	return v
 }

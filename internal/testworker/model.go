@@ -13,12 +13,8 @@ import (
 // nothing.
 func InitRuntime(t testing.TB) {
 	t.Helper()
-	lib, err := inference.FindLibrary()
-	if err != nil {
+	if err := inference.Load(); err != nil {
 		t.Fatalf("testworker: %v\n(ONNXRUNTIME_LIB=$(scripts/fetch-onnxruntime.sh) go test ...)", err)
-	}
-	if err := inference.InitRuntime(lib); err != nil {
-		t.Fatalf("testworker: %v", err)
 	}
 }
 

@@ -164,3 +164,19 @@ func (w *Worker) WaitReady(t testing.TB) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// WaitAllReady waits until every one of ws is ready (a member of its
+// group, its topics there: see pipeline.Worker.NotReady), at most 30s in
+// all.
+func WaitAllReady(t testing.TB, ws ...*worker.Worker) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, w := range ws {
+		for !w.Ready() {
+			if time.Now().After(deadline) {
+				t.Fatalf("workers not ready within 30s: %v", w.NotReady())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}

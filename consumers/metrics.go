@@ -1,9 +1,9 @@
 package consumers
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluice-ml/sluice/internal/promreg"
 )
 
 // Metrics are the consumer-side Prometheus metrics. One Metrics may be
@@ -21,41 +21,25 @@ type Metrics struct {
 // reuses the collectors already there.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return &Metrics{
-		consumed: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		consumed: promreg.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sluice_events_consumed_total",
 			Help: "Events fetched from Kafka and tracked for commit.",
 		})),
-		inFlight: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+		inFlight: promreg.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sluice_in_flight_events",
 			Help: "Events fetched and not yet committed: not acknowledged, or acknowledged and waiting for a commit (at most pipeline.max_in_flight).",
 		})),
-		commits: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		commits: promreg.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sluice_commits_total",
 			Help: "Successful offset commits.",
 		})),
-		commitErrors: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		commitErrors: promreg.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sluice_commit_errors_total",
 			Help: "Failed offset commits (retried with the latest position).",
 		})),
-		committed: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		committed: promreg.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "sluice_committed_offset",
 			Help: "Last offset committed per partition: the next offset the group reads.",
 		}, []string{"topic", "partition"})),
 	}
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err)
-	}
-	return c
 }

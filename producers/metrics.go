@@ -1,10 +1,11 @@
 package producers
 
 import (
-	"errors"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluice-ml/sluice/internal/promreg"
 )
 
 // Metrics are the producer-side Prometheus metrics. One Metrics may be
@@ -25,15 +26,15 @@ type topicMetrics struct {
 // reuses the collectors already there.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return &Metrics{
-		produced: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		produced: promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_messages_produced_total",
 			Help: "Messages acknowledged by all in-sync replicas, by topic.",
 		}, []string{"topic"})),
-		failed: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		failed: promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_produce_errors_total",
 			Help: "Messages whose write failed or was not confirmed, by topic.",
 		}, []string{"topic"})),
-		seconds: register(reg, prometheus.NewHistogram(prometheus.HistogramOpts{
+		seconds: promreg.Register(reg, prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sluice_produce_seconds",
 			Help:    "Duration of one synchronous Write call, until every message in it was acknowledged or failed.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14), // 0.5ms … 4s
@@ -48,20 +49,4 @@ func (m *Metrics) topic(name string) *topicMetrics {
 	tm := &topicMetrics{produced: m.produced.WithLabelValues(name), failed: m.failed.WithLabelValues(name)}
 	v, _ := m.topics.LoadOrStore(name, tm)
 	return v.(*topicMetrics)
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err)
-	}
-	return c
 }

@@ -88,20 +88,7 @@ func (e *qEnv) service(t *testing.T, cfg quality.Config) (*quality.Service, *pro
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("Run did not return")
-		}
-	})
+	testkit.Run(t, s.Run)
 	return s, reg
 }
 

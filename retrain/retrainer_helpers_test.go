@@ -263,20 +263,7 @@ func (e *rtEnv) retrainer(t *testing.T, cfg Config) *Retrainer {
 // run runs r until the test ends, and checks Run returned nil.
 func run(t *testing.T, r *Retrainer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("Run did not return after cancel")
-		}
-	})
+	testkit.Run(t, r.Run)
 }
 
 // waitFor polls cond until it holds or d passes.

@@ -265,7 +265,7 @@ func TestAlertRules(t *testing.T) {
 	if !reflect.DeepEqual(dig(rule, "spec", "groups"), yamlMap(t, alertsFile)["groups"]) {
 		t.Errorf("%s spec.groups differ from the groups of %s", promRuleFile, alertsFile)
 	}
-	for _, name := range []string{"SluiceConsumerLagGrowing", "SluiceDeadLetterRateHigh", "SluiceNoPredictions", "SluiceDriftDetected"} {
+	for _, name := range []string{"SluiceConsumerLagGrowing", "SluiceDeadLetterRateHigh", "SluiceNoPredictions", "SluiceDriftDetected", "SluicePartitionStuck", "SluiceTopicMissing"} {
 		if !names[name] {
 			t.Errorf("alert %s is missing", name)
 		}

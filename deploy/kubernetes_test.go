@@ -239,6 +239,20 @@ func TestKubernetes(t *testing.T) {
 			t.Errorf("the topics Job does not create %s", tp)
 		}
 	}
+	// The same topics as the compose stack's init, with the same partitions:
+	// the loop's topics (model events, labels, shadow predictions, quality
+	// reports) included.
+	compose := composeTopics(t, composeServices(t))
+	for tp, n := range compose {
+		if partitions[tp] != n {
+			t.Errorf("the topics Job creates %s with %d partitions, the compose init with %d", tp, partitions[tp], n)
+		}
+	}
+	for tp := range partitions {
+		if compose[tp] == 0 {
+			t.Errorf("the topics Job creates %s, which the compose init does not", tp)
+		}
+	}
 	checkGPUOverlay(t, c)
 }
 

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sluice-ml/sluice/config"
+	"github.com/sluice-ml/sluice/registry"
 )
 
 // repoRoot is the repository root; go test runs in deploy/.
@@ -177,7 +178,7 @@ func configValue(c config.Config, key string) string {
 
 // neededTopics are the topics a worker with config c reads or writes.
 func neededTopics(c config.Config) []string {
-	out := []string{c.Pipeline.InputTopic, c.Pipeline.OutputTopic, c.Pipeline.DLQTopic}
+	out := []string{c.Pipeline.InputTopic, c.Pipeline.OutputTopic, c.Pipeline.DLQTopic, c.Pipeline.ShadowTopic, registry.ModelEventsTopic}
 	if configValue(c, "drift.enabled") == "true" {
 		for _, k := range []string{"drift.reports_topic", "drift.retrain_topic"} {
 			if v := configValue(c, k); v != "" {

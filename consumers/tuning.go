@@ -19,6 +19,9 @@ type Tuning struct {
 	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
 	// MaxWait: see ReaderConfig.MaxWait.
 	MaxWait time.Duration `yaml:"max_wait"`
+	// DrainTimeout: see ReaderConfig.DrainTimeout (unset: a third of the
+	// session timeout, at most 10s).
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
 }
 
 // DefaultTuning is what an unset Tuning field (or ReaderConfig field of
@@ -27,6 +30,17 @@ type Tuning struct {
 func DefaultTuning() Tuning {
 	return Tuning{SessionTimeout: 30 * time.Second, HeartbeatInterval: 3 * time.Second,
 		RebalanceTimeout: 30 * time.Second, MaxWait: 250 * time.Millisecond}
+}
+
+// WithDefaults returns t with its unset fields at their defaults, the
+// derived drain timeout included (a third of the session timeout, at most
+// 10s), as a reader would use them.
+func (t Tuning) WithDefaults() Tuning {
+	rc := ReaderConfig{}
+	t.Apply(&rc)
+	rc.SetDefaults()
+	return Tuning{SessionTimeout: rc.SessionTimeout, HeartbeatInterval: rc.HeartbeatInterval,
+		RebalanceTimeout: rc.RebalanceTimeout, MaxWait: rc.MaxWait, DrainTimeout: rc.DrainTimeout}
 }
 
 // Apply sets the fields of rc that t sets (its non-zero ones).
@@ -40,6 +54,7 @@ func (t Tuning) Apply(rc *ReaderConfig) {
 	setIf(&rc.HeartbeatInterval, t.HeartbeatInterval)
 	setIf(&rc.RebalanceTimeout, t.RebalanceTimeout)
 	setIf(&rc.MaxWait, t.MaxWait)
+	setIf(&rc.DrainTimeout, t.DrainTimeout)
 }
 
 // Validate reports every field that cannot work, by its YAML key (zero
@@ -50,7 +65,7 @@ func (t Tuning) Validate() error {
 		key string
 		v   time.Duration
 	}{{"session_timeout", t.SessionTimeout}, {"heartbeat_interval", t.HeartbeatInterval},
-		{"rebalance_timeout", t.RebalanceTimeout}, {"max_wait", t.MaxWait}} {
+		{"rebalance_timeout", t.RebalanceTimeout}, {"max_wait", t.MaxWait}, {"drain_timeout", t.DrainTimeout}} {
 		l.Check(f.v >= 0, f.key, "must not be negative, got %s", f.v)
 	}
 	d := DefaultTuning()
@@ -62,5 +77,6 @@ func (t Tuning) Validate() error {
 		heartbeat = d.HeartbeatInterval
 	}
 	l.Check(heartbeat < session, "heartbeat_interval", "must be shorter than session_timeout (%s), got %s", session, heartbeat)
+	l.Check(t.DrainTimeout < session, "drain_timeout", "must be shorter than session_timeout (%s), got %s", session, t.DrainTimeout)
 	return l.Err()
 }

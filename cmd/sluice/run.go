@@ -99,6 +99,7 @@ func runConfig(args []string, out io.Writer) error {
 		return red.Error(err)
 	}
 	c.Pipeline = c.Pipeline.WithDefaults() // derived values, e.g. dlq_topic from input_topic
+	c.Kafka.Consumer = c.Kafka.Consumer.WithDefaults()
 	for _, kv := range c.Keys() {
 		fmt.Fprintf(out, "%-34s %-40s %s\n", kv[0], red.String(kv[1]), config.EnvName(kv[0]))
 	}

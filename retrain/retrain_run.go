@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/sluice-ml/sluice/drift"
@@ -44,7 +45,7 @@ func (r *Retrainer) run(ctx context.Context, req Request, out *Outcome) error {
 	}
 	classes := len(sig.Output.Classes)
 	if sig.Output.Kind != inference.OutputProbabilities || classes < 2 {
-		return skip(out, "only classifiers (output kind probabilities, 2 or more classes) are retrained; version %s outputs %s", st.Production, sig.Output.Kind)
+		return skip(out, "only classifiers (one output of kind probabilities, 2 or more classes) are retrained; version %s outputs %s", st.Production, outputKinds(sig))
 	}
 
 	out.From = TrainFrom(req)
@@ -197,4 +198,24 @@ func buildProfile(ctx context.Context, r *Retrainer, sig *inference.Signature, r
 		return nil, err
 	}
 	return json.Marshal(p)
+}
+
+// outputKinds says what a signature's outputs are, for a skip message:
+// "probabilities (1 class)", or "zipmap, label" for the list form.
+func outputKinds(sig *inference.Signature) string {
+	specs := sig.Outputs
+	if len(specs) == 0 {
+		specs = []inference.OutputSpec{sig.Output}
+	}
+	kinds := make([]string, len(specs))
+	for i, o := range specs {
+		kinds[i] = string(o.Kind)
+		if kinds[i] == "" {
+			kinds[i] = "an output of no kind"
+		}
+		if o.Kind == inference.OutputProbabilities {
+			kinds[i] += fmt.Sprintf(" (%d classes)", len(o.Classes))
+		}
+	}
+	return strings.Join(kinds, ", ")
 }

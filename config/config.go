@@ -32,6 +32,10 @@ type Config struct {
 	Models    registry.Config         `yaml:"models"`
 	Retrain   Retrain                 `yaml:"retrain"`
 	Log       Log                     `yaml:"log"`
+	// Routes are the topic → model → topic routes one process serves;
+	// none: one route built from pipeline.*, model.* and drift.* (see
+	// Effective).
+	Routes []Route `yaml:"routes"`
 }
 
 // Kafka says where the brokers are and how to reach them securely. The
@@ -151,6 +155,7 @@ func (c Config) Validate() error {
 	if c.Drift.Enabled {
 		l.Add("", c.Drift.Config.Validate())
 	}
+	c.validateRoutes(&l)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -91,6 +91,9 @@ func walk(v reflect.Value, prefix string, fn func(key string, f reflect.Value)) 
 			key = prefix + "." + name
 		}
 		f := v.Field(i)
+		if f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct {
+			continue // routes: listed by RouteKeys, set in the file only
+		}
 		if f.Kind() == reflect.Struct && f.Type() != durationType {
 			walk(f, key, fn)
 			continue

@@ -10,7 +10,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var lineRE = regexp.MustCompile(`line (\d+): (.*)`)
+var (
+	lineRE    = regexp.MustCompile(`line (\d+): (.*)`)
+	unknownRE = regexp.MustCompile(`^field (\S+) not found`)
+)
 
 // nameFields rewrites yaml.v3's "line N: ..." errors so each names the
 // dotted key found on that line of the document.
@@ -31,7 +34,11 @@ func nameFields(doc []byte, err error) error {
 			continue
 		}
 		line, _ := strconv.Atoi(m[1])
-		if key := keyAtLine(&root, line, ""); key != "" {
+		want := ""
+		if f := unknownRE.FindStringSubmatch(m[2]); f != nil {
+			want = f[1]
+		}
+		if key := keyAtLine(&root, line, "", want); key != "" {
 			msgs = append(msgs, fmt.Sprintf("%s (line %d): %s", key, line, m[2]))
 			continue
 		}
@@ -40,26 +47,44 @@ func nameFields(doc []byte, err error) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
-func keyAtLine(n *yaml.Node, line int, prefix string) string {
+// keyAtLine returns the dotted key on line of n: the one named want when
+// several share the line (a flow mapping), else the first.
+func keyAtLine(n *yaml.Node, line int, prefix, want string) string {
 	switch n.Kind {
-	case yaml.DocumentNode, yaml.SequenceNode:
+	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			if k := keyAtLine(c, line, prefix); k != "" {
+			if k := keyAtLine(c, line, prefix, want); k != "" {
+				return k
+			}
+		}
+	case yaml.SequenceNode: // routes[1].input_topic
+		for i, c := range n.Content {
+			if k := keyAtLine(c, line, fmt.Sprintf("%s[%d]", prefix, i), want); k != "" {
 				return k
 			}
 		}
 	case yaml.MappingNode:
+		first := ""
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key := n.Content[i].Value
 			if prefix != "" {
 				key = prefix + "." + key
 			}
 			if n.Content[i].Line == line {
-				return key
+				if want == "" || n.Content[i].Value == want {
+					return key
+				}
+				if first == "" {
+					first = key
+				}
+				continue
 			}
-			if k := keyAtLine(n.Content[i+1], line, key); k != "" {
+			if k := keyAtLine(n.Content[i+1], line, key, want); k != "" {
 				return k
 			}
+		}
+		if first != "" {
+			return first
 		}
 	}
 	return ""

@@ -106,3 +106,42 @@ kafka:
 		})
 	}
 }
+
+// `sluice config` prints every route's effective settings: a file's
+// routes, or the one route built from the top-level keys.
+func TestConfigPrintsEveryRoute(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "sluice.yaml")
+	if err := os.WriteFile(p, []byte("routes:\n  - {name: fraud, input_topic: payments, output_topic: fraud-scores}\n  - {name: churn, input_topic: payments, output_topic: churn-scores, model: churn, batch: {max_batch_size: 16}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--config", p}, []string{"routes[0].group", "sluice-fraud", "routes[1].model ", "churn", "routes[1].dlq_topic", "payments.dlq", "routes[1].batch.max_batch_size"}},
+		{[]string{"--input-topic", "clicks"}, []string{"routes[0].name", "default", "routes[0].input_topic", "clicks", "routes[0].dlq_topic", "clicks.dlq"}},
+	} {
+		var out bytes.Buffer
+		if err := runConfig(tt.args, &out); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("sluice config %v does not print %q:\n%s", tt.args, w, out.String())
+			}
+		}
+	}
+	if strings.Contains(mustConfig(t, "--config", p), "routes[2]") {
+		t.Error("a third route printed")
+	}
+}
+
+func mustConfig(t *testing.T, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := runConfig(args, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}

@@ -103,6 +103,11 @@ func runConfig(args []string, out io.Writer) error {
 	for _, kv := range c.Keys() {
 		fmt.Fprintf(out, "%-34s %-40s %s\n", kv[0], red.String(kv[1]), config.EnvName(kv[0]))
 	}
+	// Every route as it is served (routes[0] is the one route of a file
+	// without routes:, from the keys above); routes are set in the file.
+	for _, kv := range c.RouteKeys() {
+		fmt.Fprintf(out, "%-34s %-40s %s\n", kv[0], red.String(kv[1]), "-")
+	}
 	return nil
 }
 

@@ -74,3 +74,31 @@ func (l *List) Add(section string, err error) {
 
 // Err returns every error added, joined, or nil.
 func (l *List) Err() error { return errors.Join(l.errs...) }
+
+// Map rewrites the key of every *Error in err (which may be one made by
+// errors.Join) with fn, dropping the errors whose key fn refuses (ok
+// false); another error is kept as it is. It returns nil when nothing is
+// left.
+func Map(err error, fn func(key string) (string, bool)) error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			if m := Map(e, fn); m != nil {
+				out = append(out, m)
+			}
+		}
+		return errors.Join(out...)
+	}
+	var e *Error
+	if errors.As(err, &e) && e == err {
+		key, ok := fn(e.Key)
+		if !ok {
+			return nil
+		}
+		return &Error{Key: key, Msg: e.Msg, Err: e.Err}
+	}
+	return err
+}

@@ -35,7 +35,7 @@ func (c Config) Validate() error {
 type Server struct {
 	mux   *http.ServeMux
 	addr  string
-	ready func() []Condition
+	ready func() readyBody
 	ln    net.Listener
 }
 
@@ -43,12 +43,24 @@ type Server struct {
 type Condition struct {
 	Name   string `json:"condition"`
 	Detail string `json:"detail"`
+	// Route names the route the condition holds back (NewRoutes).
+	Route string `json:"route,omitempty"`
+}
+
+// Route is one route's readiness as /readyz lists it.
+type Route struct {
+	Name  string `json:"name"`
+	Ready bool   `json:"ready"`
+	// Optional routes do not hold the process's readiness.
+	Optional   bool        `json:"optional,omitempty"`
+	Conditions []Condition `json:"conditions,omitempty"`
 }
 
 // readyBody is what /readyz answers, as JSON.
 type readyBody struct {
 	Ready      bool        `json:"ready"`
 	Conditions []Condition `json:"conditions,omitempty"`
+	Routes     []Route     `json:"routes,omitempty"`
 }
 
 // New returns a server exposing gatherer's metrics; ready returns why the
@@ -56,6 +68,35 @@ type readyBody struct {
 // 503 listing the conditions, as JSON; /healthz says only that the process
 // serves HTTP.
 func New(cfg Config, gatherer prometheus.Gatherer, ready func() []Condition) *Server {
+	return newServer(cfg, gatherer, func() readyBody {
+		conds := ready()
+		return readyBody{Ready: len(conds) == 0, Conditions: conds}
+	})
+}
+
+// NewRoutes is New for a process serving routes: routes returns each
+// route's standing. /readyz answers 200 when every route that is not
+// optional is ready, else 503; its JSON lists every route (ready,
+// optional, conditions) and, at the top, the conditions of the routes
+// that hold readiness back, each naming its route.
+func NewRoutes(cfg Config, gatherer prometheus.Gatherer, routes func() []Route) *Server {
+	return newServer(cfg, gatherer, func() readyBody {
+		b := readyBody{Ready: true, Routes: routes()}
+		for i, r := range b.Routes {
+			b.Routes[i].Ready = len(r.Conditions) == 0
+			for j := range r.Conditions {
+				r.Conditions[j].Route = r.Name
+			}
+			if !r.Optional {
+				b.Conditions = append(b.Conditions, r.Conditions...)
+			}
+		}
+		b.Ready = len(b.Conditions) == 0
+		return b
+	})
+}
+
+func newServer(cfg Config, gatherer prometheus.Gatherer, ready func() readyBody) *Server {
 	s := &Server{mux: http.NewServeMux(), addr: cfg.Addr, ready: ready}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -63,12 +104,12 @@ func New(cfg Config, gatherer prometheus.Gatherer, ready func() []Condition) *Se
 		fmt.Fprintln(w, "ok")
 	})
 	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		conds := s.ready()
+		body := s.ready()
 		w.Header().Set("Content-Type", "application/json")
-		if len(conds) > 0 {
+		if !body.Ready {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-		_ = json.NewEncoder(w).Encode(readyBody{Ready: len(conds) == 0, Conditions: conds})
+		_ = json.NewEncoder(w).Encode(body)
 	})
 	return s
 }

@@ -12,9 +12,17 @@ type keys struct {
 	closed string // zset: closed windows awaiting evaluation, scored by close time (ms)
 }
 
-func newKeys(model, version string) keys {
+func newKeys(model, version string) keys { return newRouteKeys(model, version, "") }
+
+// newRouteKeys are the window keys of one route's traffic to a model
+// version: sluice:drift:{model:version}:r:<route>: (route "" is the keys
+// of newKeys). They keep the version's hash tag.
+func newRouteKeys(model, version, route string) keys {
 	tag := strings.NewReplacer("{", "_", "}", "_").Replace(model + ":" + version)
 	p := "sluice:drift:{" + tag + "}:"
+	if route != "" {
+		p += "r:" + route + ":"
+	}
 	return keys{
 		prefix: p,
 		state:  p + "state",

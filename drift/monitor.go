@@ -86,6 +86,16 @@ func WithClock(now func() time.Time) Option { return func(mo *Monitor) { mo.now 
 // a random suffix). It must be unique within the group.
 func WithWorkerID(id string) Option { return func(mo *Monitor) { mo.worker = id } }
 
+// WithRoute keeps the monitor's windows apart from other routes' traffic
+// to the same model version: workers of one route (one consumer group)
+// merge their counts, and two routes serving one model never do. The
+// retrain decision (k of m windows) and its cooldown stay per model
+// version, fed by every route's windows. Without it (route ""), windows
+// are the version's, as for a process with one route.
+func WithRoute(route string) Option {
+	return func(mo *Monitor) { mo.keys = newRouteKeys(mo.model, mo.version, route) }
+}
+
 // ErrNoSink is returned by NewMonitor without a sink.
 var ErrNoSink = errors.New("drift: no sink")
 

@@ -23,7 +23,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "the binary tensor data extension is not supported: send the tensors as JSON")
 		return
 	}
-	if !s.b.Ready() {
+	if !m.b.Ready() {
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("model %q is not ready: the worker has not joined its consumer group", name))
 		return
 	}
@@ -65,7 +65,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, m *served) (*inferR
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 	defer cancel()
-	outs, err := s.b.Predict(ctx, recs)
+	outs, err := m.b.Predict(ctx, recs)
 	if err != nil {
 		return nil, predictError(err)
 	}

@@ -18,6 +18,7 @@ type served struct {
 	sig           *inference.Signature
 	classes       []string // the model's classes (a ZipMap's keys included)
 	named         []inference.NamedOutput
+	b             Backend // the route serving it
 }
 
 // servedModel describes m (nil when none serves).

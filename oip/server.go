@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluice-ml/sluice/inference"
@@ -59,16 +62,22 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Server answers the protocol's requests for one backend. It is safe for
-// concurrent use.
+// Server answers the protocol's requests for one or more backends (the
+// routes of a worker). It is safe for concurrent use.
 type Server struct {
-	b   Backend
+	bs  []Backend
 	cfg Config
 }
 
 // New returns a server for b; cfg's zero fields take their defaults.
-func New(b Backend, cfg Config) *Server {
-	return &Server{b: b, cfg: cfg.WithDefaults()}
+func New(b Backend, cfg Config) *Server { return NewSet([]Backend{b}, cfg) }
+
+// NewSet returns a server for every backend of bs: /v2/models/{name}
+// reaches the backend serving model name (the first ready one when
+// several routes serve it); /v2/health/ready is ready when every backend
+// is.
+func NewSet(bs []Backend, cfg Config) *Server {
+	return &Server{bs: bs, cfg: cfg.WithDefaults()}
 }
 
 // Register adds the protocol's endpoints to m.
@@ -97,7 +106,11 @@ func (s *Server) server(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
-	if !s.b.Ready() {
+	ready := true
+	for _, b := range s.bs {
+		ready = ready && b.Ready()
+	}
+	if !ready {
 		writeError(w, http.StatusServiceUnavailable, "not ready: the worker has not joined its consumer group or has no model")
 		return
 	}
@@ -107,13 +120,27 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 // model resolves the {name} and optional {version} of r to the model now
 // serving, or answers 404 (or 503 when there is none) and returns nil.
 func (s *Server) model(w http.ResponseWriter, r *http.Request) *served {
-	m := servedModel(s.b.Serving())
-	if m == nil {
+	want := r.PathValue("name")
+	var m *served
+	var names []string
+	for _, b := range s.bs {
+		c := servedModel(b.Serving())
+		if c == nil {
+			continue
+		}
+		if c.name == want && (m == nil || !m.b.Ready() && b.Ready()) {
+			c.b, m = b, c
+		}
+		if !slices.Contains(names, c.name) {
+			names = append(names, c.name)
+		}
+	}
+	if len(names) == 0 {
 		writeError(w, http.StatusServiceUnavailable, "no model is loaded")
 		return nil
 	}
-	if want := r.PathValue("name"); want != m.name {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown model %q: this server serves %q", want, m.name))
+	if m == nil {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown model %q: this server serves %s", want, quoted(names)))
 		return nil
 	}
 	if want := r.PathValue("version"); want != "" && want != m.version {
@@ -135,11 +162,20 @@ func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := m.name
-	if !s.b.Ready() {
+	if !m.b.Ready() {
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("model %q is not ready: the worker has not joined its consumer group", name))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"name": name, "ready": true})
+}
+
+// quoted lists names as "a", "b".
+func quoted(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

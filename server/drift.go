@@ -25,7 +25,9 @@ const ProfileFile = "profile.json"
 // and, when the swapper serves a new version, switches to a monitor for it
 // (with that version's reference profile from the registry).
 type driftFollower struct {
-	cfg    config.Config
+	cfg    drift.Config
+	dir    string // the route's model_dir: its profile.json
+	route  string // the windows' route scope ("" for one implicit route)
 	sw     *inference.Swapper
 	rdb    *redis.Client
 	sink   drift.Sink
@@ -35,14 +37,22 @@ type driftFollower struct {
 	active *drift.Active
 }
 
-func newDriftFollower(cfg config.Config, sw *inference.Swapper, rdb *redis.Client, sink drift.Sink, active *drift.Active, reg prometheus.Registerer, log *slog.Logger) (*driftFollower, error) {
+//
+// Its windows are the route's own (drift.WithRoute) when the process
+// serves routes, so that two routes on one model never merge different
+// traffic; a config without routes keeps the version's windows.
+func newDriftFollower(cfg config.Config, spec config.RouteSpec, sw *inference.Swapper, rdb *redis.Client, sink drift.Sink, active *drift.Active, reg prometheus.Registerer, log *slog.Logger) (*driftFollower, error) {
 	if rdb == nil {
 		return nil, errors.New("drift.enabled: drift windows are merged in Redis; set redis.url")
 	}
-	return &driftFollower{
-		cfg: cfg, sw: sw, rdb: rdb, sink: sink, met: drift.NewMetrics(reg), log: log,
+	f := &driftFollower{
+		cfg: spec.Drift.Config, dir: spec.Model.Dir, sw: sw, rdb: rdb, sink: sink, met: drift.NewMetrics(reg), log: log,
 		models: registry.New(rdb, cfg.Models), active: active,
-	}, nil
+	}
+	if !spec.Implicit {
+		f.route = spec.Name
+	}
+	return f, nil
 }
 
 // Run follows the served version until ctx ends.
@@ -94,11 +104,11 @@ func (f *driftFollower) monitor(ctx context.Context, m *inference.Model) (*drift
 		if p, err = drift.ParseProfile(v.Profile); err != nil {
 			return nil, fmt.Errorf("registry profile: %w", err)
 		}
-	} else if f.cfg.Model.Dir == "" {
+	} else if f.dir == "" {
 		f.log.Info("drift monitoring off: the model version has no reference profile in the registry", "version", m.Version())
 		return nil, nil
 	} else {
-		path := filepath.Join(f.cfg.Model.Dir, ProfileFile)
+		path := filepath.Join(f.dir, ProfileFile)
 		var lerr error
 		p, lerr = drift.LoadProfile(path)
 		if errors.Is(lerr, os.ErrNotExist) {
@@ -109,6 +119,6 @@ func (f *driftFollower) monitor(ctx context.Context, m *inference.Model) (*drift
 			return nil, fmt.Errorf("model.dir: %w", lerr)
 		}
 	}
-	return drift.NewMonitor(f.cfg.Drift.Config, m.Name(), m.Version(), p, f.rdb, f.sink,
-		drift.WithMetrics(f.met), drift.WithLogger(f.log))
+	return drift.NewMonitor(f.cfg, m.Name(), m.Version(), p, f.rdb, f.sink,
+		drift.WithMetrics(f.met), drift.WithLogger(f.log), drift.WithRoute(f.route))
 }

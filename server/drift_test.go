@@ -74,7 +74,7 @@ func TestDriftFollowerFollowsTheServedVersion(t *testing.T) {
 	}
 	defer w.Close()
 	logs := &logBuffer{}
-	f, err := newDriftFollower(cfg, sw, e.Redis, producers.NewEventSink(e.Client, w), &drift.Active{}, prometheus.NewRegistry(),
+	f, err := newDriftFollower(cfg, cfg.Effective()[0], sw, e.Redis, producers.NewEventSink(e.Client, w), &drift.Active{}, prometheus.NewRegistry(),
 		slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)

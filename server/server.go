@@ -32,12 +32,20 @@ import (
 )
 
 // Ready describes a running worker once it has started; it is handed to
-// the onReady callback of Run.
+// the onReady callback of Run. Model and Worker are the first route's.
 type Ready struct {
 	AdminAddr net.Addr
 	Model     *inference.Model
 	Worker    *worker.Worker
 	Registry  *prometheus.Registry
+	// Routes are every route's worker, in the order of the config.
+	Routes []RouteWorker
+}
+
+// RouteWorker is one route's name and worker.
+type RouteWorker struct {
+	Name   string
+	Worker *worker.Worker
 }
 
 // run is Run with log already redacting cfg's secrets.
@@ -52,22 +60,21 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	im := inference.NewMetrics(reg)
-	// A model.dir model serves until the registry names a production
-	// version; without model.dir, the registry's production version is
-	// loaded by the watcher's first check below. The swapper is closed
-	// last, after the watcher and worker.
-	var model *inference.Model
-	if cfg.Model.Dir != "" {
-		if model, err = LoadModelDir(cfg.Model, cfg.Inference, im); err != nil {
-			return err
+	// One route from the top-level keys stops the process when its model
+	// cannot be served, as a worker always did; with routes, a route
+	// whose model cannot load waits for it, and the others serve.
+	specs := cfg.Effective()
+	implicit := specs[0].Implicit
+	order, byName := models(cfg, specs, reg)
+	for _, m := range order {
+		if err := m.load(cfg.Redis.URL != "", log); err != nil {
+			if implicit {
+				return err
+			}
+			log.Error("model not loaded; its routes wait for a registry version", "model", m.spec.Name, "err", err)
 		}
-		log.Info("model loaded", "model", model.Name(), "version", model.Version(), "provider", model.Provider(), "dir", cfg.Model.Dir)
-	} else if cfg.Redis.URL == "" {
-		return noModelError(cfg.Model.Name, "redis.url is empty too")
+		defer m.sw.Close() // after the watchers and workers
 	}
-	sw := inference.NewSwapper(model)
-	defer sw.Close()
 
 	client := schemas.NewClient(cfg.Registry.URL, nil)
 	dialer, transport, err := kafkaClients(ctx, cfg.Kafka, log)
@@ -82,7 +89,10 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 		}
 		defer rdb.Close()
 	}
-	events, err := producers.NewWriter(producers.WriterConfig{Brokers: cfg.Kafka.Brokers, Transport: transport}, producers.NewMetrics(reg))
+	// The process's own writer (model events, drift reports, retrain
+	// requests) counts under route="".
+	events, err := producers.NewWriter(producers.WriterConfig{Brokers: cfg.Kafka.Brokers, Transport: transport},
+		producers.NewMetrics(prometheus.WrapRegistererWith(prometheus.Labels{"route": ""}, reg)))
 	if err != nil {
 		return err
 	}
@@ -96,85 +106,106 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 		}
 		keeper = featurelog.New(rdb, cfg.Retrain.FeatureTTL, featurelog.WithMaxEvents(cfg.Retrain.MaxKeptEvents))
 	}
-	// The drift tap forwards to the monitor of the version in service,
-	// which the drift follower below keeps current.
-	var observer pipeline.Observer
-	active := &drift.Active{}
-	if cfg.Drift.Enabled {
-		observer = active
-	}
-	wk, err := worker.New(ctx, worker.Config{
-		Pipeline: cfg.Pipeline,
-		Consumer: readerTuning(cfg.Kafka.Consumer),
-	}, worker.Clients{Brokers: cfg.Kafka.Brokers, Dialer: dialer, Transport: transport, Registry: client},
-		worker.Parts{Models: sw, Observer: observer, Keeper: keeper, Logger: log, Metrics: reg})
-	var se *worker.SchemaError
-	if errors.As(err, &se) {
-		return fmt.Errorf("registering prediction schema at %s: %w", config.RedactURL(cfg.Registry.URL), se.Err)
-	}
-	if err != nil {
-		return err
+	routes := make([]*route, len(specs))
+	for i, spec := range specs {
+		if routes[i], err = newRoute(ctx, cfg, spec, byName[spec.Model.Name], worker.Clients{Brokers: cfg.Kafka.Brokers, Dialer: dialer, Transport: transport, Registry: client},
+			keeper, reg, log); err != nil {
+			for _, r := range routes[:i] {
+				r.wk.Close()
+			}
+			return err
+		}
 	}
 
-	var watcher *registry.Watcher
 	if rdb != nil {
-		if watcher, err = newWatcher(cfg, rdb, client, events, sw, im, reg, log); err != nil {
-			return err
-		}
-		if err := firstSync(ctx, cfg, watcher, sw, rdb, log); err != nil {
-			return err
+		rm := registry.NewMetrics(reg)
+		for _, m := range order {
+			if err := m.watch(ctx, cfg, rdb, client, events, rm, log); err != nil {
+				if implicit {
+					return err
+				}
+				log.Error("model has no version to serve yet; its routes wait", "model", m.spec.Name, "err", err)
+			}
 		}
 	}
-	var drifts *driftFollower
-	if cfg.Drift.Enabled {
-		if drifts, err = newDriftFollower(cfg, sw, rdb, sink, active, reg, log); err != nil {
+	for i, r := range routes {
+		if !r.spec.Drift.Enabled {
+			continue
+		}
+		if r.drifts, err = newDriftFollower(cfg, r.spec, r.model.sw, rdb, sink, r.active, routeRegisterer(reg, r.spec), r.log); err != nil {
+			if !implicit {
+				err = fmt.Errorf("routes[%d].%w", i, err)
+			}
 			return err
 		}
 	}
 	red := security.RedactorFor(cfg) // the details carry errors: no secret in them
-	adm := admin.New(cfg.Admin, reg, func() []admin.Condition { return conditions(wk.Worker, red) })
+	adm := admin.NewRoutes(cfg.Admin, reg, func() []admin.Route {
+		out := make([]admin.Route, len(routes))
+		for i, r := range routes {
+			out[i] = r.readiness(red)
+		}
+		return out
+	})
 	var gather prometheus.Gatherer = reg
 	if rdb != nil { // the live quality the retrainer's quality service keeps in Redis
-		gather = prometheus.Gatherers{reg, quality.NewStatusGatherer(rdb, cfg.Model.Name)}
+		gs := prometheus.Gatherers{reg}
+		for _, m := range order {
+			gs = append(gs, quality.NewStatusGatherer(rdb, m.spec.Name))
+		}
+		gather = gs
 	}
 	sampler, err := status.NewSampler(gather, status.Config{})
 	if err != nil {
 		return err
 	}
-	sampler.Register(adm)                   // the status page at / and /api/status
-	oip.New(wk, oip.Config{}).Register(adm) // the Open Inference Protocol at /v2
+	sampler.Register(adm) // the status page at / and /api/status
+	backends := make([]oip.Backend, len(routes))
+	for i, r := range routes {
+		backends[i] = r.wk
+	}
+	oip.NewSet(backends, oip.Config{}).Register(adm) // the Open Inference Protocol at /v2
 	addr, err := adm.Listen()
 	if err != nil {
 		return err
 	}
-	log.Info("admin server listening", "addr", addr.String())
+	log.Info("admin server listening", "addr", addr.String(), "routes", len(routes), "models", len(order))
 	if onReady != nil {
-		onReady(Ready{AdminAddr: addr, Model: sw.Current(), Worker: wk, Registry: reg})
+		rw := make([]RouteWorker, len(routes))
+		for i, r := range routes {
+			rw[i] = RouteWorker{Name: r.spec.Name, Worker: r.wk}
+		}
+		onReady(Ready{AdminAddr: addr, Model: routes[0].model.sw.Current(), Worker: routes[0].wk, Registry: reg, Routes: rw})
 	}
 	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))
 	adminErr := make(chan error, 1)
 	go func() { adminErr <- adm.Run(adminCtx) }()
 	samplerDone := make(chan struct{})
 	go func() { defer close(samplerDone); _ = sampler.Run(adminCtx) }()
-	// Side components run until the worker has drained: the watcher (so a
-	// swap cannot close a model mid-drain) and the drift monitor (so the
-	// last events are counted).
+	// Side components run until the workers have drained: the watchers
+	// (so a swap cannot close a model mid-drain) and the drift monitors
+	// (so the last events are counted).
 	sideCtx, stopSide := context.WithCancel(context.WithoutCancel(ctx))
 	var side sync.WaitGroup
-	if watcher != nil {
+	for _, m := range order {
+		if m.watcher == nil {
+			continue
+		}
 		side.Add(1)
 		go func() {
 			defer side.Done()
-			if err := watcher.Run(sideCtx); err != nil {
-				log.Warn("model watcher", "err", err)
+			if err := m.watcher.Run(sideCtx); err != nil {
+				log.Warn("model watcher", "model", m.spec.Name, "err", err)
 			}
 		}()
 	}
-	if drifts != nil {
-		side.Add(1)
-		go func() { defer side.Done(); drifts.Run(sideCtx) }()
+	for _, r := range routes {
+		if r.drifts != nil {
+			side.Add(1)
+			go func() { defer side.Done(); r.drifts.Run(sideCtx) }()
+		}
 	}
-	werr := wk.Run(ctx)
+	werr := runRoutes(ctx, routes, implicit, log)
 	stopSide()
 	side.Wait()
 	stopAdmin()
@@ -183,6 +214,78 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 		werr = aerr
 	}
 	return werr
+}
+
+// newRoute builds one route's worker and drift tap, its series labelled
+// with the route's name.
+func newRoute(ctx context.Context, cfg config.Config, spec config.RouteSpec, m *model, clients worker.Clients,
+	keeper pipeline.Keeper, reg prometheus.Registerer, log *slog.Logger) (*route, error) {
+	r := &route{spec: spec, model: m, active: &drift.Active{}, log: log}
+	if !spec.Implicit {
+		r.log = log.With("route", spec.Name)
+	}
+	// The drift tap forwards to the monitor of the version in service,
+	// which the route's drift follower keeps current.
+	var observer pipeline.Observer
+	if spec.Drift.Enabled {
+		observer = r.active
+	}
+	wk, err := worker.New(ctx, worker.Config{
+		Pipeline: spec.Pipeline,
+		Consumer: readerTuning(cfg.Kafka.Consumer),
+	}, clients, worker.Parts{Models: m.sw, Observer: observer, Keeper: keeper, Logger: r.log, Metrics: routeRegisterer(reg, spec)})
+	var se *worker.SchemaError
+	if errors.As(err, &se) {
+		return nil, fmt.Errorf("registering prediction schema at %s: %w", config.RedactURL(cfg.Registry.URL), se.Err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.wk = wk
+	return r, nil
+}
+
+// routeRegisterer labels a route's series (pipeline, consumer, producer,
+// lag, missing topics, drift) with route="<name>": a value from the
+// configuration, never from an event.
+func routeRegisterer(reg prometheus.Registerer, spec config.RouteSpec) prometheus.Registerer {
+	return prometheus.WrapRegistererWith(prometheus.Labels{"route": spec.Name}, reg)
+}
+
+// runRoutes runs every route until ctx ends. A route that stops with an
+// error stops the process (and its other routes drain) when it is the
+// implicit route or is not optional; an optional route's error is logged
+// and reported on /readyz while the others serve on.
+func runRoutes(ctx context.Context, routes []*route, implicit bool, log *slog.Logger) error {
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errs := make(chan error, len(routes))
+	for _, r := range routes {
+		go func() {
+			err := r.run(rctx)
+			switch {
+			case err == nil || ctx.Err() != nil:
+				err = nil
+			case implicit:
+			case r.spec.Optional:
+				r.log.Error("optional route stopped; the other routes serve on", "err", err)
+				err = nil
+			default:
+				err = fmt.Errorf("route %s: %w", r.spec.Name, err)
+			}
+			if err != nil {
+				stop()
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range routes {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // LoadModelDir loads model.onnx and signature.yaml from m.Dir.
@@ -200,15 +303,6 @@ func LoadModelDir(m config.Model, sc inference.SessionConfig, metrics *inference
 		return nil, fmt.Errorf("loading model %s version %s from %s: %w", m.Name, m.Version, m.Dir, err)
 	}
 	return model, nil
-}
-
-// conditions converts the worker's reasons not to be ready for /readyz.
-func conditions(w *pipeline.Worker, red *security.Redactor) []admin.Condition {
-	var out []admin.Condition
-	for _, c := range w.NotReady() {
-		out = append(out, admin.Condition{Name: c.Name, Detail: red.String(c.Detail)})
-	}
-	return out
 }
 
 // readerTuning is a group reader's config with what sluice.yaml's

@@ -7,10 +7,8 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/registry"
@@ -34,19 +32,18 @@ func (m modelEvents) Emit(ctx context.Context, ev registry.Event) error {
 	return m.sink.Emit(ctx, registry.ModelEventsTopic, ev.Model, ev.Native(), registry.ModelEventSchema)
 }
 
-// newWatcher builds the registry watcher that keeps sw serving the model's
-// production (and canary, shadow) versions. Each version is checked
+// newWatcher builds the registry watcher that keeps sw serving model
+// name's production (and canary, shadow) versions. Each version is checked
 // against the input topic's schema as the schema registry has it when the
 // version is loaded.
-func newWatcher(cfg config.Config, rdb *redis.Client, client *schemas.Client, w *producers.Writer,
-	sw *inference.Swapper, im *inference.Metrics, reg prometheus.Registerer, log *slog.Logger) (*registry.Watcher, error) {
-	models := registry.New(rdb, cfg.Models, registry.WithEmitter(NewModelEvents(client, w)), registry.WithLogger(log))
-	subject := schemas.Subject(cfg.Pipeline.WithDefaults().InputTopic)
+func newWatcher(mc registry.Config, name, input string, session inference.SessionConfig, rdb *redis.Client, client *schemas.Client,
+	w *producers.Writer, sw *inference.Swapper, im *inference.Metrics, rm *registry.Metrics, log *slog.Logger) (*registry.Watcher, error) {
+	models := registry.New(rdb, mc, registry.WithEmitter(NewModelEvents(client, w)), registry.WithLogger(log))
 	host, _ := os.Hostname()
 	watcher, err := registry.NewWatcher(models, sw, registry.WatcherConfig{
-		Model: cfg.Model.Name, Worker: fmt.Sprintf("%s/%d", host, os.Getpid()), Session: cfg.Inference,
-		InferenceMetrics: im, InputSchema: latestSchema(client, subject), Logger: log,
-	}, registry.NewMetrics(reg))
+		Model: name, Worker: fmt.Sprintf("%s/%d", host, os.Getpid()), Session: session,
+		InferenceMetrics: im, InputSchema: latestSchema(client, schemas.Subject(input)), Logger: log,
+	}, rm)
 	if err != nil {
 		return nil, fmt.Errorf("models: %w", err)
 	}
@@ -71,7 +68,7 @@ func latestSchema(client *schemas.Client, subject string) func(context.Context) 
 // firstSync brings sw to the registry's versions before the worker starts.
 // Without a model.dir model, it must leave sw serving production, or it
 // says why not and how to give the worker a model.
-func firstSync(ctx context.Context, cfg config.Config, w *registry.Watcher, sw *inference.Swapper, rdb *redis.Client, log *slog.Logger) error {
+func firstSync(ctx context.Context, mc registry.Config, name string, w *registry.Watcher, sw *inference.Swapper, rdb *redis.Client, log *slog.Logger) error {
 	err := w.Sync(ctx)
 	if sw.Current() != nil {
 		if err != nil {
@@ -79,7 +76,6 @@ func firstSync(ctx context.Context, cfg config.Config, w *registry.Watcher, sw *
 		}
 		return nil
 	}
-	name := cfg.Model.Name
 	if err != nil {
 		return fmt.Errorf("model.dir is empty, and the model registry could not be read: %w", err)
 	}
@@ -87,7 +83,7 @@ func firstSync(ctx context.Context, cfg config.Config, w *registry.Watcher, sw *
 		return fmt.Errorf("model %s version %s is production in the model registry, but this worker %s it: %s; promote another version (sluice models promote %s VERSION) or set model.dir",
 			name, h.Version, h.State, h.Reason, name)
 	}
-	st, err := registry.New(rdb, cfg.Models).State(ctx, name)
+	st, err := registry.New(rdb, mc).State(ctx, name)
 	switch {
 	case errors.Is(err, registry.ErrUnknownModel):
 		return noModelError(name, "the model registry has no model "+name)

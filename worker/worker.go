@@ -157,3 +157,8 @@ func (w *Worker) Health() consumers.Health { return w.reader.Health() }
 // end offsets minus the group's committed offsets (see
 // consumers.Reader.Lag). Safe for concurrent use.
 func (w *Worker) Lag() int64 { return w.reader.Lag() }
+
+// Close leaves the group and stops the reader of a worker that will not
+// Run (Run closes it itself); closing twice is harmless. A process that
+// gives up on a route before it starts calls it.
+func (w *Worker) Close() error { return w.reader.Close() }

@@ -34,7 +34,7 @@ type SessionConfig struct {
 	// each model an equal share of it (Budget), at least one, unless
 	// IntraOpThreads sets the threads of every session.
 	ThreadBudget int `yaml:"thread_budget"`
-	Sessions         int      `yaml:"sessions"`            // concurrent sessions; 0 = 1
+	Sessions     int `yaml:"sessions"` // concurrent sessions; 0 = 1
 	// Spin lets ONNX Runtime's pool threads busy-wait between runs (its own
 	// default). Off by default: on a few shared cores it slows every other
 	// stage of the worker.

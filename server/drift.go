@@ -37,7 +37,6 @@ type driftFollower struct {
 	active *drift.Active
 }
 
-//
 // Its windows are the route's own (drift.WithRoute) when the process
 // serves routes, so that two routes on one model never merge different
 // traffic; a config without routes keeps the version's windows.

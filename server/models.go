@@ -99,7 +99,9 @@ func (m *model) watch(ctx context.Context, cfg config.Config, rdb *redis.Client,
 	}
 	m.watcher = watcher
 	if err := firstSync(ctx, cfg.Models, m.spec.Name, watcher, m.sw, rdb, log); err != nil {
-		m.setWhy(err.Error())
+		if m.why.Load() == nil || m.spec.Dir == "" { // a model_dir's own error says more
+			m.setWhy(err.Error())
+		}
 		return err
 	}
 	return nil

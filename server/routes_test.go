@@ -1,0 +1,234 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-ml/sluice/config"
+	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/internal/testworker"
+	"github.com/sluice-ml/sluice/registry"
+)
+
+// One process serves two and four routes over a real broker, each its own
+// model and version from its own model_dir; and two routes read one input
+// topic in two groups, each model scoring every event. Every route's
+// output holds each of its events exactly once, per-key order kept, from
+// its own model and version; /readyz lists every route, ready; the
+// series carry the route label.
+func TestRoutesInOneProcess(t *testing.T) {
+	initRuntime(t)
+	for _, tt := range []struct {
+		name   string
+		routes int
+		shared bool // every route reads in-0
+	}{
+		{"two routes", 2, false},
+		{"four routes", 4, false},
+		{"two routes on one input topic", 2, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := testworker.New(t, 2)
+			var routes []config.Route
+			feeds := map[string]*feed{}
+			for i := range tt.routes {
+				in := fmt.Sprintf("in-%d", i)
+				if tt.shared {
+					in = "in-0"
+				}
+				out := fmt.Sprintf("out-%d", i)
+				if feeds[in] == nil {
+					for _, topic := range []string{in, in + ".dlq"} {
+						e.Kafka.CreateTopic(t, topic, 2)
+					}
+					feeds[in] = newFeed(t, e, in, int64(100+i))
+				}
+				e.Kafka.CreateTopic(t, out, 2)
+				dir, _ := constantModel(t, i%2)
+				routes = append(routes, config.Route{Name: fmt.Sprintf("r%d", i), InputTopic: in, OutputTopic: out,
+					Model: fmt.Sprintf("m%d", i), ModelDir: dir, ModelVersion: fmt.Sprintf("%d", 10+i)})
+			}
+			run := startRun(t, routesConfig(e, routes...))
+			if len(run.Routes) != tt.routes {
+				t.Fatalf("%d route workers, want %d", len(run.Routes), tt.routes)
+			}
+			for _, f := range feeds {
+				f.publish(t, 300)
+			}
+			for i, r := range routes {
+
+				for id, v := range feeds[r.InputTopic].check(t, r.OutputTopic, r.Model).versions {
+					if v != r.ModelVersion {
+						t.Fatalf("route %d: event %s scored by version %s, want %s", i, id, v, r.ModelVersion)
+					}
+				}
+				if n, _ := testkit.Value(run.Registry, "sluice_predictions_produced_total", "route", r.Name); n < 300 {
+					t.Errorf("sluice_predictions_produced_total{route=%q} = %v, want at least 300", r.Name, n)
+				}
+			}
+			waitFor(t, 30*time.Second, "every route ready", func() bool { return run.readyz(t).Ready })
+			rz := run.readyz(t)
+			if rz.Code != 200 || len(rz.Routes) != tt.routes {
+				t.Errorf("/readyz %d %+v", rz.Code, rz)
+			}
+			if err := run.stop(); err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+}
+
+// A route whose model cannot load does not stop the process or the route
+// beside it: the healthy route scores every event, /readyz is 503 naming
+// the broken route and why, and 200 once that route is optional.
+func TestBrokenModelBesideAHealthyOne(t *testing.T) {
+	initRuntime(t)
+	e := testworker.New(t, 2)
+	good, _ := constantModel(t, 1)
+	bad := t.TempDir()
+	sig, err := os.ReadFile(filepath.Join(good, "signature.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"model.onnx": []byte("not an onnx model"), "signature.yaml": sig} {
+		if err := os.WriteFile(filepath.Join(bad, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, optional := range []bool{false, true} {
+		t.Run(fmt.Sprintf("optional=%v", optional), func(t *testing.T) {
+			p := fmt.Sprintf("%v-", optional) // topics of their own
+			for _, topic := range []string{"good-in", "good-in.dlq", "good-out", "bad-in", "bad-in.dlq", "bad-out"} {
+				e.Kafka.CreateTopic(t, p+topic, 2)
+			}
+			cfg := routesConfig(e,
+				config.Route{Name: "good", InputTopic: p + "good-in", OutputTopic: p + "good-out", Model: "good", ModelDir: good},
+				config.Route{Name: "bad", InputTopic: p + "bad-in", OutputTopic: p + "bad-out", Model: "bad", ModelDir: bad, Optional: optional})
+			run := startRun(t, cfg)
+			f := newFeed(t, e, p+"good-in", 7)
+			f.publish(t, 200)
+			f.check(t, p+"good-out", "good")
+			newFeed(t, e, p+"bad-in", 8).publish(t, 10)
+			rz := run.readyz(t)
+			var bad, goodReady bool
+			for _, r := range rz.Routes {
+				switch r.Name {
+				case "good":
+					goodReady = r.Ready
+				case "bad":
+					bad = !r.Ready && len(r.Conditions) == 1 && r.Conditions[0].Condition == "model_not_loaded" &&
+						strings.Contains(r.Conditions[0].Detail, "loading model bad")
+				}
+			}
+			if !goodReady || !bad {
+				t.Errorf("/readyz routes: %+v", rz.Routes)
+			}
+			if wantCode := map[bool]int{false: 503, true: 200}[optional]; rz.Code != wantCode {
+				t.Errorf("/readyz answered %d, want %d: %+v", rz.Code, wantCode, rz)
+			}
+			if !optional && (len(rz.Conds) != 1 || rz.Conds[0].Route != "bad") {
+				t.Errorf("/readyz conditions %+v, want the bad route's", rz.Conds)
+			}
+			if committed, _ := testkit.Value(run.Registry, "sluice_events_consumed_total", "route", "bad"); committed != 0 {
+				t.Errorf("the broken route consumed %v events", committed)
+			}
+			if err := run.stop(); err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+}
+
+// Three routes run: two on model fraud (from the registry), one on model
+// churn (a model_dir). Promoting fraud version 2 swaps both fraud routes
+// while events flow, and leaves churn alone; no route loses or repeats an
+// event, and no key's events go back to an older version.
+func TestHotSwapOfOneModelWhileRoutesRun(t *testing.T) {
+	initRuntime(t)
+	e := testworker.New(t, 2)
+	for _, topic := range []string{"a-in", "a-in.dlq", "a-out", "b-in", "b-in.dlq", "b-out", "c-in", "c-in.dlq", "c-out", "predictions.shadow", "a-out.shadow", "b-out.shadow", "c-out.shadow", "model-events"} {
+		e.Kafka.CreateTopic(t, topic, 2)
+	}
+	v1, _ := constantModel(t, 0)
+	v2, _ := constantModel(t, 1)
+	churn, _ := constantModel(t, 1)
+	models := registry.New(e.Redis, registry.Config{})
+	register := func(dir string, stage registry.Stage) {
+		t.Helper()
+		onnx, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := os.ReadFile(filepath.Join(dir, "signature.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := models.Register(t.Context(), "fraud", registry.RegisterRequest{ONNX: onnx, Signature: sig, Stage: stage}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feeds := map[string]*feed{}
+	for i, in := range []string{"a-in", "b-in", "c-in"} {
+		feeds[in] = newFeed(t, e, in, int64(20+i)) // registers the input subjects the watcher checks versions against
+	}
+	register(v1, registry.StageProduction)
+	cfg := routesConfig(e,
+		config.Route{Name: "a", InputTopic: "a-in", OutputTopic: "a-out", Model: "fraud"},
+		config.Route{Name: "b", InputTopic: "b-in", OutputTopic: "b-out", Model: "fraud"},
+		config.Route{Name: "c", InputTopic: "c-in", OutputTopic: "c-out", Model: "churn", ModelDir: churn, ModelVersion: "7"})
+	cfg.Models.CheckInterval = 200 * time.Millisecond
+	run := startRun(t, cfg)
+	for _, f := range feeds {
+		f.publish(t, 200)
+	}
+	done := make(chan struct{})
+	go func() { // events flow while the version changes
+		defer close(done)
+		for range 5 {
+			for _, f := range feeds {
+				f.publish(t, 40)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	register(v2, registry.StageProduction)
+	<-done
+	waitFor(t, 30*time.Second, "both fraud routes serving version 2", func() bool {
+		for _, r := range run.Routes[:2] {
+			if m := r.Worker.Serving(); m == nil || m.Version() != "2" {
+				return false
+			}
+		}
+		return true
+	})
+	for _, f := range feeds {
+		f.publish(t, 200)
+	}
+	for _, rt := range []struct{ in, out, model string }{{"a-in", "a-out", "fraud"}, {"b-in", "b-out", "fraud"}, {"c-in", "c-out", "churn"}} {
+		f := feeds[rt.in]
+		s := f.check(t, rt.out, rt.model)
+		last := map[string]string{}
+		for _, id := range f.ids {
+			v := s.versions[id]
+			if rt.model == "churn" && v != "7" {
+				t.Fatalf("churn event %s scored by version %s", id, v)
+			}
+			if rt.model == "fraud" && last[f.keys[id]] == "2" && v == "1" {
+				t.Fatalf("%s: key %s went back to version 1", rt.out, f.keys[id])
+			}
+			last[f.keys[id]] = v
+		}
+		for _, id := range f.ids[len(f.ids)-200:] {
+			if want := map[string]string{"fraud": "2", "churn": "7"}[rt.model]; s.versions[id] != want {
+				t.Fatalf("%s: event %s after the swap scored by version %s, want %s", rt.out, id, s.versions[id], want)
+			}
+		}
+	}
+	if err := run.stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}

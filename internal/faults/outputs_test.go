@@ -20,6 +20,7 @@ import (
 // partition at a time with plain fetch requests (no consumer group), and
 // counts outputs by event id. Safe for concurrent use.
 type outputs struct {
+	topics []string // the prediction topic, then the dead-letter topic
 	client *kafka.Client
 	tr     *kafka.Transport
 	dec    *schemas.Decoder
@@ -38,6 +39,7 @@ func newOutputs(t *testing.T, addr string, client *schemas.Client) *outputs {
 	tr := &kafka.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &outputs{
+		topics:   []string{outputTopic, dlqTopic},
 		client:   &kafka.Client{Addr: kafka.TCP(addr), Timeout: 10 * time.Second, Transport: tr},
 		tr:       tr,
 		dec:      schemas.NewDecoder(client, 1<<20),
@@ -59,7 +61,7 @@ func (o *outputs) expectPrefix(sha, id string) {
 
 // poll reads whatever was appended to both topics since the last poll.
 func (o *outputs) poll(ctx context.Context) error {
-	for _, topic := range []string{outputTopic, dlqTopic} {
+	for _, topic := range o.topics {
 		if err := o.pollTopic(ctx, topic); err != nil {
 			return err
 		}
@@ -153,7 +155,7 @@ func (o *outputs) record(ctx context.Context, topic string, partition int, offse
 	id, _ := rec["event_id"].(string)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if topic == outputTopic {
+	if topic == o.topics[0] { // the predictions
 		if err != nil {
 			return fmt.Errorf("decoding prediction %s/%d@%d: %w", topic, partition, offset, err)
 		}

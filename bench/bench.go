@@ -80,6 +80,11 @@ type Result struct {
 	// Scale is the pipeline's throughput by workers (in this process) and
 	// partitions, each over the same number of events.
 	Scale []ScaleRow `json:"scale"`
+	// Routes is the total throughput of 1 and 4 routes in one process
+	// (demo model only); RoutesRatio is 4 routes' over 1 route's, both on
+	// the process's thread budget.
+	Routes      []RoutesRow `json:"routes,omitempty"`
+	RoutesRatio float64     `json:"routes_4_over_1,omitempty"`
 }
 
 // sizes of the runs.
@@ -91,6 +96,8 @@ type sizes struct {
 	rounds  int // of the mirrored passthrough/pipeline/drift runs
 	// more rounds of the pipeline and drift-on runs alone (demo model)
 	driftPairs int
+	// rounds of the routes rows (demo model)
+	routeRounds int
 }
 
 // testSizes, when set (by this package's tests), replaces both.
@@ -101,10 +108,10 @@ func sizesFor(quick bool) sizes {
 		return *testSizes
 	}
 	if quick {
-		return sizes{rawFor: 300 * time.Millisecond, loadFor: 2 * time.Second, rounds: 2, driftPairs: 4,
+		return sizes{rawFor: 300 * time.Millisecond, loadFor: 2 * time.Second, rounds: 2, driftPairs: 4, routeRounds: 2,
 			events: map[string]int{"demo": 40000, "heavy": 8000}, batch1: map[string]int{"demo": 8000, "heavy": 2000}}
 	}
-	return sizes{rawFor: 2 * time.Second, loadFor: 8 * time.Second, rounds: 8, driftPairs: 24,
+	return sizes{rawFor: 2 * time.Second, loadFor: 8 * time.Second, rounds: 8, driftPairs: 24, routeRounds: 4,
 		events: map[string]int{"demo": 200000, "heavy": 40000}, batch1: map[string]int{"demo": 30000, "heavy": 6000}}
 }
 

@@ -18,7 +18,7 @@ func TestRunBothModels(t *testing.T) {
 	if _, err := inference.FindLibrary(); err != nil {
 		t.Skipf("ONNX Runtime: %v (run scripts/fetch-onnxruntime.sh)", err)
 	}
-	testSizes = &sizes{rawFor: 50 * time.Millisecond, loadFor: 500 * time.Millisecond, rounds: 2, driftPairs: 2,
+	testSizes = &sizes{rawFor: 50 * time.Millisecond, loadFor: 500 * time.Millisecond, rounds: 2, driftPairs: 2, routeRounds: 2,
 		events: map[string]int{"demo": 3000, "heavy": 600}, batch1: map[string]int{"demo": 500, "heavy": 200}}
 	defer func() { testSizes = nil }()
 	var progress bytes.Buffer
@@ -71,13 +71,28 @@ func TestRunBothModels(t *testing.T) {
 		!near(d.DriftOverNoDrift, paired(d.DriftRuns, d.PipelineRuns)) || !(d.PipelineDriftAll > 0) || !near(d.DriftAllOverNoDrift, paired(d.DriftAllRuns, d.PipelineRuns[:2])) {
 		t.Errorf("demo drift on %v, ratio %v", d.PipelineDrift, d.DriftOverNoDrift)
 	}
+	// routes: 1 route, 4 on the budget, 4 each with every thread; two
+	// mirrored rounds each, the ratio of the medians
+	if d := rs[0]; len(d.Routes) != 3 || d.Routes[0].Routes != 1 || d.Routes[1].Routes != 4 || !d.Routes[1].Budgeted || d.Routes[2].Budgeted ||
+		!near(d.RoutesRatio, d.Routes[1].EventsPerS/d.Routes[0].EventsPerS) {
+		t.Errorf("demo routes rows %+v, ratio %v", d.Routes, d.RoutesRatio)
+	} else {
+		for _, r := range d.Routes {
+			if !(r.EventsPerS > 0) || len(r.Runs) != 2 || !near(r.EventsPerS, median(r.Runs)) || r.Threads != 1 {
+				t.Errorf("routes row %+v not the median of two measured runs, at 1 thread (of a budget of 1)", r)
+			}
+		}
+	}
+	if len(rs[1].Routes) != 0 {
+		t.Errorf("heavy model measured routes: %+v", rs[1].Routes)
+	}
 	if rs[1].PipelineDrift != 0 {
 		t.Errorf("heavy drift-on run measured (%v) though drift does not profile arrays", rs[1].PipelineDrift)
 	}
 
 	var table bytes.Buffer
 	WriteTable(&table, rs)
-	for _, want := range []string{"| figure | demo | heavy |", "pipeline / passthrough", "CPU per event", "drift on / drift off", "scale: 2 worker(s), 2 partition(s)"} {
+	for _, want := range []string{"| figure | demo | heavy |", "pipeline / passthrough", "CPU per event", "drift on / drift off", "scale: 2 worker(s), 2 partition(s)", "routes: 4 in one process, on the thread budget", "routes: 4 routes / 1 route"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}

@@ -190,6 +190,17 @@ func runModel(ctx context.Context, o Options, name string) (Result, error) {
 	if res.Scale, err = scale(ctx, o, name, e, m, im, batch, n, maxInFlight); err != nil {
 		return res, err
 	}
+	if name == "demo" { // routes: 1 and 4 routes in one process, side by side
+		if err := freshEnv(); err != nil {
+			return res, err
+		}
+		if res.Routes, err = routes(ctx, o, name, e, m, batch, n, maxInFlight, sz.routeRounds); err != nil {
+			return res, err
+		}
+		if len(res.Routes) > 1 && res.Routes[0].EventsPerS > 0 {
+			res.RoutesRatio = res.Routes[1].EventsPerS / res.Routes[0].EventsPerS
+		}
+	}
 	res.P99TargetMs = 2*float64(batch.MaxDelay.Microseconds())/1000 + 3*res.BatchInferenceMs + 5
 	res.PipelineOverRaw = res.Pipeline / res.Raw
 	res.PipelineOverPass = res.Pipeline / res.Passthrough

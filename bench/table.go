@@ -78,6 +78,27 @@ func WriteTable(w io.Writer, rs []Result) {
 			return num(r.Scale[i].EventsPerS)
 		})
 	}
+	for i := range rs[0].Routes {
+		r0 := rs[0].Routes[i]
+		label := "on the thread budget"
+		if !r0.Budgeted {
+			label = "every session all threads"
+		}
+		row(fmt.Sprintf("routes: %d in one process, %s (%d per session; total events/s)", r0.Routes, label, r0.Threads), func(r Result) string {
+			if i >= len(r.Routes) {
+				return "—"
+			}
+			return num(r.Routes[i].EventsPerS)
+		})
+	}
+	if rs[0].RoutesRatio > 0 {
+		row("routes: 4 routes / 1 route (target ≥ 0.80)", func(r Result) string {
+			if r.RoutesRatio == 0 {
+				return "—"
+			}
+			return fmt.Sprintf("%.2f", r.RoutesRatio)
+		})
+	}
 }
 
 func num(v float64) string {

@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sluice-ml/sluice/inference"
+)
+
+// RoutesRow is the pipeline's total throughput with Routes routes in this
+// one process, as `sluice run` serves a config's routes: each route its
+// own topic, consumer group and worker, and its own model (the demo model
+// loaded under a name of its own, so with ONNX Runtime sessions of its
+// own); the routes' topics together hold the same number of events.
+type RoutesRow struct {
+	Routes int `json:"routes"`
+	// Budgeted rows share the process's thread budget (inference.thread_budget,
+	// here the bench's intra-op threads) across the models' sessions, as
+	// sluice run does; the other row gives every session the whole budget,
+	// as separate processes per model would.
+	Budgeted bool `json:"thread_budget"`
+	// Threads is each session's intra-op thread count.
+	Threads    int       `json:"intra_op_threads_per_session"`
+	EventsPerS float64   `json:"events_per_s"`
+	CPUUS      float64   `json:"cpu_us_per_event"`
+	Runs       []float64 `json:"runs"`
+}
+
+// routeCounts are the rows measured: 1 route, 4 routes on the budget, 4
+// routes each with the whole budget.
+var routeRows = []RoutesRow{{Routes: 1, Budgeted: true}, {Routes: 4, Budgeted: true}, {Routes: 4}}
+
+// routes measures routeRows over n events, in rounds of mirrored order,
+// each row's figure the median of its runs.
+func routes(ctx context.Context, o Options, name string, e *env, m *model, batch inference.BatchConfig, n, maxInFlight, rounds int) ([]RoutesRow, error) {
+	topics := map[int][]string{}
+	for _, r := range routeRows {
+		if topics[r.Routes] != nil {
+			continue
+		}
+		for i := range r.Routes {
+			t := fmt.Sprintf("routes-%d-%d", r.Routes, i)
+			o.progress("%s: [routes] preloading %s", name, t)
+			if err := e.broker.CreateTopic(t, e.partitions, nil); err != nil {
+				return nil, err
+			}
+			if err := e.preloadTopic(ctx, m, t, n/r.Routes); err != nil {
+				return nil, err
+			}
+			topics[r.Routes] = append(topics[r.Routes], t)
+		}
+	}
+	rows := append([]RoutesRow(nil), routeRows...)
+	runs := make([][]runRate, len(rows))
+	for round := range rounds {
+		order := []int{0, 1, 2}
+		if round%2 == 1 {
+			order = []int{2, 1, 0}
+		}
+		for _, i := range order {
+			r := &rows[i]
+			sc := inference.SessionConfig{Provider: o.Provider, IntraOpThreads: o.Threads}
+			if r.Budgeted {
+				sc = inference.SessionConfig{Provider: o.Provider, ThreadBudget: o.Threads}.Budget(r.Routes)
+			}
+			r.Threads = sc.IntraOpThreads
+			o.progress("%s: [routes] %d route(s), %d thread(s) per session, run %d of %d", name, r.Routes, r.Threads, round+1, rounds)
+			if err := e.reset(); err != nil {
+				return rows, err
+			}
+			rate, err := routesRun(ctx, e, m, topics[r.Routes], sc, batch, n/r.Routes*r.Routes, maxInFlight)
+			if err != nil {
+				return rows, fmt.Errorf("%d routes: %w", r.Routes, err)
+			}
+			runs[i] = append(runs[i], rate)
+		}
+	}
+	for i := range rows {
+		rows[i].EventsPerS, rows[i].CPUUS, rows[i].Runs = medians(runs[i])
+	}
+	return rows, nil
+}
+
+// routesRun runs one worker per topic, each on a model of its own, and
+// returns their total rate over n events. The broker holds fetches until
+// every route has joined its group, so that the routes start together.
+func routesRun(ctx context.Context, e *env, m *model, topics []string, sc inference.SessionConfig, batch inference.BatchConfig, n, maxInFlight int) (runRate, error) {
+	open := holdFetches(e)
+	defer open()
+	var ws []*running
+	defer func() {
+		open()
+		for _, w := range ws {
+			w.stop()
+		}
+	}()
+	for i, topic := range topics {
+		im, err := inference.LoadModel(fmt.Sprintf("%s-route-%d", m.name, i), "1", m.onnx, m.sig, sc, nil)
+		if err != nil {
+			return runRate{}, err
+		}
+		defer im.Close()
+		group := fmt.Sprintf("%s-%d", topic, time.Now().UnixNano())
+		w, err := startWorkerOn(ctx, e, topic, group, im, batch, maxInFlight)
+		if err != nil {
+			return runRate{}, err
+		}
+		ws = append(ws, w)
+		if err := waitStable(ctx, e, group, 1); err != nil {
+			return runRate{}, err
+		}
+	}
+	open()
+	return measure(ctx, e, n, func() int64 {
+		var sum int64
+		for _, w := range ws {
+			sum += w.done.Load()
+		}
+		return sum
+	})
+}

@@ -3,6 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/sluice-ml/sluice/inference"
@@ -119,4 +122,56 @@ func routesRun(ctx context.Context, e *env, m *model, topics []string, sc infere
 		}
 		return sum
 	})
+}
+
+// RunRoutes runs only the routes rows, on the demo model, with the sizes
+// of a full (or Quick) run: `sluice bench --routes-only`.
+func RunRoutes(ctx context.Context, o Options) (Result, error) {
+	if o.Partitions == 0 {
+		o.Partitions = 4
+	}
+	if o.Threads == 0 {
+		o.Threads = runtime.GOMAXPROCS(0)
+	}
+	if err := inference.Load(); err != nil {
+		return Result{}, err
+	}
+	sz := sizesFor(o.Quick)
+	m, err := demoModel()
+	if err != nil {
+		return Result{}, err
+	}
+	batch := inference.BatchConfig{}.WithDefaults()
+	res := Result{Model: "demo", CPU: cpuName(), Provider: string(o.Provider), Threads: o.Threads, BatchSize: batch.MaxBatchSize, Events: sz.events["demo"]}
+	e, err := newEnv(ctx, m, o.Partitions)
+	if err != nil {
+		return res, err
+	}
+	defer e.stop()
+	if res.Routes, err = routes(ctx, o, "demo", e, m, batch, res.Events, 8192, sz.routeRounds); err != nil {
+		return res, err
+	}
+	if res.Routes[0].EventsPerS > 0 {
+		res.RoutesRatio = res.Routes[1].EventsPerS / res.Routes[0].EventsPerS
+	}
+	o.progress("done\n")
+	return res, nil
+}
+
+// WriteRoutesTable writes RunRoutes' rows as a markdown table.
+func WriteRoutesTable(w io.Writer, r Result) {
+	fmt.Fprintf(w, "CPU: %s; ONNX Runtime thread budget %d; demo model, %d events per run, median of %d runs\n\n", r.CPU, r.Threads, r.Events, len(r.Routes[0].Runs))
+	fmt.Fprintf(w, "| routes in one process | intra-op threads per session | total events/s | CPU µs per event | runs |\n| --- | --- | --- | --- | --- |\n")
+	for _, row := range r.Routes {
+		label := fmt.Sprintf("%d, on the thread budget", row.Routes)
+		if !row.Budgeted {
+			label = fmt.Sprintf("%d, every session all threads", row.Routes)
+		}
+		runs := make([]string, len(row.Runs))
+		for i, v := range row.Runs {
+			runs[i] = num(v)
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %.2f | %s |\n", label, row.Threads, num(row.EventsPerS), row.CPUUS, strings.Join(runs, ", "))
+	}
+	fmt.Fprintf(w, "\n4 routes / 1 route: %.2f (target ≥ 0.80)\n", r.RoutesRatio)
 }

@@ -24,6 +24,7 @@ func cmdBench(ctx context.Context, args []string, _ *slog.Logger) error {
 	partitions := fs.Int("partitions", 4, "partitions of the input topic")
 	driftSample := fs.Int("drift-sample-every", 1, "drift.sample_every in the drift-on run")
 	driftMaxRate := fs.Int("drift-max-rate", 0, "drift.max_rate in the drift-on run (0: its default; -1: every event)")
+	routesOnly := fs.Bool("routes-only", false, "run only the routes rows (1 and 4 demo-model routes in one process)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -42,6 +43,15 @@ func cmdBench(ctx context.Context, args []string, _ *slog.Logger) error {
 	// The bench's own parts log nothing; ONNX Runtime's provider fallback
 	// line still reaches stderr once.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if *routesOnly {
+		r, err := bench.RunRoutes(ctx, bench.Options{Quick: *quick, Provider: inference.Provider(*provider),
+			Threads: *threads, Partitions: int32(*partitions), Progress: os.Stderr})
+		if err != nil {
+			return err
+		}
+		bench.WriteRoutesTable(os.Stdout, r)
+		return nil
+	}
 	res, err := bench.Run(ctx, bench.Options{
 		Quick: *quick, Models: strings.Split(*models, ","), Provider: inference.Provider(*provider),
 		Threads: *threads, Partitions: int32(*partitions), Progress: os.Stderr, DriftSampleEvery: *driftSample, DriftMaxRate: *driftMaxRate,

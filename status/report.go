@@ -69,6 +69,22 @@ type Status struct {
 	// (empty until the quality service has closed a window).
 	Quality []Quality `json:"quality"`
 	Events  []Event   `json:"events"` // newest first
+	// Routes are each route's figures, by name (the route label of the
+	// worker's series), when the process serves routes.
+	Routes []Route `json:"routes"`
+}
+
+// Route is one route's throughput over the window, totals, dead letters,
+// lag and events in flight.
+type Route struct {
+	Name        string  `json:"name"`
+	In          Num     `json:"in"`
+	Out         Num     `json:"out"`
+	InTotal     float64 `json:"in_total"`
+	OutTotal    float64 `json:"out_total"`
+	DeadLetters float64 `json:"dead_letters"`
+	Lag         Num     `json:"lag"`
+	InFlight    Num     `json:"in_flight"`
 }
 
 // DeadLetters is one reason's dead letters: total and per second over the
@@ -102,7 +118,7 @@ func (s *Sampler) Status() Status {
 	var st Status
 	st.WindowSeconds = s.cfg.Window.Seconds()
 	st.Queues = map[string]float64{}
-	st.DeadLetters, st.Models, st.Events, st.Quality, st.Held = []DeadLetters{}, []Served{}, []Event{}, []Quality{}, []Held{}
+	st.DeadLetters, st.Models, st.Events, st.Quality, st.Held, st.Routes = []DeadLetters{}, []Served{}, []Event{}, []Quality{}, []Held{}, []Route{}
 	st.Series.T, st.Series.In, st.Series.Out, st.Series.P50, st.Series.P99 = []int64{}, []Num{}, []Num{}, []Num{}, []Num{}
 	nan := Num(math.NaN())
 	st.Throughput.In, st.Throughput.Out, st.BatchSizeMean, st.Lag, st.InFlight = nan, nan, nan, nan, nan
@@ -153,6 +169,15 @@ func (s *Sampler) Status() Status {
 			}
 			st.DeadLetters = append(st.DeadLetters, dl)
 		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(last.routes)) {
+		r := last.routes[name]
+		rt := Route{Name: name, In: nan, Out: nan, InTotal: r.consumed, OutTotal: r.produced, DeadLetters: r.deadLetters,
+			Lag: Num(r.lag), InFlight: Num(r.inFlight)}
+		if f := first.routes[name]; f != nil && first != last {
+			rt.In, rt.Out = Num(rate(f.consumed, r.consumed, first.at, last.at)), Num(rate(f.produced, r.produced, first.at, last.at))
+		}
+		st.Routes = append(st.Routes, rt)
 	}
 	st.Drift = s.drift.series()
 	if st.Drift == nil {

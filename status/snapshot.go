@@ -67,13 +67,34 @@ type snapshot struct {
 	retrains    map[string]float64 // by model
 	refused     map[string]float64 // "model reason"
 	quality     map[qualityKey]*Quality
+	routes      map[string]*routeSnap // by the route label
+}
+
+// routeSnap is one route's counters and gauges at one instant.
+type routeSnap struct {
+	consumed, produced, deadLetters, lag, inFlight float64
+}
+
+// route returns the snapshot of m's route, or nil for a series without
+// one (a process's own writer counts under route="").
+func (s *snapshot) route(m *dto.Metric) *routeSnap {
+	name := label(m, "route")
+	if name == "" {
+		return nil
+	}
+	r := s.routes[name]
+	if r == nil {
+		r = &routeSnap{}
+		s.routes[name] = r
+	}
+	return r
 }
 
 // read reduces gathered families to a snapshot taken at at.
 func read(at time.Time, fams []*dto.MetricFamily) *snapshot {
 	s := &snapshot{at: at, deadLetters: map[string]float64{}, queues: map[string]float64{},
 		drift: map[driftKey]float64{}, drifted: map[string]float64{}, retrains: map[string]float64{},
-		refused: map[string]float64{}, quality: map[qualityKey]*Quality{}}
+		refused: map[string]float64{}, quality: map[qualityKey]*Quality{}, routes: map[string]*routeSnap{}}
 	for _, f := range fams {
 		for _, m := range f.GetMetric() {
 			s.add(f.GetName(), m)
@@ -92,26 +113,37 @@ func read(at time.Time, fams []*dto.MetricFamily) *snapshot {
 	return s
 }
 
+// add adds one series; the series of several routes (and of several
+// models' inference) add up.
 func (s *snapshot) add(name string, m *dto.Metric) {
+	r := s.route(m)
+	if r == nil {
+		r = &routeSnap{} // counted in the totals only
+	}
 	switch name {
 	case mConsumed:
 		s.consumed += value(m)
+		r.consumed += value(m)
 	case mPredictions:
 		s.produced += value(m)
+		r.produced += value(m)
 	case mDeadLetters:
 		s.deadLetters[label(m, "reason")] += value(m)
+		r.deadLetters += value(m)
 	case mEndToEnd:
-		s.endToEnd = histOf(m)
+		s.endToEnd = s.endToEnd.plus(histOf(m))
 	case mInference:
-		s.inference = histOf(m)
+		s.inference = s.inference.plus(histOf(m))
 	case mBatchSize:
-		s.batch = histOf(m)
+		s.batch = s.batch.plus(histOf(m))
 	case mLag:
-		s.lag, s.hasLag = value(m), true
+		s.lag, s.hasLag = s.lag+value(m), true
+		r.lag += value(m)
 	case mInFlight:
-		s.inFlight = value(m)
+		s.inFlight += value(m)
+		r.inFlight += value(m)
 	case mQueueDepth:
-		s.queues[label(m, "stage")] = value(m)
+		s.queues[label(m, "stage")] += value(m)
 	case mVersionInfo:
 		if value(m) == 1 {
 			s.models = append(s.models, Served{Model: label(m, "model"), Version: label(m, "version"), Stage: label(m, "stage")})
@@ -186,6 +218,22 @@ func label(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
+}
+
+// plus adds o's counts to h's: two series of one histogram (two routes')
+// have the same buckets.
+func (h hist) plus(o hist) hist {
+	if h.count == 0 && len(h.upper) == 0 {
+		return o
+	}
+	if !slices.Equal(h.upper, o.upper) {
+		return h // not the same layout: keep the first
+	}
+	out := hist{upper: h.upper, cum: make([]float64, len(h.cum)), count: h.count + o.count, sum: h.sum + o.sum}
+	for i := range h.cum {
+		out.cum[i] = h.cum[i] + o.cum[i]
+	}
+	return out
 }
 
 func histOf(m *dto.Metric) hist {

@@ -156,6 +156,10 @@
     chart($("chart-latency"), st.series.t, [{ cls: "p50", values: st.series.p50.map(ms) }, { cls: "p99", values: st.series.p99.map(ms) }], true);
     table("queues", Object.keys(st.queues).sort().map((k) => [k, fmt(st.queues[k], 0)]), "none");
     table("dead-letters", st.dead_letters.map((d) => [d.reason, fmt(d.total, 0), fmt(d.rate, 1) + "/s"]), "none");
+    const routes = st.routes || [];
+    $("routes-section").hidden = routes.length < 2;
+    table("routes", routes.map((r) => [r.name, fmt(r.in, 1) + " in/s", fmt(r.out, 1) + " out/s", fmt(r.in_total, 0) + " in",
+      fmt(r.out_total, 0) + " out", fmt(r.dead_letters, 0) + " dead", fmt(r.lag, 0) + " lag", fmt(r.in_flight, 0) + " in flight"]), "none");
     events(st);
     quality(st);
     drift(st);

@@ -23,6 +23,12 @@ import (
 // and a stop func that waits for it to exit.
 func start(t *testing.T, dir string) (devstack.Addrs, func()) {
 	t.Helper()
+	return startWith(t, dir, config.Default())
+}
+
+// startWith is start with the worker's config (sluice dev --config).
+func startWith(t *testing.T, dir string, worker config.Config) (devstack.Addrs, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan devstack.Addrs, 1)
 	done := make(chan error, 1)
@@ -30,7 +36,7 @@ func start(t *testing.T, dir string) (devstack.Addrs, func()) {
 	go func() {
 		done <- devstack.Run(ctx, devstack.Config{
 			DataDir: dir, KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-			Worker: config.Default(),
+			Worker: worker,
 		}, log, func(a devstack.Addrs) { ready <- a })
 	}()
 	var a devstack.Addrs

@@ -82,8 +82,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 		return err
 	}
 	defer broker.Close()
-	wp := cfg.Worker.Pipeline.WithDefaults()
-	if err := broker.EnsureTopics(slices.Concat(Topics, []string{wp.InputTopic, wp.OutputTopic, wp.DLQTopic, wp.ShadowTopic})...); err != nil {
+	topics := slices.Clone(Topics)
+	for _, r := range cfg.Worker.Effective() { // every route's topics
+		p := r.Pipeline
+		topics = append(topics, p.InputTopic, p.OutputTopic, p.DLQTopic, p.ShadowTopic)
+	}
+	if err := broker.EnsureTopics(topics...); err != nil {
 		return err
 	}
 	kafkaAddr := broker.Addr()
@@ -164,7 +168,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, onReady func(Addrs))
 	wc.Kafka.Brokers = []string{kafkaAddr}
 	wc.Registry.URL = registryURL
 	wc.Redis.URL = redisURL
-	wc.Model = config.Model{Name: "fraud", Version: "1", Dir: modelDir}
+	// The demo model serves the top-level model (and every route that
+	// names no model of its own) unless the config gives another.
+	if wc.Model.Dir == "" && wc.Model.Name == "fraud" {
+		wc.Model = config.Model{Name: "fraud", Version: "1", Dir: modelDir}
+	}
 	wc.Admin.Addr = cfg.HTTPAddr
 	return server.Run(ctx, wc, log, func(r server.Ready) {
 		if onReady != nil {

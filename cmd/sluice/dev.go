@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sluice-ml/sluice/config"
@@ -27,12 +28,16 @@ func cmdDev(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.Int64Var(&c.Broker.RetentionBytes, "retention-bytes", devstack.DefaultRetentionBytes, "keep at most this many bytes per partition, deleting the oldest (Kafka's log.retention.bytes; -1: no limit)")
 	fs.Int64Var(&c.Broker.SegmentBytes, "segment-bytes", devstack.DefaultSegmentBytes, "roll a partition's log file at this size; retention deletes whole files (Kafka's log.segment.bytes)")
 	fs.DurationVar(&c.Broker.RetentionCheck, "retention-check", devstack.DefaultRetentionCheck, "how often retention runs (Kafka's log.retention.check.interval.ms)")
+	cfgPath := fs.String("config", "", "a sluice.yaml whose routes (and pipeline, model, drift keys) the stack's worker serves; its kafka, registry, redis and admin addresses are the stack's")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	c.Partitions = int32(*partitions)
 	c.NoAutoCreate = !*autoCreate
-	c.Worker = config.Default()
+	var err error
+	if c.Worker, err = config.Load(*cfgPath); err != nil {
+		return err
+	}
 	red := security.RedactorFor(c.Worker)
 	if err := c.Worker.ApplyEnv(os.Environ()); err != nil {
 		return red.Error(err)
@@ -47,23 +52,41 @@ func cmdDev(ctx context.Context, args []string, log *slog.Logger) error {
 		if c.NoAutoCreate {
 			created = "at start only"
 		}
-		wp := c.Worker.Pipeline.WithDefaults()
+		wp := c.Worker.Effective()[0].Pipeline // the first route's (the only one without routes:)
+		model := "none loaded yet"
+		if m := a.Ready.Model; m != nil {
+			model = fmt.Sprintf("%s version %s on %s", m.Name(), m.Version(), m.Provider())
+		}
 		fmt.Printf(`sluice dev is running (Ctrl-C to stop)
   kafka        %s   (in-process broker, data in %s; retention %s, %s per partition)
   registry     %s
   redis        %s
   admin        %s   (/metrics /healthz /readyz)
   topics       %s (input), %s (output), %s (dead letters); others created %s
-  model        %s version %s on %s (%s)
-try:
+  model        %s (%s)
+%stry:
   bin/sluice produce --brokers %s --registry-url %s --count 1000
   bin/sluice tail --brokers %s --registry-url %s predictions
 `, a.Kafka, a.DataDir, retentionText(c.Broker.RetentionMs), bytesText(c.Broker.RetentionBytes),
 			a.RegistryURL, config.RedactURL(a.RedisURL), a.AdminURL,
 			wp.InputTopic, wp.OutputTopic, wp.DLQTopic, created,
-			a.Ready.Model.Name(), a.Ready.Model.Version(), a.Ready.Model.Provider(), a.ModelDir,
+			model, a.ModelDir, routesText(c.Worker),
 			a.Kafka, a.RegistryURL, a.Kafka, a.RegistryURL)
 	}))
+}
+
+// routesText lists a config's routes, one a line, or "" for a config
+// without routes (the lines above describe its one route).
+func routesText(c config.Config) string {
+	if len(c.Routes) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range c.Effective() {
+		fmt.Fprintf(&b, "  route        %s: %s → model %s → %s (group %s, dead letters %s)\n",
+			r.Name, r.Pipeline.InputTopic, r.Model.Name, r.Pipeline.OutputTopic, r.Pipeline.Group, r.Pipeline.DLQTopic)
+	}
+	return b.String()
 }
 
 // retentionText says what --retention-ms keeps.

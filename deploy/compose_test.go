@@ -332,8 +332,11 @@ func checkComposeWorker(t *testing.T, name string, svc map[string]any, services 
 			t.Errorf("the compose topic init does not create %s", tp)
 		}
 	}
-	if r := dig(svc, "deploy", "replicas"); r != nil && atoi(t, where+" replicas", r) > topics[c.Pipeline.InputTopic] {
-		t.Errorf("%s: %v replicas, more than the %d partitions of %s", where, r, topics[c.Pipeline.InputTopic], c.Pipeline.InputTopic)
+	for _, rt := range c.Effective() {
+		in := rt.Pipeline.InputTopic
+		if r := dig(svc, "deploy", "replicas"); r != nil && atoi(t, where+" replicas", r) > topics[in] {
+			t.Errorf("%s: %v replicas, more than the %d partitions of %s", where, r, topics[in], in)
+		}
 	}
 }
 

@@ -5,11 +5,14 @@ import (
 	"io/fs"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluice-ml/sluice/config"
 )
 
 // Files this package's tests read, relative to the repository root.
@@ -296,14 +299,32 @@ func TestSeriesSelectorsMatchDeployment(t *testing.T) {
 					t.Errorf("%s: job %q is not scraped by %s", src.where, m.value, prometheusFile)
 				case sel.metric == "kafka_consumergroup_lag" && m.label == "consumergroup":
 					for _, c := range configs {
-						if g := loadConfig(t, c, nil).Pipeline.Group; g != m.value {
-							t.Errorf("%s: consumergroup %q, but %s has group %q", src.where, m.value, c, g)
+						if !slices.ContainsFunc(loadConfig(t, c, nil).Effective(), func(r config.RouteSpec) bool { return r.Pipeline.Group == m.value }) {
+							t.Errorf("%s: consumergroup %q, but no route of %s has that group", src.where, m.value, c)
 						}
 					}
 				case sel.metric == "kafka_consumergroup_lag" && m.label == "topic":
 					for _, c := range configs {
-						if in := loadConfig(t, c, nil).Pipeline.InputTopic; in != m.value {
-							t.Errorf("%s: topic %q, but %s reads %q", src.where, m.value, c, in)
+						if !slices.ContainsFunc(loadConfig(t, c, nil).Effective(), func(r config.RouteSpec) bool { return r.Pipeline.InputTopic == m.value }) {
+							t.Errorf("%s: topic %q, but no route of %s reads it", src.where, m.value, c)
+						}
+					}
+				}
+			}
+			// A regular expression on the groups must match every route's.
+			for _, m := range sel.matchers {
+				if sel.metric != "kafka_consumergroup_lag" || m.label != "consumergroup" || m.op != "=~" {
+					continue
+				}
+				re, err := regexp.Compile("^(?:" + m.value + ")$")
+				if err != nil {
+					t.Errorf("%s: consumergroup=~%q: %v", src.where, m.value, err)
+					continue
+				}
+				for _, c := range configs {
+					for _, r := range loadConfig(t, c, nil).Effective() {
+						if !re.MatchString(r.Pipeline.Group) {
+							t.Errorf("%s: consumergroup=~%q does not match route %s's group %q in %s", src.where, m.value, r.Name, r.Pipeline.Group, c)
 						}
 					}
 				}
@@ -376,10 +397,17 @@ func TestConfigs(t *testing.T) {
 	if a, b := portOf(t, example.Admin.Addr), portOf(t, k8s.Admin.Addr); a != b {
 		t.Errorf("admin port %s in %s, %s in %s", a, exampleConfig, b, k8sConfig)
 	}
-	if !reflect.DeepEqual(
-		[]string{example.Pipeline.Group, example.Pipeline.InputTopic, example.Pipeline.OutputTopic, example.Pipeline.DLQTopic},
-		[]string{k8s.Pipeline.Group, k8s.Pipeline.InputTopic, k8s.Pipeline.OutputTopic, k8s.Pipeline.DLQTopic}) {
-		t.Errorf("%s and %s name different groups or topics", exampleConfig, k8sConfig)
+	routes := func(c config.Config) (out [][]string) {
+		for _, r := range c.Effective() {
+			out = append(out, []string{r.Name, r.Pipeline.Group, r.Pipeline.InputTopic, r.Pipeline.OutputTopic, r.Pipeline.DLQTopic, r.Model.Name})
+		}
+		return out
+	}
+	if a, b := routes(example), routes(k8s); !reflect.DeepEqual(a, b) {
+		t.Errorf("%s and %s serve different routes (name, group, topics, model): %v and %v", exampleConfig, k8sConfig, a, b)
+	}
+	if len(example.Routes) < 2 {
+		t.Errorf("%s shows %d routes; the example is a two-route worker", exampleConfig, len(example.Routes))
 	}
 	for _, c := range []string{exampleConfig, k8sConfig} {
 		if host, _, _ := strings.Cut(loadConfig(t, c, nil).Admin.Addr, ":"); host != "0.0.0.0" && host != "" {

@@ -78,6 +78,7 @@ func exportedMetrics(t *testing.T, files []goFile) map[string]*metricInfo {
 		return out[name]
 	}
 	for _, gf := range files {
+		wrapped := wrappedLabels(gf.path)
 		ast.Inspect(gf.file, func(n ast.Node) bool {
 			switch x := n.(type) {
 			case *ast.BasicLit:
@@ -93,7 +94,7 @@ func exportedMetrics(t *testing.T, files []goFile) map[string]*metricInfo {
 					m := get(name)
 					m.structured = true
 					m.histogram = m.histogram || kind == "HistogramOpts" || kind == "SummaryOpts"
-					for _, l := range constLabels {
+					for _, l := range append(constLabels, wrapped...) {
 						m.labels[l] = true
 					}
 					for _, other := range x.Args {
@@ -107,6 +108,22 @@ func exportedMetrics(t *testing.T, files []goFile) map[string]*metricInfo {
 		})
 	}
 	return out
+}
+
+// wrappedLabels are the labels server adds to the series of the packages
+// it registers under prometheus.WrapRegistererWith (server/server.go,
+// server/models.go): route on a worker's series (pipeline, consumer,
+// producer, lag and missing topics, drift), model on inference's.
+func wrappedLabels(path string) []string {
+	for _, dir := range []string{"pipeline/", "consumers/", "producers/", "worker/", "drift/"} {
+		if strings.HasPrefix(path, dir) {
+			return []string{"route"}
+		}
+	}
+	if strings.HasPrefix(path, "inference/") {
+		return []string{"model"}
+	}
+	return nil
 }
 
 // optsLiteral recognises prometheus.XxxOpts{Name: "sluice_..."} and returns

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sluice-ml/sluice/config"
 )
 
 func kustomization(t *testing.T, dir string) map[string]any {
@@ -232,8 +234,7 @@ func TestKubernetes(t *testing.T) {
 	mustObj(t, objs, "PrometheusRule/sluice")
 
 	partitions := checkTopicsJob(t, mustObj(t, objs, "Job/sluice-topics"), cfg.Kafka.Brokers, files, envs)
-	checkScaledObject(t, mustObj(t, objs, "ScaledObject/sluice"), cfg.Pipeline.Group, cfg.Pipeline.InputTopic,
-		strings.Join(cfg.Kafka.Brokers, ","), partitions[cfg.Pipeline.InputTopic])
+	checkScaledObject(t, mustObj(t, objs, "ScaledObject/sluice"), cfg.Effective(), strings.Join(cfg.Kafka.Brokers, ","), partitions)
 	for _, tp := range neededTopics(cfg) {
 		if partitions[tp] == 0 {
 			t.Errorf("the topics Job does not create %s", tp)
@@ -316,7 +317,10 @@ func checkTopicsJob(t *testing.T, job map[string]any, brokers []string, files ma
 	return scriptTopics(t, "topics Job", script, "$", env)
 }
 
-func checkScaledObject(t *testing.T, so map[string]any, group, topic, brokers string, partitions int) {
+// checkScaledObject checks that the ScaledObject scales the worker, at
+// most to the partitions of the route inputs with fewest, on one kafka
+// trigger per route: its group and input topic, in the config's order.
+func checkScaledObject(t *testing.T, so map[string]any, routes []config.RouteSpec, brokers string, partitions map[string]int) {
 	t.Helper()
 	if k, n := str(dig(so, "spec", "scaleTargetRef", "kind")), str(dig(so, "spec", "scaleTargetRef", "name")); (k != "" && k != "Deployment") || n != "sluice" {
 		t.Errorf("ScaledObject scales %s/%s, not Deployment/sluice", k, n)
@@ -326,21 +330,27 @@ func checkScaledObject(t *testing.T, so map[string]any, group, topic, brokers st
 	if minR < 1 || minR > maxR {
 		t.Errorf("ScaledObject replicas %d..%d", minR, maxR)
 	}
-	if partitions == 0 || maxR > partitions {
-		t.Errorf("ScaledObject maxReplicaCount %d is above the %d partitions of %s", maxR, partitions, topic)
-	}
 	triggers := list(dig(so, "spec", "triggers"))
-	if len(triggers) == 0 || str(dig(triggers[0], "type")) != "kafka" {
-		t.Fatalf("ScaledObject triggers %v, want a kafka trigger", triggers)
+	if len(triggers) != len(routes) {
+		t.Fatalf("ScaledObject has %d triggers, want one per route of %s (%d)", len(triggers), k8sConfig, len(routes))
 	}
-	md := mapOf(dig(triggers[0], "metadata"))
-	for k, want := range map[string]string{"consumerGroup": group, "topic": topic, "bootstrapServers": brokers} {
-		if str(md[k]) != want {
-			t.Errorf("ScaledObject %s %q, %s says %q", k, str(md[k]), k8sConfig, want)
+	for i, r := range routes {
+		topic := r.Pipeline.InputTopic
+		if p := partitions[topic]; p == 0 || maxR > p {
+			t.Errorf("ScaledObject maxReplicaCount %d is above the %d partitions of %s", maxR, p, topic)
 		}
-	}
-	if atoi(t, "lagThreshold", md["lagThreshold"]) <= 0 {
-		t.Error("ScaledObject lagThreshold must be positive")
+		if str(dig(triggers[i], "type")) != "kafka" {
+			t.Errorf("ScaledObject trigger %d is %v, want a kafka trigger", i, dig(triggers[i], "type"))
+		}
+		md := mapOf(dig(triggers[i], "metadata"))
+		for k, want := range map[string]string{"consumerGroup": r.Pipeline.Group, "topic": topic, "bootstrapServers": brokers} {
+			if str(md[k]) != want {
+				t.Errorf("ScaledObject trigger %d: %s %q, route %s of %s says %q", i, k, str(md[k]), r.Name, k8sConfig, want)
+			}
+		}
+		if atoi(t, "lagThreshold", md["lagThreshold"]) <= 0 {
+			t.Errorf("ScaledObject trigger %d: lagThreshold must be positive", i)
+		}
 	}
 }
 

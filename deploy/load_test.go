@@ -178,7 +178,10 @@ func configValue(c config.Config, key string) string {
 
 // neededTopics are the topics a worker with config c reads or writes.
 func neededTopics(c config.Config) []string {
-	out := []string{c.Pipeline.InputTopic, c.Pipeline.OutputTopic, c.Pipeline.DLQTopic, c.Pipeline.ShadowTopic, registry.ModelEventsTopic}
+	out := []string{registry.ModelEventsTopic}
+	for _, r := range c.Effective() {
+		out = append(out, r.Pipeline.InputTopic, r.Pipeline.OutputTopic, r.Pipeline.DLQTopic, r.Pipeline.ShadowTopic)
+	}
 	if configValue(c, "drift.enabled") == "true" {
 		for _, k := range []string{"drift.reports_topic", "drift.retrain_topic"} {
 			if v := configValue(c, k); v != "" {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sluice-ml/sluice/config"
+	"github.com/sluice-ml/sluice/quality"
+	"github.com/sluice-ml/sluice/retrain"
 )
 
 // Files this package's tests read, relative to the repository root.
@@ -320,6 +322,11 @@ func TestSeriesSelectorsMatchDeployment(t *testing.T) {
 				if err != nil {
 					t.Errorf("%s: consumergroup=~%q: %v", src.where, m.value, err)
 					continue
+				}
+				for _, g := range []string{quality.DefaultGroup, retrain.DefaultGroup, retrain.DefaultLabelsGroup} {
+					if re.MatchString(g) {
+						t.Errorf("%s: consumergroup=~%q matches %s, which is no worker's", src.where, m.value, g)
+					}
 				}
 				for _, c := range configs {
 					for _, r := range loadConfig(t, c, nil).Effective() {

@@ -4,7 +4,9 @@
 // (raw), the consume → produce → commit loop with no decode and no inference
 // (passthrough), the full worker at its default batching and at batch 1, and
 // end-to-end latency under an open-loop load at 50% and 80% of the measured
-// maximum. It runs against the in-process Kafka-protocol broker over TCP,
+// maximum, and the total throughput of 1 and 4 demo-model routes in one
+// process (on the process's ONNX Runtime thread budget, and with every
+// session given every thread). It runs against the in-process Kafka-protocol broker over TCP,
 // a redis-server child (internal/redisproc) and the embedded registry
 // (schemas.Listen), and builds its workers with package worker, as `sluice
 // run` does.

@@ -8,4 +8,8 @@
 // value is reported in one style, its dotted key first
 // ("pipeline.batch.max_delay: must not be negative, got -1s";
 // internal/keyerr).
+//
+// routes: lists the topic → model → topic routes one process serves; each
+// route's unset keys take the top-level ones, and a file without routes is
+// one route built from pipeline.* and model.* (routes.go, Effective).
 package config

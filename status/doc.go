@@ -8,7 +8,10 @@
 // (refused, or waiting for the input schema), drift scores per feature across recent drift windows, and the
 // recent retrain and model events. GET / serves one embedded HTML page with
 // a small script that polls it every second and draws the numbers and SVG
-// charts: no build step, nothing fetched from outside the machine.
+// charts: no build step, nothing fetched from outside the machine. A
+// process serving several routes adds their series up for the totals and
+// has a row per route (its route label): rates, totals, dead letters, lag
+// and events in flight.
 //
 // The package reads metrics only (see the names in metrics.go); it knows
 // nothing of the pipeline's types.

@@ -12,6 +12,7 @@ import (
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/registry"
+	"github.com/sluice-ml/sluice/training"
 )
 
 // One process serves two and four routes over a real broker, each its own
@@ -227,6 +228,74 @@ func TestHotSwapOfOneModelWhileRoutesRun(t *testing.T) {
 				t.Fatalf("%s: event %s after the swap scored by version %s, want %s", rt.out, id, s.versions[id], want)
 			}
 		}
+	}
+	if err := run.stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// Two routes on one model keep their drift windows apart: route a's
+// traffic closes a window under route a's keys, counted on route a's
+// series, and route b, with no traffic, closes none.
+func TestDriftWindowsPerRoute(t *testing.T) {
+	initRuntime(t)
+	e := testworker.New(t, 2)
+	for _, topic := range []string{"in-a", "in-a.dlq", "out-a", "in-b", "in-b.dlq", "out-b"} {
+		e.Kafka.CreateTopic(t, topic, 2)
+	}
+	dir := t.TempDir()
+	if err := training.WriteModelDir(dir, e.MLP, e.Sig); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DemoProfile(t).WriteFile(filepath.Join(dir, ProfileFile)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := routesConfig(e,
+		config.Route{Name: "a", InputTopic: "in-a", OutputTopic: "out-a"},
+		config.Route{Name: "b", InputTopic: "in-b", OutputTopic: "out-b"})
+	cfg.Model.Dir = dir
+	cfg.Drift.Enabled = true
+	cfg.Drift.WindowEvents, cfg.Drift.MinWindowEvents, cfg.Drift.FlushEvents = 200, 50, 50
+	cfg.Drift.FlushInterval, cfg.Drift.MaxRate = 50*time.Millisecond, -1
+	run := startRun(t, cfg)
+	waitFor(t, 30*time.Second, "both routes' drift monitors on", func() bool { // their sampling gauge is set when they start
+		_, a := testkit.Value(run.Registry, "sluice_drift_sample_every", "route", "a")
+		_, b := testkit.Value(run.Registry, "sluice_drift_sample_every", "route", "b")
+		return a && b
+	})
+	f := newFeed(t, e, "in-a", 31)
+	f.publish(t, 600)
+	f.check(t, "out-a", "fraud")
+	closed := func(route string) float64 {
+		v, _ := testkit.Value(run.Registry, "sluice_drift_windows_closed_total", "route", route, "drifted", "false")
+		w, _ := testkit.Value(run.Registry, "sluice_drift_windows_closed_total", "route", route, "drifted", "true")
+		return v + w
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for closed("a") < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("route a closed %v windows in 30s, want one\n%s", closed("a"), run.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := closed("b"); n != 0 {
+		t.Errorf("route b, with no traffic, closed %v windows", n)
+	}
+	keys, err := e.Redis.Keys(t.Context(), "sluice:drift:{fraud:1}:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var underA int
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(k, "sluice:drift:{fraud:1}:r:a:"):
+			underA++
+		case strings.HasPrefix(k, "sluice:drift:{fraud:1}:r:b:w:"), strings.HasPrefix(k, "sluice:drift:{fraud:1}:w:"):
+			t.Errorf("window key %s: route a's traffic outside route a's keys", k)
+		}
+	}
+	if underA == 0 {
+		t.Errorf("no drift key under route a: %v", keys)
 	}
 	if err := run.stop(); err != nil {
 		t.Errorf("Run: %v", err)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-ml/sluice/config"
+	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/registry"
@@ -69,6 +71,12 @@ func TestRoutesInOneProcess(t *testing.T) {
 				}
 				if n, _ := testkit.Value(run.Registry, "sluice_predictions_produced_total", "route", r.Name); n < 300 {
 					t.Errorf("sluice_predictions_produced_total{route=%q} = %v, want at least 300", r.Name, n)
+				}
+			}
+			for _, r := range routes { // the Open Inference Protocol serves every route's model
+				if body := get(t, "http://"+run.AdminAddr.String()+"/v2/models/"+r.Model); !strings.Contains(body, `"name":"`+r.Model+`"`) ||
+					!strings.Contains(body, `"versions":["`+r.ModelVersion+`"]`) {
+					t.Errorf("/v2/models/%s: %s", r.Model, body)
 				}
 			}
 			waitFor(t, 30*time.Second, "every route ready", func() bool { return run.readyz(t).Ready })
@@ -297,6 +305,103 @@ func TestDriftWindowsPerRoute(t *testing.T) {
 	if underA == 0 {
 		t.Errorf("no drift key under route a: %v", keys)
 	}
+	if err := run.stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// A route whose input topic does not exist is not ready and consumes
+// nothing, while the route beside it scores every event.
+func TestMissingTopicBesideAHealthyRoute(t *testing.T) {
+	initRuntime(t)
+	e := testworker.New(t, 2)
+	for _, topic := range []string{"ok-in", "ok-in.dlq", "ok-out", "gone-out", "gone-in.dlq"} {
+		e.Kafka.CreateTopic(t, topic, 2)
+	}
+	dir, _ := constantModel(t, 1)
+	cfg := routesConfig(e,
+		config.Route{Name: "ok", InputTopic: "ok-in", OutputTopic: "ok-out", Model: "m", ModelDir: dir},
+		config.Route{Name: "gone", InputTopic: "gone-in", OutputTopic: "gone-out", Model: "m", ModelDir: dir})
+	run := startRun(t, cfg)
+	f := newFeed(t, e, "ok-in", 41)
+	f.publish(t, 300)
+	f.check(t, "ok-out", "m")
+	waitFor(t, 30*time.Second, "the missing topic on /readyz", func() bool {
+		for _, r := range run.readyz(t).Routes {
+			for _, c := range r.Conditions {
+				if r.Name == "gone" && c.Condition == "topic_missing" && strings.Contains(c.Detail, "gone-in") {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	rz := run.readyz(t)
+	if rz.Code != 503 || len(rz.Routes) != 2 || !rz.Routes[0].Ready || rz.Routes[1].Ready {
+		t.Errorf("/readyz %d %+v", rz.Code, rz.Routes)
+	}
+	if err := run.stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// slowModel writes a demo-shaped model with three wide hidden layers, far
+// slower per event than the demo model, into a new directory.
+func slowModel(t *testing.T, hidden int) string {
+	t.Helper()
+	sig := training.DemoSignature()
+	r := rand.New(rand.NewPCG(3, 9))
+	dense := func(in, out int, act string) training.Dense {
+		d := training.Dense{W: make([][]float32, out), B: make([]float32, out), Act: act}
+		for i := range d.W {
+			d.W[i] = make([]float32, in)
+			for j := range d.W[i] {
+				d.W[i][j] = float32(r.NormFloat64() * 0.01)
+			}
+		}
+		return d
+	}
+	mlp := &training.MLP{Layers: []training.Dense{dense(sig.Width(), hidden, training.ActRelu), dense(hidden, hidden, training.ActRelu),
+		dense(hidden, hidden, training.ActRelu), dense(hidden, sig.OutWidth(), training.ActNone)}, Output: training.OutputSoftmax}
+	dir := t.TempDir()
+	if err := training.WriteModelDir(dir, mlp, sig); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// A route whose model is slow does not hold back the route beside it: the
+// fast route scores all of its events while the slow route still has a
+// backlog, and the slow route then catches up.
+func TestSlowRouteBesideAFastOne(t *testing.T) {
+	initRuntime(t)
+	e := testworker.New(t, 2)
+	for _, topic := range []string{"slow-in", "slow-in.dlq", "slow-out", "fast-in", "fast-in.dlq", "fast-out"} {
+		e.Kafka.CreateTopic(t, topic, 2)
+	}
+	fast, _ := constantModel(t, 1)
+	cfg := routesConfig(e,
+		config.Route{Name: "slow", InputTopic: "slow-in", OutputTopic: "slow-out", Model: "slow", ModelDir: slowModel(t, 2048), MaxInFlight: 512,
+			Batch: inference.BatchConfig{MaxBatchSize: 64}},
+		config.Route{Name: "fast", InputTopic: "fast-in", OutputTopic: "fast-out", Model: "fast", ModelDir: fast})
+	cfg.Inference.Provider = inference.ProviderCPU
+	run := startRun(t, cfg)
+	const backlog = 5000
+	slow := newFeed(t, e, "slow-in", 51)
+	slow.publish(t, backlog)
+	waitFor(t, 30*time.Second, "the slow route busy", func() bool {
+		n, _ := testkit.Value(run.Registry, "sluice_predictions_produced_total", "route", "slow")
+		return n > 0
+	})
+	f := newFeed(t, e, "fast-in", 52)
+	f.publish(t, 300)
+	f.check(t, "fast-out", "fast")
+	done, _ := testkit.Value(run.Registry, "sluice_predictions_produced_total", "route", "slow")
+	t.Logf("when the fast route had scored its 300 events, the slow one had scored %v of %d", done, backlog)
+	if done >= backlog {
+		t.Errorf("the slow route finished its %d events before the fast route its 300: the test proves nothing (the slow model is not slow enough)", backlog)
+	}
+	slow.check(t, "slow-out", "slow")
 	if err := run.stop(); err != nil {
 		t.Errorf("Run: %v", err)
 	}

@@ -164,6 +164,15 @@ func (c Config) validateRoutes(l *keyerr.List) {
 	if len(c.Routes) == 0 {
 		return
 	}
+	// The single route's keys mean nothing beside routes: a flag or a
+	// variable setting one would be silently ignored.
+	d := pipeline.DefaultConfig()
+	for _, k := range []struct{ key, got, def string }{
+		{"input_topic", c.Pipeline.InputTopic, d.InputTopic}, {"output_topic", c.Pipeline.OutputTopic, d.OutputTopic},
+		{"dlq_topic", c.Pipeline.DLQTopic, ""}, {"shadow_topic", c.Pipeline.ShadowTopic, d.ShadowTopic}, {"group", c.Pipeline.Group, d.Group},
+	} {
+		l.Check(k.got == k.def, "pipeline."+k.key, "is not used with routes (each route names its own: routes[].%s), got %q", k.key, k.got)
+	}
 	names := map[string]int{}
 	reads := map[[2]string]int{}
 	models := map[string]int{}

@@ -130,6 +130,7 @@ func TestRouteErrorsNameTheKey(t *testing.T) {
 		{"bad drift", "  - {name: a, input_topic: i, output_topic: o, drift: {p_value: 2}}\n", "routes[0].drift.p_value"},
 		{"model from two dirs", "  - {name: a, input_topic: i, output_topic: o, model: m, model_dir: /x}\n  - {name: b, input_topic: j, output_topic: p, model: m, model_dir: /y}\n", "routes[1].model_dir: model m is served from \"/x\" by routes[0]"},
 		{"unknown key", "  - {name: a, input_topic: i, output_topic: o, topic: x}\n", "routes[0].topic"},
+		{"single-route key beside routes", "  - {name: a, input_topic: i, output_topic: o}\npipeline:\n  input_topic: x\n", "pipeline.input_topic: is not used with routes (each route names its own: routes[].input_topic)"},
 		{"bad type", "  - name: a\n    input_topic: i\n    output_topic: o\n    max_in_flight: many\n", "routes[0].max_in_flight"},
 	}
 	for _, tt := range tests {

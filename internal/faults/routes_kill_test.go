@@ -24,7 +24,8 @@ func TestMultiRouteWorkerSIGKILLed(t *testing.T) {
 		maxInFlight = 256
 		total       = 6000 // per route
 	)
-	opts := workerOpts{Group: "unused", MaxInFlight: maxInFlight, BatchSize: 64,
+	// pipeline.group stays the default: with routes, each route names its own.
+	opts := workerOpts{Group: "sluice", MaxInFlight: maxInFlight, BatchSize: 64,
 		CommitInterval: 200 * time.Millisecond, Grace: 10 * time.Second}
 	admin := freeAddr(t)
 	cfg := e.writeConfig(opts, admin)

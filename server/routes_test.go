@@ -92,7 +92,8 @@ func TestRoutesInOneProcess(t *testing.T) {
 // Three routes run: two on model fraud (from the registry), one on model
 // churn (a model_dir). Promoting fraud version 2 swaps both fraud routes
 // while events flow, and leaves churn alone; no route loses or repeats an
-// event, and no key's events go back to an older version.
+// event, and no key's events go back to an older version. A rollback then
+// swaps both fraud routes back.
 func TestHotSwapOfOneModelWhileRoutesRun(t *testing.T) {
 	initRuntime(t)
 	e := testworker.New(t, 2)
@@ -173,6 +174,21 @@ func TestHotSwapOfOneModelWhileRoutesRun(t *testing.T) {
 				t.Fatalf("%s: event %s after the swap scored by version %s, want %s", rt.out, id, s.versions[id], want)
 			}
 		}
+	}
+	// A rollback swaps both fraud routes back to version 1, churn still 7.
+	if _, err := models.Rollback(t.Context(), "fraud", "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "both fraud routes back on version 1", func() bool {
+		for _, r := range run.Routes[:2] {
+			if m := r.Worker.Serving(); m == nil || m.Version() != "1" {
+				return false
+			}
+		}
+		return true
+	})
+	if m := run.Routes[2].Worker.Serving(); m == nil || m.Name() != "churn" || m.Version() != "7" {
+		t.Errorf("route c serves %v after fraud's rollback", m)
 	}
 	if err := run.stop(); err != nil {
 		t.Errorf("Run: %v", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,10 @@ import (
 type Config struct {
 	// Addr is where the server listens; it binds to localhost by default.
 	Addr string `yaml:"addr"`
+	// Pprof serves Go's runtime profiles (heap, goroutines, CPU) under
+	// /debug/pprof/ for `go tool pprof`. Off by default: a profile shows
+	// the process's internals, and a CPU profile costs while it runs.
+	Pprof bool `yaml:"pprof"`
 }
 
 // DefaultAddr is the admin server's default listen address.
@@ -111,6 +116,13 @@ func newServer(cfg Config, gatherer prometheus.Gatherer, ready func() readyBody)
 		}
 		_ = json.NewEncoder(w).Encode(body)
 	})
+	if cfg.Pprof {
+		s.mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		s.mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		s.mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		s.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		s.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return s
 }
 

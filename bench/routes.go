@@ -115,13 +115,7 @@ func routesRun(ctx context.Context, e *env, m *model, topics []string, sc infere
 		}
 	}
 	open()
-	return measure(ctx, e, n, func() int64 {
-		var sum int64
-		for _, w := range ws {
-			sum += w.done.Load()
-		}
-		return sum
-	})
+	return measure(ctx, e, n, doneBy(ws))
 }
 
 // RunRoutes runs only the routes rows, on the demo model, with the sizes

@@ -72,13 +72,7 @@ func scaleRun(ctx context.Context, e *env, topic, group string, workers int, im 
 		return runRate{}, err
 	}
 	open()
-	return measure(ctx, e, n, func() int64 {
-		var sum int64
-		for _, w := range ws {
-			sum += w.done.Load()
-		}
-		return sum
-	})
+	return measure(ctx, e, n, doneBy(ws))
 }
 
 // holdFetches makes the broker hold every fetch until open is called, so

@@ -90,3 +90,15 @@ func firstObserver(obs []pipeline.Observer) pipeline.Observer {
 	}
 	return obs[0]
 }
+
+// doneBy counts the events that workers ws have finished between them, for
+// measure.
+func doneBy(ws []*running) func() int64 {
+	return func() int64 {
+		var sum int64
+		for _, w := range ws {
+			sum += w.done.Load()
+		}
+		return sum
+	}
+}

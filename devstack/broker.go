@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/sluice-ml/sluice/internal/redisproc"
 )
 
 // Retention defaults of the dev broker. Kafka keeps a week and any size;
@@ -114,7 +116,7 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		return nil, fmt.Errorf("--kafka-addr: bad port %q", portStr)
 	}
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = redisproc.FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -177,14 +179,4 @@ func (b *Broker) Run(ctx context.Context) error {
 			b.ApplyRetention()
 		}
 	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

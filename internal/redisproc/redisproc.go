@@ -99,7 +99,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		replaceLeftover(pidfile, o.Logger)
 	}
 	if o.Port == 0 {
-		if o.Port, err = freePort(); err != nil {
+		if o.Port, err = FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -257,7 +257,10 @@ func replaceLeftover(pidfile string, log *slog.Logger) {
 	_ = syscall.Kill(pid, syscall.SIGKILL)
 }
 
-func freePort() (int, error) {
+// FreePort returns a loopback TCP port that was free a moment ago, for a
+// server the caller is about to start (a redis-server child here, the dev
+// stack's broker).
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("finding a free port: %w", err)

@@ -126,6 +126,14 @@ func newServer(cfg Config, gatherer prometheus.Gatherer, ready func() readyBody)
 	return s
 }
 
+// Readiness is what /readyz answers now: whether the worker can make
+// progress and, when not, the conditions that hold it back (each naming
+// its route where the server serves routes). The status page shows it.
+func (s *Server) Readiness() (ready bool, conditions []Condition) {
+	b := s.ready()
+	return b.Ready, b.Conditions
+}
+
 // Handle registers an extra handler on the server's mux.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 

@@ -1,18 +1,23 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sluice-ml/sluice/admin"
 	"github.com/sluice-ml/sluice/config"
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testworker"
+	"github.com/sluice-ml/sluice/status"
 	"github.com/sluice-ml/sluice/training"
 )
 
@@ -106,6 +111,22 @@ func TestMissingTopicBesideAHealthyRoute(t *testing.T) {
 	rz := run.readyz(t)
 	if rz.Code != 503 || len(rz.Routes) != 2 || !rz.Routes[0].Ready || rz.Routes[1].Ready {
 		t.Errorf("/readyz %d %+v", rz.Code, rz.Routes)
+	}
+	// The status page says the same: not ready, the gone route's missing topic.
+	resp, err := http.Get("http://" + run.AdminAddr.String() + "/api/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st status.Status
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd := st.Readiness; rd == nil || rd.Ready || !slices.ContainsFunc(rd.Conditions, func(c admin.Condition) bool {
+		return c.Route == "gone" && c.Name == "topic_missing" && strings.Contains(c.Detail, "gone-in")
+	}) {
+		t.Errorf("/api/status readiness %+v, want the gone route's missing topic", rd)
 	}
 	if err := run.stop(); err != nil {
 		t.Errorf("Run: %v", err)

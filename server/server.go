@@ -159,7 +159,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, onReady func(
 	if err != nil {
 		return err
 	}
-	sampler.Register(adm) // the status page at / and /api/status
+	sampler.SetReadiness(adm.Readiness) // the page says why the worker is not ready
+	sampler.Register(adm)               // the status page at / and /api/status
 	backends := make([]oip.Backend, len(routes))
 	for i, r := range routes {
 		backends[i] = r.wk

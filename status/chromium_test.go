@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +81,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	w := env.StartWorker(pipeline.Config{Group: "status"}, testworker.Options{
 		Registry: reg, Observer: mon,
 		Handlers: func(pw *pipeline.Worker, adm *admin.Server) {
+			sampler.SetReadiness(adm.Readiness)
 			sampler.Register(adm)
 			oip.New(pw, oip.Config{}).Register(adm) // as server.Run does: the patterns must not clash
 		},
@@ -169,6 +171,9 @@ func TestStatusPageInChromium(t *testing.T) {
 	if !regexp.MustCompile(`(?s)id="dead-letters">.*?short_frame`).MatchString(dom) {
 		t.Errorf("the dead-letter table does not list short_frame")
 	}
+	if !regexp.MustCompile(`<p id="not-ready" class="not-ready" hidden="">`).MatchString(dom) {
+		t.Errorf("the page shows the not-ready line for a ready worker:\n%.600s", attr(t, dom, `(<p id="not-ready".*?</p>)`))
+	}
 
 	shot, err := filepath.Abs(filepath.Join("testdata", "artifacts", "status-page.png"))
 	if err != nil {
@@ -204,4 +209,48 @@ func size(fi os.FileInfo) int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// A worker that cannot make progress — its output topic does not exist —
+// is not ready, and the page says so, naming the condition and the topic.
+func TestStatusPageSaysWhyNotReady(t *testing.T) {
+	bin := chromium(t)
+	env := testworker.New(t, 2)
+	reg := prometheus.NewRegistry()
+	sampler, err := status.NewSampler(reg, status.Config{Interval: 250 * time.Millisecond, Window: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := env.StartWorker(pipeline.Config{Group: "not-ready", OutputTopic: "nowhere"}, testworker.Options{
+		Registry: reg,
+		Handlers: func(pw *pipeline.Worker, adm *admin.Server) {
+			sampler.SetReadiness(adm.Readiness)
+			sampler.Register(adm)
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	wg.Go(func() { _ = sampler.Run(ctx) })
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rd := sampler.Status().Readiness
+		if rd != nil && !rd.Ready && slices.ContainsFunc(rd.Conditions, func(c admin.Condition) bool {
+			return c.Name == "topic_missing" && strings.Contains(c.Detail, "nowhere")
+		}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/api/status's readiness never named the missing output topic: %+v", rd)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	dom := browse(t, bin, w.URL+"/", 2*time.Second, "--dump-dom")
+	if regexp.MustCompile(`<p id="not-ready"[^>]*hidden`).MatchString(dom) {
+		t.Fatalf("the not-ready line is hidden:\n%.600s", attr(t, dom, `(<p id="not-ready".*?</p>)`))
+	}
+	if why := attr(t, dom, `id="not-ready-why">([^<]*)<`); !strings.Contains(why, "topic_missing") || !strings.Contains(why, "nowhere") {
+		t.Errorf("the page says %q, want the missing topic named", why)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/sluice-ml/sluice/admin"
 )
 
 // Num is a number that encodes as JSON null when it is NaN or infinite
@@ -72,6 +74,16 @@ type Status struct {
 	// Routes are each route's figures, by name (the route label of the
 	// worker's series), when the process serves routes.
 	Routes []Route `json:"routes"`
+	// Readiness is what /readyz answers now (absent where the sampler was
+	// given no readiness): ready, or the conditions that hold the worker
+	// back, each naming its route where there are routes.
+	Readiness *Readiness `json:"readiness,omitempty"`
+}
+
+// Readiness is the worker's readiness as the status page shows it.
+type Readiness struct {
+	Ready      bool              `json:"ready"`
+	Conditions []admin.Condition `json:"conditions"`
 }
 
 // Route is one route's throughput over the window, totals, dead letters,
@@ -113,9 +125,15 @@ func over(a, b *snapshot) windowed {
 // Status returns the page's numbers as of the latest sample. With fewer
 // than two samples the rates and percentiles are null.
 func (s *Sampler) Status() Status {
+	var rd *Readiness
+	if s.readiness != nil { // outside the lock: it asks the worker
+		ready, conds := s.readiness()
+		rd = &Readiness{Ready: ready, Conditions: append([]admin.Condition{}, conds...)}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var st Status
+	st.Readiness = rd
 	st.WindowSeconds = s.cfg.Window.Seconds()
 	st.Queues = map[string]float64{}
 	st.DeadLetters, st.Models, st.Events, st.Quality, st.Held, st.Routes = []DeadLetters{}, []Served{}, []Event{}, []Quality{}, []Held{}, []Route{}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluice-ml/sluice/admin"
 )
 
 // Config is how often the sampler gathers and how much it keeps.
@@ -70,10 +72,19 @@ type Sampler struct {
 	g   prometheus.Gatherer
 	cfg Config
 
+	readiness func() (bool, []admin.Condition) // nil: not shown
+
 	mu      sync.Mutex
 	samples []*snapshot // oldest first, at most cfg.History
 	drift   driftHistory
 	events  eventLog
+}
+
+// SetReadiness gives the sampler the worker's readiness (what /readyz
+// answers: admin.Server.Readiness), for the status page to say why the
+// worker is not ready. Call it before the sampler serves.
+func (s *Sampler) SetReadiness(f func() (ready bool, conditions []admin.Condition)) {
+	s.readiness = f
 }
 
 // NewSampler returns a sampler of g; cfg's zero fields take defaults.

@@ -141,6 +141,15 @@
     }
   }
 
+  // What /readyz says: nothing while ready, else each condition that holds
+  // the worker back (its route, name and detail).
+  function readiness(st) {
+    const r = st.readiness;
+    const why = r && !r.ready ? (r.conditions || []).map((c) => (c.route ? c.route + ": " : "") + c.condition + (c.detail ? " (" + c.detail + ")" : "")) : [];
+    $("not-ready").hidden = !(r && !r.ready);
+    text("not-ready-why", why.join("; "));
+  }
+
   function render(st) {
     text("throughput-in", fmt(st.throughput.in, 1));
     text("throughput-out", fmt(st.throughput.out, 1));
@@ -152,6 +161,7 @@
     text("in-flight", fmt(st.in_flight, 0));
     for (const e of document.querySelectorAll(".window")) e.textContent = st.window_seconds + "s";
     models(st);
+    readiness(st);
     chart($("chart-throughput"), st.series.t, [{ cls: "in", values: st.series.in }, { cls: "out", values: st.series.out }], true);
     chart($("chart-latency"), st.series.t, [{ cls: "p50", values: st.series.p50.map(ms) }, { cls: "p99", values: st.series.p99.map(ms) }], true);
     table("queues", Object.keys(st.queues).sort().map((k) => [k, fmt(st.queues[k], 0)]), "none");

@@ -15,18 +15,6 @@ import (
 	"github.com/sluice-ml/sluice/internal/testkit"
 )
 
-// waitFor polls cond every 10ms until it holds, or fails the test.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestGenerationComesFromTheGroupAPI: the generation and member id the
 // reader reports, and every commit it sends, are the coordinator's own,
 // through a rebalance.
@@ -54,7 +42,7 @@ func TestGenerationComesFromTheGroupAPI(t *testing.T) {
 		return gi != nil && gi.State == "Stable" && len(gi.Members) == 1 && h.Joined &&
 			h.GenerationID == gi.Epoch && h.MemberID == gi.Members[0].MemberID
 	}
-	waitFor(t, 10*time.Second, "the reader's generation to match the coordinator's", matches)
+	testkit.WaitFor(t, 10*time.Second, "the reader's generation to match the coordinator's", matches)
 	first := r.Health()
 	if r.Generation() != 1 || len(first.Partitions) != 4 {
 		t.Fatalf("generation %d with partitions %v, want 1 with all 4", r.Generation(), first.Partitions)
@@ -70,7 +58,7 @@ func TestGenerationComesFromTheGroupAPI(t *testing.T) {
 	r2 := newTestReader(t, testReaderConfig(k.Addr, "features", "g1"))
 	go func() { _, _ = r2.Fetch(ctx) }()
 	go func() { _, _ = tr.Next(ctx) }()
-	waitFor(t, 20*time.Second, "the rebalance", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "the rebalance", func() bool {
 		gi, h := k.Cluster.GroupInfo("g1"), r.Health()
 		return gi != nil && gi.State == "Stable" && len(gi.Members) == 2 && h.Joined && h.GenerationID == gi.Epoch
 	})
@@ -105,7 +93,7 @@ func TestCommitThroughAnEndedGenerationIsRefused(t *testing.T) {
 	r2 := newTestReader(t, testReaderConfig(k.Addr, "features", "g1"))
 	go func() { _, _ = r2.Fetch(ctx) }()
 	go func() { _, _ = r.Fetch(ctx) }()
-	waitFor(t, 20*time.Second, "the rebalance", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "the rebalance", func() bool {
 		g := r.current()
 		return g != nil && g != old && r2.Joined()
 	})
@@ -162,7 +150,7 @@ func TestRebalanceDrainsBeforeRejoining(t *testing.T) {
 	}
 	go readAll(r2.Fetch)
 	go readAll(tr1.Next)
-	waitFor(t, 20*time.Second, "both members in a new generation", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "both members in a new generation", func() bool {
 		g := r1.current()
 		return g != nil && g != gen1 && r2.Joined()
 	})
@@ -245,7 +233,7 @@ func TestUnacknowledgedOffsetSurvivesGenerationChanges(t *testing.T) {
 	}
 	m1 := newMember()
 	go run(m1)
-	waitFor(t, 20*time.Second, "everything but the stuck offset committed", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "everything but the stuck offset committed", func() bool {
 		_, held := holding.Load(m1.tr)
 		return held && committed(k, "g1", "features")[0] == stuck
 	})
@@ -253,13 +241,13 @@ func TestUnacknowledgedOffsetSurvivesGenerationChanges(t *testing.T) {
 	restarting.Lock()
 	k.Restart(t, 500*time.Millisecond)
 	restarting.Unlock()
-	waitFor(t, 30*time.Second, "the member back in a generation after the restart", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the member back in a generation after the restart", func() bool {
 		return m1.r.Generation() >= 2 && m1.r.Joined()
 	})
 	produceKeyed(t, k, "features", 20, 1) // fetched in the new generation
 	m2 := newMember()
 	go run(m2)
-	waitFor(t, 30*time.Second, "two members after the rebalance", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "two members after the rebalance", func() bool {
 		gi := k.Cluster.GroupInfo("g1")
 		return gi != nil && gi.State == "Stable" && len(gi.Members) == 2
 	})
@@ -271,7 +259,7 @@ func TestUnacknowledgedOffsetSurvivesGenerationChanges(t *testing.T) {
 	// Whoever holds the stuck event now writes it.
 	resolved.Store(true)
 	holding.Range(func(tr, msg any) bool { tr.(*Tracker).Ack(msg.(kafka.Message)); return true })
-	waitFor(t, 20*time.Second, "the group to reach the end", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "the group to reach the end", func() bool {
 		return committed(k, "g1", "features")[0] == n
 	})
 	if c := passed.Load(); c >= 0 {

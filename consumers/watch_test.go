@@ -33,10 +33,10 @@ func TestMissingTopicsHoldFetchingUntilTheyExist(t *testing.T) {
 	missing := func(want ...string) func() bool {
 		return func() bool { return slices.Equal(r.Health().MissingTopics, want) }
 	}
-	waitFor(t, 10*time.Second, "both topics reported missing", missing("late", "late-out"))
+	testkit.WaitFor(t, 10*time.Second, "both topics reported missing", missing("late", "late-out"))
 
 	k.CreateTopic(t, "late", 2)
-	waitFor(t, 10*time.Second, "only the watched topic reported missing", missing("late-out"))
+	testkit.WaitFor(t, 10*time.Second, "only the watched topic reported missing", missing("late-out"))
 	produceKeyed(t, k, "late", 5, 5)
 	select {
 	case m := <-got:
@@ -45,7 +45,7 @@ func TestMissingTopicsHoldFetchingUntilTheyExist(t *testing.T) {
 	}
 
 	k.CreateTopic(t, "late-out", 1)
-	waitFor(t, 10*time.Second, "no topic reported missing", missing())
+	testkit.WaitFor(t, 10*time.Second, "no topic reported missing", missing())
 	for i := 0; i < 5; i++ {
 		select {
 		case <-got:
@@ -76,7 +76,7 @@ func TestPartitionCountChangeRejoins(t *testing.T) {
 	if err != nil || res.Errors["features"] != nil {
 		t.Fatalf("adding partitions: %v %v", err, res)
 	}
-	waitFor(t, 20*time.Second, "three partitions assigned", func() bool { return len(r.Health().Partitions) == 3 })
+	testkit.WaitFor(t, 20*time.Second, "three partitions assigned", func() bool { return len(r.Health().Partitions) == 3 })
 	wt := &kafka.Transport{} // a fresh one: tr has the topic's old layout cached
 	defer wt.CloseIdleConnections()
 	w := kafka.Writer{Addr: kafka.TCP(k.Addr), Topic: "features", Balancer: &kafka.RoundRobin{}, BatchTimeout: time.Millisecond, Transport: wt}
@@ -134,7 +134,7 @@ func TestPauseHoldsOnePartition(t *testing.T) {
 			got <- m
 		}
 	}()
-	waitFor(t, 10*time.Second, "the reader to join", r.Joined)
+	testkit.WaitFor(t, 10*time.Second, "the reader to join", r.Joined)
 	wt := &kafka.Transport{}
 	defer wt.CloseIdleConnections()
 	w := kafka.Writer{Addr: kafka.TCP(k.Addr), Topic: "features", Balancer: &kafka.RoundRobin{}, BatchTimeout: time.Millisecond, Transport: wt}

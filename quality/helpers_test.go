@@ -1,11 +1,9 @@
 package quality_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"math"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +33,7 @@ const (
 type qEnv struct {
 	*testworker.Env
 	reg      *registry.Registry
-	events   *recorder
+	events   *testworker.Events
 	predEnc  *schemas.Encoder
 	labelEnc *schemas.Encoder
 	sigYAML  []byte
@@ -43,7 +41,7 @@ type qEnv struct {
 
 func newQEnv(t *testing.T) *qEnv {
 	t.Helper()
-	e := &qEnv{Env: testworker.New(t, 1), events: &recorder{}}
+	e := &qEnv{Env: testworker.New(t, 1), events: &testworker.Events{}}
 	for _, topic := range []string{labelsTopic, shadowTopic, reportsTopic} {
 		e.Kafka.CreateTopic(t, topic, 1)
 	}
@@ -142,44 +140,6 @@ func (e *qEnv) write(t *testing.T, msgs []kafka.Message) {
 // sigmoid and logit move between probabilities and log-odds.
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 func logit(p float64) float64   { return math.Log(p / (1 - p)) }
-
-// recorder is a registry.Emitter that keeps the model events.
-type recorder struct {
-	mu  sync.Mutex
-	evs []registry.Event
-}
-
-func (r *recorder) Emit(_ context.Context, ev registry.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.evs = append(r.evs, ev)
-	return nil
-}
-
-// find returns the events of model of type typ.
-func (r *recorder) find(model string, typ registry.EventType) []registry.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []registry.Event
-	for _, ev := range r.evs {
-		if ev.Model == model && ev.Type == typ {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 type testWriter struct{ t *testing.T }
 

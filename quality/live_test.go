@@ -105,7 +105,7 @@ func TestLivePolicy(t *testing.T) {
 	e.predictions(t, shadowTopic, shadow)
 	// Labels go out once the service has read every prediction, so that
 	// each shadow pair is complete when its label comes.
-	waitFor(t, 30*time.Second, "the predictions to be read", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the predictions to be read", func() bool {
 		return counter(t, reg, "sluice_quality_predictions_read_total", "source", "main") == float64(len(main)) &&
 			counter(t, reg, "sluice_quality_predictions_read_total", "source", "shadow") == float64(len(shadow))
 	})
@@ -114,8 +114,8 @@ func TestLivePolicy(t *testing.T) {
 	}
 	e.labels(t, streams["rollback"].labels(0, n/2))
 
-	waitFor(t, 60*time.Second, "the canary and shadow decisions", func() bool {
-		return len(toProduction(e, "canary-better")) == 1 && len(e.events.find("canary-worse", registry.EventEvaluated)) == 1 &&
+	testkit.WaitFor(t, 60*time.Second, "the canary and shadow decisions", func() bool {
+		return len(toProduction(e, "canary-better")) == 1 && len(e.events.Find("canary-worse", registry.EventEvaluated)) == 1 &&
 			len(toProduction(e, "shadow-better")) == 1
 	})
 	state := func(model string) *registry.State {
@@ -132,7 +132,7 @@ func TestLivePolicy(t *testing.T) {
 		promoted.Evidence["confidence"] != 0.95 || state("canary-better").Production != "2" {
 		t.Errorf("canary-better: %+v", promoted)
 	}
-	kept := e.events.find("canary-worse", registry.EventEvaluated)[0]
+	kept := e.events.Find("canary-worse", registry.EventEvaluated)[0]
 	t.Logf("canary-worse: %s %v", kept.Reason, kept.Evidence)
 	if st := state("canary-worse"); kept.Version != "2" || kept.Stage != registry.StageCanary || !(kept.Evidence["auc_diff_upper"] < 0) ||
 		!strings.Contains(kept.Reason, "production kept") || st.Production != "1" || st.Canary != "2" {
@@ -149,7 +149,7 @@ func TestLivePolicy(t *testing.T) {
 
 	// Rollback: version 1 served well; version 2, promoted by hand, is
 	// worse on live labels than version 1 was.
-	waitFor(t, 30*time.Second, "version 1's labelled events", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "version 1's labelled events", func() bool {
 		return counter(t, reg, "sluice_quality_labelled_total", "model", "rollback", "version", "1") == n/2
 	})
 	if _, err := e.reg.Promote(t.Context(), "rollback", "2", registry.StageProduction, registry.PromoteOptions{Reason: "by hand"}); err != nil {
@@ -159,8 +159,8 @@ func TestLivePolicy(t *testing.T) {
 	s := streams["rollback"]
 	e.predictions(t, testworker.Predictions, s.score("rollback", "2", false, n, 2*n, 1))
 	e.labels(t, s.labels(n, 2*n))
-	waitFor(t, 60*time.Second, "the rollback", func() bool { return len(e.events.find("rollback", registry.EventRolledBack)) == 1 })
-	rb := e.events.find("rollback", registry.EventRolledBack)[0]
+	testkit.WaitFor(t, 60*time.Second, "the rollback", func() bool { return len(e.events.Find("rollback", registry.EventRolledBack)) == 1 })
+	rb := e.events.Find("rollback", registry.EventRolledBack)[0]
 	t.Logf("rollback: %s %v", rb.Reason, rb.Evidence)
 	if rb.Version != "1" || rb.Previous != "2" || !(rb.Evidence["production_auc"] < rb.Evidence["previous_auc"]-rb.Evidence["margin"]) ||
 		rb.Evidence["labelled"] < 600 || state("rollback").Production != "1" {
@@ -171,7 +171,7 @@ func TestLivePolicy(t *testing.T) {
 // toProduction returns the promotions of a model's version 2 to production.
 func toProduction(e *qEnv, model string) []registry.Event {
 	var out []registry.Event
-	for _, ev := range e.events.find(model, registry.EventPromoted) {
+	for _, ev := range e.events.Find(model, registry.EventPromoted) {
 		if ev.Version == "2" && ev.Stage == registry.StageProduction {
 			out = append(out, ev)
 		}

@@ -75,7 +75,7 @@ func TestNotify(t *testing.T) {
 	if ev.ID == "" || ev.Time.IsZero() {
 		t.Fatalf("event %+v has no id or time", ev)
 	}
-	got := e.events.all()
+	got := e.events.All()
 	last := got[len(got)-1]
 	if last.Type != registry.EventSkipped || last.Request != "req-1" || last.Evidence["labelled_since_onset"] != 12 {
 		t.Fatalf("emitted %+v", last)
@@ -109,7 +109,7 @@ func TestEventsCarryEvidence(t *testing.T) {
 	if _, err := e.reg.RollbackWith(ctx, "fraud", registry.PromoteOptions{Reason: "live AUC fell", Evidence: map[string]float64{"live_auc": 0.6}}); err != nil {
 		t.Fatal(err)
 	}
-	evs := e.events.all()
+	evs := e.events.All()
 	if evs[0].Evidence["auc"] != 0.91 {
 		t.Errorf("registered event evidence %v, want the version's metrics", evs[0].Evidence)
 	}

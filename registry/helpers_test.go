@@ -1,13 +1,11 @@
 package registry_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testkit"
+	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/training"
 )
@@ -84,13 +83,13 @@ type env struct {
 	redis  *testkit.Redis
 	rdb    *redis.Client
 	reg    *registry.Registry
-	events *recorder
+	events *testworker.Events
 }
 
 func newEnv(t *testing.T, cfg registry.Config) *env {
 	t.Helper()
 	needRuntime(t)
-	e := &env{redis: testkit.StartRedis(t), events: &recorder{}}
+	e := &env{redis: testkit.StartRedis(t), events: &testworker.Events{}}
 	e.rdb = e.redis.Client()
 	e.reg = registry.New(e.rdb, cfg, registry.WithEmitter(e.events), registry.WithLogger(quietLog))
 	return e
@@ -114,26 +113,6 @@ func (e *env) promote(t *testing.T, name, version string, to registry.Stage, pct
 	if _, err := e.reg.Promote(t.Context(), name, version, to, registry.PromoteOptions{Percent: pct}); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// recorder is an Emitter that keeps what it is given; the worker's real
-// one writes to Kafka.
-type recorder struct {
-	mu     sync.Mutex
-	events []registry.Event
-}
-
-func (r *recorder) Emit(_ context.Context, ev registry.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
-	return nil
-}
-
-func (r *recorder) all() []registry.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]registry.Event(nil), r.events...)
 }
 
 // summary writes events as "type version stage previous" lines.

@@ -71,7 +71,7 @@ func TestLifecycle(t *testing.T) {
 		"registered 1 candidate ", "promoted 1 production ",
 		"registered 2 candidate ", "promoted 2 production 1", "rolled_back 1 production 2",
 	}
-	if got := summary(e.events.all()); !slices.Equal(got, want) {
+	if got := summary(e.events.All()); !slices.Equal(got, want) {
 		t.Fatalf("emitted:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	var published []registry.Event
@@ -293,7 +293,7 @@ func TestConcurrentChanges(t *testing.T) {
 	if prod != 1 || len(st.History) != n || len(slices.Compact(hist)) != n || st.History[n-1] != st.Production {
 		t.Fatalf("production %s (%d versions in it), history %v", st.Production, prod, st.History)
 	}
-	if got := len(e.events.all()); got != 2*n {
+	if got := len(e.events.All()); got != 2*n {
 		t.Fatalf("%d events emitted, want %d", got, 2*n)
 	}
 }
@@ -320,7 +320,7 @@ func TestRegisterStage(t *testing.T) {
 		t.Fatalf("state = %+v", st)
 	}
 	want := []string{"registered 1 candidate ", "promoted 1 production ", "registered 2 candidate ", "promoted 2 canary "}
-	if got := summary(e.events.all()); !slices.Equal(got, want) {
+	if got := summary(e.events.All()); !slices.Equal(got, want) {
 		t.Fatalf("events %v", got)
 	}
 }

@@ -189,7 +189,7 @@ func TestWatcherRefuses(t *testing.T) {
 				t.Fatalf("sluice_model_refused_total{reason=%s} = %v", tt.reason, got)
 			}
 			var refused []registry.Event
-			for _, ev := range e.events.all() {
+			for _, ev := range e.events.All() {
 				if ev.Type == registry.EventRefused {
 					refused = append(refused, ev)
 				}

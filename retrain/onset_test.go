@@ -97,7 +97,7 @@ func TestRetrainSinceOnset(t *testing.T) {
 			if v.Stage != wantStage {
 				t.Errorf("stage %s, want %s", v.Stage, wantStage)
 			}
-			reg := e.events.of(registry.EventRegistered)
+			reg := e.events.Of(registry.EventRegistered)
 			if last := reg[len(reg)-1]; last.Request != req.EventID || last.Evidence["profile_rows"] != 4000 {
 				t.Errorf("registered event %+v", last)
 			}
@@ -162,7 +162,7 @@ func TestRetrainInsufficientSinceOnset(t *testing.T) {
 	if st := state(t, e.reg); st.Latest != "1" {
 		t.Fatalf("version %s registered", st.Latest)
 	}
-	skipped := e.events.of(registry.EventSkipped)
+	skipped := e.events.Of(registry.EventSkipped)
 	if len(skipped) != 1 {
 		t.Fatalf("%d skipped events", len(skipped))
 	}

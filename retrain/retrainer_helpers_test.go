@@ -1,7 +1,6 @@
 package retrain
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"sync"
@@ -39,7 +38,7 @@ type rtEnv struct {
 	featEnc  *schemas.Encoder
 	labelEnc *schemas.Encoder
 	reqEnc   *schemas.Encoder
-	events   *eventRecorder
+	events   *testworker.Events
 }
 
 const (
@@ -56,7 +55,7 @@ func newRTEnv(t *testing.T) *rtEnv {
 	e.rdb = testkit.StartRedis(t).Client()
 	t.Cleanup(func() { _ = e.rdb.Close() })
 	e.schemas = testworker.StartRegistry(t, e.rdb).Client
-	e.events = &eventRecorder{}
+	e.events = &testworker.Events{}
 	e.reg = registry.New(e.rdb, registry.Config{}, registry.WithLogger(slog.New(slog.DiscardHandler)), registry.WithEmitter(e.events))
 	e.features = featurelog.New(e.rdb, time.Hour)
 	ctx := t.Context()
@@ -163,32 +162,6 @@ func (e *rtEnv) trafficAt(t *testing.T, seed int64, n int, shift float64, start 
 	return events, labels
 }
 
-// eventRecorder is a registry.Emitter that keeps the model events.
-type eventRecorder struct {
-	mu  sync.Mutex
-	evs []registry.Event
-}
-
-func (r *eventRecorder) Emit(_ context.Context, ev registry.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.evs = append(r.evs, ev)
-	return nil
-}
-
-// of returns the events of type typ so far.
-func (r *eventRecorder) of(typ registry.EventType) []registry.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []registry.Event
-	for _, ev := range r.evs {
-		if ev.Type == typ {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
 // keep keeps events in the feature log in batches, as a worker does.
 func (e *rtEnv) keep(t *testing.T, events []pipeline.KeptEvent) {
 	t.Helper()
@@ -264,18 +237,6 @@ func (e *rtEnv) retrainer(t *testing.T, cfg Config) *Retrainer {
 func run(t *testing.T, r *Retrainer) {
 	t.Helper()
 	testkit.Run(t, r.Run)
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // runs reads sluice_retrain_runs_total{model, result} of r.

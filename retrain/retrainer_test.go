@@ -10,6 +10,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sluice-ml/sluice/drift"
+	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/registry"
 	"github.com/sluice-ml/sluice/training"
 )
@@ -27,7 +28,7 @@ func TestRetrainEndToEnd(t *testing.T) {
 
 	// No labels yet: skipped, with the reason, and nothing registered.
 	e.requestRetrain(t, "req-early")
-	waitFor(t, 30*time.Second, "the early request to be skipped", func() bool { return runs(r, training.DemoModelName, ResultSkipped) == 1 })
+	testkit.WaitFor(t, 30*time.Second, "the early request to be skipped", func() bool { return runs(r, training.DemoModelName, ResultSkipped) == 1 })
 	out, err := r.Retrain(t.Context(), Request{EventID: "req-direct", Model: training.DemoModelName})
 	if err != nil || out.Result != ResultSkipped || !strings.Contains(out.Reason, "0 labelled records buffered, min_rows is 2000") {
 		t.Fatalf("with no labels: %+v, %v", out, err)
@@ -45,10 +46,10 @@ func TestRetrainEndToEnd(t *testing.T) {
 	e.publishLabels(t, labels)
 	time.Sleep(300 * time.Millisecond)
 	e.keep(t, events[n-500:])
-	waitFor(t, 60*time.Second, "every label to be joined", func() bool { return r.Buffered() == n })
+	testkit.WaitFor(t, 60*time.Second, "every label to be joined", func() bool { return r.Buffered() == n })
 
 	e.requestRetrain(t, "req-1")
-	waitFor(t, 120*time.Second, "version 2 in production", func() bool {
+	testkit.WaitFor(t, 120*time.Second, "version 2 in production", func() bool {
 		st, err := e.reg.State(t.Context(), training.DemoModelName)
 		return err == nil && st.Production == "2"
 	})
@@ -83,7 +84,7 @@ func TestRetrainEndToEnd(t *testing.T) {
 
 	// The same request again: nothing is trained.
 	e.requestRetrain(t, "req-1")
-	waitFor(t, 30*time.Second, "the duplicate to be noticed", func() bool { return runs(r, training.DemoModelName, ResultDuplicate) == 1 })
+	testkit.WaitFor(t, 30*time.Second, "the duplicate to be noticed", func() bool { return runs(r, training.DemoModelName, ResultDuplicate) == 1 })
 	if st := state(t, e.reg); st.Latest != "2" || st.Production != "2" {
 		t.Fatalf("after the duplicate: %+v", st)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/sluice-ml/sluice/demo"
 	"github.com/sluice-ml/sluice/drift"
 	"github.com/sluice-ml/sluice/inference"
+	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/producers"
 	"github.com/sluice-ml/sluice/registry"
@@ -120,7 +121,7 @@ func TestDriftFollowerFollowsTheServedVersion(t *testing.T) {
 	}
 	waitLog := func(text string) {
 		t.Helper()
-		waitFor(t, 30*time.Second, "log line "+text, func() bool { return strings.Contains(logs.String(), text) })
+		testkit.WaitFor(t, 30*time.Second, "log line "+text, func() bool { return strings.Contains(logs.String(), text) })
 	}
 
 	waitLog("drift monitoring on")
@@ -134,7 +135,7 @@ func TestDriftFollowerFollowsTheServedVersion(t *testing.T) {
 	waitLog("version=2")
 	observe(500)
 	var got []string
-	waitFor(t, 30*time.Second, "a report for version 2", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "a report for version 2", func() bool {
 		got = versionsReported(1)
 		return got[len(got)-1] == "2"
 	})

@@ -71,18 +71,6 @@ func get(t *testing.T, url string) string {
 	return string(b)
 }
 
-// waitFor polls cond every 20ms until it holds or d has passed.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, d)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // noneContain fails the test for each named output that holds s.
 func noneContain(t *testing.T, s string, outputs map[string]string) {
 	t.Helper()

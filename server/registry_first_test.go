@@ -106,7 +106,7 @@ func TestWorkerServesTheRegistrysProduction(t *testing.T) {
 		t.Fatalf("no word of serving unchecked:\n%s", logs)
 	}
 	register(sigYAML, registry.StageProduction)
-	waitFor(t, 15*time.Second, "version 2 held back, waiting for the schema, on the status page", func() bool {
+	testkit.WaitFor(t, 15*time.Second, "version 2 held back, waiting for the schema, on the status page", func() bool {
 		return strings.Contains(get(t, admin+"/api/status"), `"held":[{"model":"iris","version":"2","stage":"production","state":"waiting","reason":"input_schema"}]`)
 	})
 	if ws := workersOf(t, models); len(ws) != 1 || ws[0].Production != "1" || len(ws[0].Held) != 1 || ws[0].Held[0].State != registry.HeldWaiting {
@@ -143,7 +143,7 @@ func TestWorkerServesTheRegistrysProduction(t *testing.T) {
 		return got
 	}
 	publish("first-")
-	waitFor(t, 15*time.Second, "version 2 served once the subject is registered", func() bool {
+	testkit.WaitFor(t, 15*time.Second, "version 2 served once the subject is registered", func() bool {
 		ws := workersOf(t, models)
 		return len(ws) == 1 && ws[0].Production == "2" && len(ws[0].Held) == 0
 	})
@@ -154,7 +154,7 @@ func TestWorkerServesTheRegistrysProduction(t *testing.T) {
 	}
 
 	register([]byte(strings.ReplaceAll(string(sigYAML), "petal_width", "petal_wid")), registry.StageProduction)
-	waitFor(t, 15*time.Second, "version 3 refused on the status page", func() bool {
+	testkit.WaitFor(t, 15*time.Second, "version 3 refused on the status page", func() bool {
 		return strings.Contains(get(t, admin+"/api/status"), `"held":[{"model":"iris","version":"3","stage":"production","state":"refused","reason":"schema"}]`)
 	})
 	ws := workersOf(t, models)

@@ -98,7 +98,7 @@ func TestMissingTopicBesideAHealthyRoute(t *testing.T) {
 	f := newFeed(t, e, "ok-in", 41)
 	f.publish(t, 300)
 	f.check(t, "ok-out", "m")
-	waitFor(t, 30*time.Second, "the missing topic on /readyz", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the missing topic on /readyz", func() bool {
 		for _, r := range run.readyz(t).Routes {
 			for _, c := range r.Conditions {
 				if r.Name == "gone" && c.Condition == "topic_missing" && strings.Contains(c.Detail, "gone-in") {
@@ -177,7 +177,7 @@ func TestSlowRouteBesideAFastOne(t *testing.T) {
 	const backlog = 5000
 	slow := newFeed(t, e, "slow-in", 51)
 	slow.publish(t, backlog)
-	waitFor(t, 30*time.Second, "the slow route busy", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the slow route busy", func() bool {
 		n, _ := testkit.Value(run.Registry, "sluice_predictions_produced_total", "route", "slow")
 		return n > 0
 	})

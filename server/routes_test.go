@@ -77,7 +77,7 @@ func TestRoutesInOneProcess(t *testing.T) {
 					t.Errorf("/v2/models/%s: %s", r.Model, body)
 				}
 			}
-			waitFor(t, 30*time.Second, "every route ready", func() bool { return run.readyz(t).Ready })
+			testkit.WaitFor(t, 30*time.Second, "every route ready", func() bool { return run.readyz(t).Ready })
 			rz := run.readyz(t)
 			if rz.Code != 200 || len(rz.Routes) != tt.routes {
 				t.Errorf("/readyz %d %+v", rz.Code, rz)
@@ -144,7 +144,7 @@ func TestHotSwapOfOneModelWhileRoutesRun(t *testing.T) {
 	}()
 	register(v2, registry.StageProduction)
 	<-done
-	waitFor(t, 30*time.Second, "both fraud routes serving version 2", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "both fraud routes serving version 2", func() bool {
 		for _, r := range run.Routes[:2] {
 			if m := r.Worker.Serving(); m == nil || m.Version() != "2" {
 				return false
@@ -179,7 +179,7 @@ func TestHotSwapOfOneModelWhileRoutesRun(t *testing.T) {
 	if _, err := models.Rollback(t.Context(), "fraud", "test"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "both fraud routes back on version 1", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "both fraud routes back on version 1", func() bool {
 		for _, r := range run.Routes[:2] {
 			if m := r.Worker.Serving(); m == nil || m.Version() != "1" {
 				return false
@@ -219,7 +219,7 @@ func TestDriftWindowsPerRoute(t *testing.T) {
 	cfg.Drift.WindowEvents, cfg.Drift.MinWindowEvents, cfg.Drift.FlushEvents = 200, 50, 50
 	cfg.Drift.FlushInterval, cfg.Drift.MaxRate = 50*time.Millisecond, -1
 	run := startRun(t, cfg)
-	waitFor(t, 30*time.Second, "both routes' drift monitors on", func() bool { // their sampling gauge is set when they start
+	testkit.WaitFor(t, 30*time.Second, "both routes' drift monitors on", func() bool { // their sampling gauge is set when they start
 		_, a := testkit.Value(run.Registry, "sluice_drift_sample_every", "route", "a")
 		_, b := testkit.Value(run.Registry, "sluice_drift_sample_every", "route", "b")
 		return a && b

@@ -109,9 +109,9 @@ func TestWorkerNeverPrintsSecrets(t *testing.T) {
 		}
 	}
 	publish(300)
-	waitFor(t, 60*time.Second, "300 predictions", func() bool { return total(t, r.Registry, "sluice_predictions_produced_total") >= 300 })
+	testkit.WaitFor(t, 60*time.Second, "300 predictions", func() bool { return total(t, r.Registry, "sluice_predictions_produced_total") >= 300 })
 	status := get(t, admin+"/api/status")
-	waitFor(t, 10*time.Second, "a status sample with traffic", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "a status sample with traffic", func() bool {
 		status = get(t, admin+"/api/status")
 		return strings.Contains(status, `"in_total":3`)
 	})
@@ -121,7 +121,7 @@ func TestWorkerNeverPrintsSecrets(t *testing.T) {
 	// drift flush fail and say so.
 	rs.Kill()
 	publish(300)
-	waitFor(t, 30*time.Second, "a logged Redis failure", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "a logged Redis failure", func() bool {
 		l := logs.String()
 		return strings.Contains(l, "connection refused") || strings.Contains(l, "EOF")
 	})

@@ -31,13 +31,13 @@ func TestBrokerRestartWhileWorkerRuns(t *testing.T) {
 	if err := pub.publish(ctx, 4000); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "first predictions", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "first predictions", func() bool {
 		return gauge(w.reg, "sluice_predictions_produced_total") >= 300
 	})
 	before := gauge(w.reg, "sluice_predictions_produced_total")
 	e.kafka.Restart(t, 2*time.Second)
 	up := time.Now()
-	waitFor(t, 30*time.Second, "the worker to score again after the restart", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the worker to score again after the restart", func() bool {
 		return gauge(w.reg, "sluice_predictions_produced_total") > before
 	})
 	t.Logf("broker down 2s after %v predictions; scoring again %s after it was back",
@@ -64,16 +64,4 @@ func TestBrokerRestartWhileWorkerRuns(t *testing.T) {
 
 func batch(size int) inference.BatchConfig {
 	return inference.BatchConfig{MaxBatchSize: size, MaxDelay: 2 * time.Millisecond}
-}
-
-// waitFor polls cond every 20ms until it holds, or fails the test.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -140,12 +140,12 @@ func TestOversizedRecordThenBrokerRestartThenRebalance(t *testing.T) {
 	if err := pub.publish(ctx, 2000); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "worker a scoring after the restart", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "worker a scoring after the restart", func() bool {
 		return gauge(a.reg, "sluice_predictions_produced_total") > before
 	})
 	b := e.startWorker(cfg, inprocOpts{})
 	s := pub.stream(4000, 100, 25*time.Millisecond)
-	waitFor(t, 40*time.Second, "worker b to score", func() bool {
+	testkit.WaitFor(t, 40*time.Second, "worker b to score", func() bool {
 		return gauge(b.reg, "sluice_predictions_produced_total") >= 500
 	})
 	s.wait(t)

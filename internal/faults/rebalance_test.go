@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-ml/sluice/internal/testkit"
 	"github.com/sluice-ml/sluice/pipeline"
 )
 
@@ -28,12 +29,12 @@ func TestRebalanceJoinAndLeave(t *testing.T) {
 	out := newOutputs(t, e.kafka.Addr, e.client)
 	s := newPublisher(t, e.kafka.Addr, e.inputEnc, l, "rebalance").stream(12000, 100, 25*time.Millisecond)
 
-	waitFor(t, 20*time.Second, "worker a to score", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "worker a to score", func() bool {
 		return gauge(a.reg, "sluice_predictions_produced_total") >= 1000
 	})
 	b := e.startWorker(cfg, inprocOpts{})
 	waitReady(t, b)
-	waitFor(t, 30*time.Second, "worker b to score", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "worker b to score", func() bool {
 		return gauge(b.reg, "sluice_predictions_produced_total") >= 1000
 	})
 	if err := a.stop(); err != nil {

@@ -34,7 +34,7 @@ func stuckConfig(group string) pipeline.Config {
 // offset stands (nothing past it committed).
 func waitStuck(t *testing.T, e *env, w *inproc, group string, want int) map[int]int64 {
 	t.Helper()
-	waitFor(t, 30*time.Second, "partitions stuck", func() bool { return len(w.w.Stuck()) == want })
+	testkit.WaitFor(t, 30*time.Second, "partitions stuck", func() bool { return len(w.w.Stuck()) == want })
 	stuck := map[int]int64{}
 	for _, s := range w.w.Stuck() {
 		stuck[s.Partition] = s.Offset
@@ -75,8 +75,8 @@ func sumOf(m map[int]int64) float64 {
 // says so: ready, no sluice_partition_stuck series, a log line each.
 func waitResumed(t *testing.T, w *inproc, stuck map[int]int64) {
 	t.Helper()
-	waitFor(t, 60*time.Second, "every partition to resume", func() bool { return len(w.w.Stuck()) == 0 })
-	waitFor(t, 10*time.Second, "the worker ready again", w.w.Ready)
+	testkit.WaitFor(t, 60*time.Second, "every partition to resume", func() bool { return len(w.w.Stuck()) == 0 })
+	testkit.WaitFor(t, 10*time.Second, "the worker ready again", w.w.Ready)
 	if got := gauge(w.reg, "sluice_partition_stuck"); got != 0 {
 		t.Errorf("sluice_partition_stuck = %v after every partition resumed", got)
 	}
@@ -165,7 +165,7 @@ func TestBrokerRestartDuringStuckPartition(t *testing.T) {
 
 	e.kafka.Restart(t, time.Second)
 	fault := refuseOutputs(e.kafka)
-	waitFor(t, 30*time.Second, "the worker back in its group", func() bool { return w.w.Health().Joined })
+	testkit.WaitFor(t, 30*time.Second, "the worker back in its group", func() bool { return w.w.Health().Joined })
 	time.Sleep(2 * time.Second)
 	after := waitStuck(t, e, w, "stuck-restart", 4)
 	for p, off := range stuck {
@@ -215,10 +215,10 @@ func TestRebalanceDuringStuckPartition(t *testing.T) {
 	watch := watchCommits(e, "stuck-rebalance")
 
 	b := e.startWorker(stuckConfig("stuck-rebalance"), inprocOpts{})
-	waitFor(t, 40*time.Second, "both workers holding two partitions each", func() bool {
+	testkit.WaitFor(t, 40*time.Second, "both workers holding two partitions each", func() bool {
 		return len(a.w.Health().Partitions) == 2 && len(b.w.Health().Partitions) == 2
 	})
-	waitFor(t, 30*time.Second, "both workers stuck on their partitions", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "both workers stuck on their partitions", func() bool {
 		return len(a.w.Stuck()) == 2 && len(b.w.Stuck()) == 2
 	})
 	for _, w := range []*inproc{a, b} {

@@ -3,7 +3,6 @@ package featurelog
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,22 +49,6 @@ func connectionSetup(cmds ...redis.Cmder) int {
 		}
 	}
 	return n
-}
-
-// commandCalls returns how many times the server ran cmd (INFO commandstats).
-func commandCalls(t *testing.T, rdb *redis.Client, cmd string) int {
-	t.Helper()
-	info, err := rdb.Info(t.Context(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":calls="); ok {
-			n, _ := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
-			return n
-		}
-	}
-	return 0
 }
 
 // events returns n kept events named prefix-0 .. prefix-(n-1).

@@ -51,17 +51,6 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports a negative limit, by its YAML name.
-func (c Config) Validate() error {
-	if c.MaxRequestBytes < 0 {
-		return fmt.Errorf("oip.max_request_bytes: must not be negative, got %d", c.MaxRequestBytes)
-	}
-	if c.Timeout < 0 {
-		return fmt.Errorf("oip.timeout: must not be negative, got %s", c.Timeout)
-	}
-	return nil
-}
-
 // Server answers the protocol's requests for one or more backends (the
 // routes of a worker). It is safe for concurrent use.
 type Server struct {

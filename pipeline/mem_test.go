@@ -145,12 +145,6 @@ func (s *memSource) setPaused(p int, v bool) {
 	s.signal()
 }
 
-func (s *memSource) isPaused(p int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.paused[p]
-}
-
 // RunCommitter commits every interval and once more when ctx ends.
 func (s *memSource) RunCommitter(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 
@@ -106,6 +105,3 @@ func (m *model) watch(ctx context.Context, cfg config.Config, rdb *redis.Client,
 	}
 	return nil
 }
-
-// String names the model for logs.
-func (m *model) String() string { return fmt.Sprintf("model %s", m.spec.Name) }

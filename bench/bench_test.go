@@ -18,11 +18,13 @@ func TestRunBothModels(t *testing.T) {
 	if _, err := inference.FindLibrary(); err != nil {
 		t.Skipf("ONNX Runtime: %v (run scripts/fetch-onnxruntime.sh)", err)
 	}
-	testSizes = &sizes{rawFor: 50 * time.Millisecond, loadFor: 500 * time.Millisecond, rounds: 2, driftPairs: 2, routeRounds: 2,
+	testSizes = &sizes{rawFor: 50 * time.Millisecond, rawBeside: 20 * time.Millisecond, loadFor: 500 * time.Millisecond, rounds: 2, driftPairs: 2, routeRounds: 2,
 		events: map[string]int{"demo": 3000, "heavy": 600}, batch1: map[string]int{"demo": 500, "heavy": 200}}
 	defer func() { testSizes = nil }()
 	var progress bytes.Buffer
-	rs, err := Run(t.Context(), Options{Provider: inference.ProviderCPU, Threads: 1, Partitions: 2, Progress: &progress})
+	// A budget of two threads: two sessions of one thread each, as a
+	// worker on two cores runs them.
+	rs, err := Run(t.Context(), Options{Provider: inference.ProviderCPU, Threads: 2, Partitions: 2, Progress: &progress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +54,16 @@ func TestRunBothModels(t *testing.T) {
 		if runs := map[string]int{"demo": 4, "heavy": 2}[r.Model]; len(r.PipelineRuns) != runs || len(r.PassthroughRuns) != 2 || !near(r.Pipeline, median(r.PipelineRuns)) {
 			t.Errorf("%s: pipeline %v is not the median of its runs %v (want %d), passthrough runs %v", r.Model, r.Pipeline, r.PipelineRuns, runs, r.PassthroughRuns)
 		}
-		if !near(r.PipelineOverPass, r.Pipeline/r.Passthrough) || !near(r.PipelineOverRaw, r.Pipeline/r.Raw) || !near(r.BatchedOverBatch1, r.Pipeline/r.PipelineBatch1) {
+		if !near(r.PipelineOverPass, r.Pipeline/r.Passthrough) || !near(r.BatchedOverBatch1, r.Pipeline/r.PipelineBatch1) {
 			t.Errorf("%s: ratios do not match the figures: %+v", r.Model, r)
+		}
+		// raw beside every pipeline run; the ratio is the median of the
+		// rounds' ratios
+		if len(r.RawRuns) != len(r.PipelineRuns) || !near(r.Raw, median(r.RawRuns)) || !near(r.PipelineOverRaw, paired(r.PipelineRuns, r.RawRuns)) {
+			t.Errorf("%s: raw %v (runs %v) and pipeline / raw %v do not pair with the pipeline runs %v", r.Model, r.Raw, r.RawRuns, r.PipelineOverRaw, r.PipelineRuns)
+		}
+		if r.Sessions != 2 || r.Threads != 1 {
+			t.Errorf("%s: %d sessions of %d threads on a budget of 2, want 2 of 1", r.Model, r.Sessions, r.Threads)
 		}
 		if len(r.Scale) != 3 {
 			t.Fatalf("%s: %d scale rows", r.Model, len(r.Scale))
@@ -72,14 +82,15 @@ func TestRunBothModels(t *testing.T) {
 		t.Errorf("demo drift on %v, ratio %v", d.PipelineDrift, d.DriftOverNoDrift)
 	}
 	// routes: 1 route, 4 on the budget, 4 each with every thread; two
-	// mirrored rounds each, the ratio of the medians
+	// mirrored rounds each, the ratio of the medians; 1 thread per session
+	// on the budget of 2 (1 route: two sessions), 2 with every thread
 	if d := rs[0]; len(d.Routes) != 3 || d.Routes[0].Routes != 1 || d.Routes[1].Routes != 4 || !d.Routes[1].Budgeted || d.Routes[2].Budgeted ||
 		!near(d.RoutesRatio, d.Routes[1].EventsPerS/d.Routes[0].EventsPerS) {
 		t.Errorf("demo routes rows %+v, ratio %v", d.Routes, d.RoutesRatio)
 	} else {
-		for _, r := range d.Routes {
-			if !(r.EventsPerS > 0) || len(r.Runs) != 2 || !near(r.EventsPerS, median(r.Runs)) || r.Threads != 1 {
-				t.Errorf("routes row %+v not the median of two measured runs, at 1 thread (of a budget of 1)", r)
+		for i, r := range d.Routes {
+			if !(r.EventsPerS > 0) || len(r.Runs) != 2 || !near(r.EventsPerS, median(r.Runs)) || r.Threads != []int{1, 1, 2}[i] {
+				t.Errorf("routes row %+v not the median of two measured runs, at %d thread(s) per session", r, []int{1, 1, 2}[i])
 			}
 		}
 	}
@@ -92,7 +103,7 @@ func TestRunBothModels(t *testing.T) {
 
 	var table bytes.Buffer
 	WriteTable(&table, rs)
-	for _, want := range []string{"| figure | demo | heavy |", "pipeline / passthrough", "CPU per event", "drift on / drift off", "scale: 2 worker(s), 2 partition(s)", "routes: 4 in one process, on the thread budget", "routes: 4 routes / 1 route"} {
+	for _, want := range []string{"| figure | demo | heavy |", "2 session(s) × 1 intra-op thread(s) per model", "beside each pipeline run", "pipeline / passthrough", "CPU per event", "drift on / drift off", "scale: 2 worker(s), 2 partition(s)", "routes: 4 in one process, on the thread budget", "routes: 4 routes / 1 route"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
@@ -105,7 +116,7 @@ func TestRunBothModels(t *testing.T) {
 	if err := json.Unmarshal(b, &keys); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"raw_rows_per_s", "passthrough_events_per_s", "pipeline_events_per_s", "pipeline_batch1_events_per_s", "p99_ms_at_50pct", "p99_ms_at_80pct", "cpu", "provider", "batch_size", "scale"} {
+	for _, k := range []string{"raw_rows_per_s", "raw_runs", "sessions", "passthrough_events_per_s", "pipeline_events_per_s", "pipeline_batch1_events_per_s", "p99_ms_at_50pct", "p99_ms_at_80pct", "cpu", "provider", "batch_size", "scale"} {
 		if _, ok := keys[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}

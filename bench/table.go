@@ -12,7 +12,8 @@ func WriteTable(w io.Writer, rs []Result) {
 	if len(rs) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "CPU: %s; ONNX Runtime provider: %s, %d intra-op threads; default max batch %d\n\n", rs[0].CPU, rs[0].Provider, rs[0].Threads, rs[0].BatchSize)
+	fmt.Fprintf(w, "CPU: %s; ONNX Runtime provider: %s, %d session(s) × %d intra-op thread(s) per model; default max batch %d\n\n",
+		rs[0].CPU, rs[0].Provider, rs[0].Sessions, rs[0].Threads, rs[0].BatchSize)
 	head := []string{"figure"}
 	for _, r := range rs {
 		head = append(head, r.Model)
@@ -28,6 +29,7 @@ func WriteTable(w io.Writer, rs []Result) {
 	for _, b := range rawBatches {
 		row(fmt.Sprintf("raw ONNX Runtime, batch %d (rows/s)", b), func(r Result) string { return num(r.RawByBatch[b]) })
 	}
+	row("raw ONNX Runtime at max batch, beside each pipeline run (rows/s, median)", func(r Result) string { return num(r.Raw) })
 	row("passthrough consume→produce→commit (events/s)", func(r Result) string { return num(r.Passthrough) })
 	row("pipeline, default batching (events/s)", func(r Result) string { return num(r.Pipeline) })
 	row("pipeline, batch 1 (events/s)", func(r Result) string { return num(r.PipelineBatch1) })
@@ -53,7 +55,7 @@ func WriteTable(w io.Writer, rs []Result) {
 		return fmt.Sprintf("%.2f / %.2f", r.DriftCPU, r.DriftAllCPU)
 	})
 	row("pipeline / passthrough", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverPass) })
-	row("pipeline / raw at the same batch size", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverRaw) })
+	row("pipeline / raw at the same batch size (median of paired runs)", func(r Result) string { return fmt.Sprintf("%.2f", r.PipelineOverRaw) })
 	row("pipeline / pipeline at batch 1", func(r Result) string { return fmt.Sprintf("%.1f×", r.BatchedOverBatch1) })
 	ratio := func(name string, f func(Result) float64) {
 		row(name, func(r Result) string {

@@ -238,6 +238,10 @@ func (m *Model) run(ctx context.Context, n int, out []float32, fill func(s *slot
 	return out, nil
 }
 
+// Sessions is how many runs the model takes at once: its ONNX Runtime
+// sessions (SessionConfig.Sessions). It is safe for concurrent use.
+func (m *Model) Sessions() int { return len(m.all) }
+
 // Close waits for running Infer calls to finish, then frees the sessions.
 // Later Infer calls return ErrClosed. It is safe to call more than once and
 // concurrently with Infer.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -108,8 +109,8 @@ func TestSessionConfigValidate(t *testing.T) {
 		{SessionConfig{Provider: "gpu"}, `provider: "gpu" is not one of auto, cpu, cuda`},
 		{SessionConfig{DeviceID: -1}, "device_id: must not be negative, got -1"},
 		{SessionConfig{IntraOpThreads: -2}, "intra_op_threads: must not be negative, got -2"},
-		{SessionConfig{Sessions: -1}, "sessions: must be in 1..64 (0: 1), got -1"},
-		{SessionConfig{Sessions: 65}, "sessions: must be in 1..64 (0: 1), got 65"},
+		{SessionConfig{Sessions: -1}, "sessions: must be in 1..64 (0: auto), got -1"},
+		{SessionConfig{Sessions: 65}, "sessions: must be in 1..64 (0: auto), got 65"},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate()
@@ -118,7 +119,8 @@ func TestSessionConfigValidate(t *testing.T) {
 		}
 	}
 	d := SessionConfig{}.withDefaults()
-	if d.Provider != ProviderAuto || d.Sessions != 1 || d.IntraOpThreads < 1 || d.Logger == nil {
-		t.Errorf("defaults = %+v", d)
+	wantSessions := min(2, runtime.GOMAXPROCS(0))
+	if d.Provider != ProviderAuto || d.Sessions != wantSessions || d.IntraOpThreads != max(1, runtime.GOMAXPROCS(0)/wantSessions) || d.Logger == nil {
+		t.Errorf("defaults = %+v, want %d sessions sharing GOMAXPROCS", d, wantSessions)
 	}
 }

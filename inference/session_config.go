@@ -22,7 +22,8 @@ const (
 )
 
 // SessionConfig says how a model's ONNX Runtime sessions run. The zero
-// value is valid: auto provider, one session, GOMAXPROCS intra-op threads.
+// value is valid: auto provider, and GOMAXPROCS intra-op threads split
+// over two sessions (one with a single core).
 type SessionConfig struct {
 	Provider         Provider `yaml:"provider"`            // auto (default) | cpu | cuda
 	DeviceID         int      `yaml:"device_id"`           // CUDA device
@@ -34,7 +35,12 @@ type SessionConfig struct {
 	// each model an equal share of it (Budget), at least one, unless
 	// IntraOpThreads sets the threads of every session.
 	ThreadBudget int `yaml:"thread_budget"`
-	Sessions     int `yaml:"sessions"` // concurrent sessions; 0 = 1
+	// Sessions is how many runs the model takes at once; the stream
+	// worker scores that many batches at once. 0 is two where the model's
+	// share of the budget is at least two threads and the provider is not
+	// cuda (one batch runs while the worker fills and emits the next),
+	// one otherwise; with IntraOpThreads set, 0 is one.
+	Sessions int `yaml:"sessions"`
 	// Spin lets ONNX Runtime's pool threads busy-wait between runs (its own
 	// default). Off by default: on a few shared cores it slows every other
 	// stage of the worker.
@@ -45,45 +51,45 @@ type SessionConfig struct {
 }
 
 // DefaultSessionConfig is what an unset field of a SessionConfig means,
-// as sluice.yaml's inference section prints it: the auto provider and one
-// session (intra_op_threads 0 is GOMAXPROCS, decided when the sessions
-// start).
+// as sluice.yaml's inference section prints it: the auto provider (sessions
+// 0 and intra_op_threads 0 are decided when the sessions start, by Budget).
 func DefaultSessionConfig() SessionConfig {
-	return SessionConfig{Provider: ProviderAuto, Sessions: 1}
+	return SessionConfig{Provider: ProviderAuto}
 }
 
 // Budget returns c for one of models distinct models served by one
-// process: with IntraOpThreads unset, each of the model's sessions gets
-// ThreadBudget (or GOMAXPROCS) divided by models × sessions threads, at
-// least one, so that the process's ONNX Runtime pools together do not
-// run more threads than the budget (onnxruntime_go v1.27 has no global
-// thread pool to share instead). One model with one session gets the
-// whole budget, as before routes.
+// process, with Sessions and IntraOpThreads decided. The model's share of
+// ThreadBudget (or GOMAXPROCS) is the budget divided by models, at least
+// one thread; unset, Sessions is two where that share is two threads or
+// more (and the provider is not cuda), and IntraOpThreads is the share
+// divided by the sessions, at least one, so that the process's ONNX Runtime
+// pools together do not run more threads than the budget (onnxruntime_go
+// v1.27 has no global thread pool to share instead). IntraOpThreads set
+// keeps every session at that many threads, and Sessions unset is then one.
 func (c SessionConfig) Budget(models int) SessionConfig {
-	if c.IntraOpThreads != 0 {
-		return c
-	}
 	budget := c.ThreadBudget
 	if budget <= 0 {
 		budget = runtime.GOMAXPROCS(0)
 	}
-	sessions := max(c.Sessions, 1)
-	c.IntraOpThreads = max(1, budget/(max(models, 1)*sessions))
+	share := max(1, budget/max(models, 1))
+	if c.Sessions == 0 {
+		c.Sessions = 1
+		if c.IntraOpThreads == 0 && share >= 2 && c.Provider != ProviderCUDA {
+			c.Sessions = 2
+		}
+	}
+	if c.IntraOpThreads == 0 {
+		c.IntraOpThreads = max(1, share/c.Sessions)
+	}
 	return c
 }
 
-// withDefaults fills the zero fields.
+// withDefaults fills the zero fields, as for a process serving one model.
 func (c SessionConfig) withDefaults() SessionConfig {
-	d := DefaultSessionConfig()
 	if c.Provider == "" {
-		c.Provider = d.Provider
+		c.Provider = DefaultSessionConfig().Provider
 	}
-	if c.IntraOpThreads == 0 {
-		c.IntraOpThreads = runtime.GOMAXPROCS(0)
-	}
-	if c.Sessions == 0 {
-		c.Sessions = d.Sessions
-	}
+	c = c.Budget(1)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -102,6 +108,6 @@ func (c SessionConfig) Validate() error {
 	l.Check(c.DeviceID >= 0, "device_id", "must not be negative, got %d", c.DeviceID)
 	l.Check(c.IntraOpThreads >= 0, "intra_op_threads", "must not be negative, got %d", c.IntraOpThreads)
 	l.Check(c.ThreadBudget >= 0, "thread_budget", "must not be negative, got %d", c.ThreadBudget)
-	l.Check(c.Sessions >= 0 && c.Sessions <= 64, "sessions", "must be in 1..64 (0: 1), got %d", c.Sessions)
+	l.Check(c.Sessions >= 0 && c.Sessions <= 64, "sessions", "must be in 1..64 (0: auto), got %d", c.Sessions)
 	return l.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sluice-ml/sluice/dlq"
@@ -16,39 +17,93 @@ const inferAttempts = 3
 // infer scores each batch on the current model. A batch that fails is
 // retried with backoff, then split in halves until the rows that fail are
 // isolated; those are dead-lettered with class inference.
+//
+// A model with several sessions (inference.sessions) scores as many
+// batches at once; their results go on to the emit stage in the order the
+// batcher made the batches, so predictions for one key still leave in the
+// order their events came in.
 func (w *Worker) infer(ctx context.Context) error {
-	var rows []*inference.Row
-	var out []float32
-	for batch := range w.batchOut {
-		start := time.Now()
-		groups := w.route(batch)
-		w.noteVersions(groups)
-		for _, g := range groups {
-			w.scoreBatch(ctx, g.model, g.events, &rows, &out)
-			g.release()
-		}
-		for _, ev := range batch {
-			ev.row.Release() // copied into the sessions' tensors
-		}
-		took := time.Since(start)
-		w.shadow(ctx, batch)
-		good := batch[:0:0]
-		for _, ev := range batch {
-			ev.inferStart, ev.inferTook, ev.batchSize = start, took, len(batch)
-			switch {
-			case ev.dlqClass != "" && ev.reply != nil:
-				ev.reply <- ev
-			case ev.dlqClass != "":
-				w.deadLetter(ev, ev.dlqClass, ev.dlqErr)
-			default:
-				good = append(good, ev)
+	// Futures, in batch order: each receives its batch's scored events.
+	order := make(chan chan []*event, 4)
+	emitted := make(chan struct{})
+	go func() {
+		defer close(emitted)
+		for f := range order {
+			if good := <-f; len(good) > 0 {
+				w.emitIn <- good
 			}
 		}
-		if len(good) > 0 {
-			w.emitIn <- good
+	}()
+	done := make(chan struct{}, 64) // one per finished concurrent batch
+	running := 0
+	var sc scratch
+	for batch := range w.batchOut {
+		groups := w.route(batch)
+		w.noteVersions(groups)
+		limit := 1
+		for _, g := range groups {
+			limit = max(limit, g.model.Sessions())
+		}
+		limit = min(limit, cap(done))
+		for ; running >= limit; running-- {
+			<-done
+		}
+		f := make(chan []*event, 1)
+		order <- f
+		if limit == 1 { // no session to spare: score here
+			f <- w.scoreGroups(ctx, batch, groups, &sc)
+			continue
+		}
+		running++
+		go func() {
+			s := scratchPool.Get().(*scratch)
+			f <- w.scoreGroups(ctx, batch, groups, s)
+			scratchPool.Put(s)
+			done <- struct{}{}
+		}()
+	}
+	for ; running > 0; running-- {
+		<-done
+	}
+	close(order)
+	<-emitted
+	return nil
+}
+
+// scratch is what one scoring goroutine reuses from batch to batch.
+type scratch struct {
+	rows []*inference.Row
+	out  []float32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// scoreGroups scores batch, split by model version into groups, and
+// returns the events to emit; it dead-letters those that cannot be scored.
+func (w *Worker) scoreGroups(ctx context.Context, batch []*event, groups []routed, sc *scratch) []*event {
+	start := time.Now()
+	for _, g := range groups {
+		w.scoreBatch(ctx, g.model, g.events, &sc.rows, &sc.out)
+		g.release()
+	}
+	for _, ev := range batch {
+		ev.row.Release() // copied into the sessions' tensors
+	}
+	took := time.Since(start)
+	w.shadow(ctx, batch)
+	good := batch[:0:0]
+	for _, ev := range batch {
+		ev.inferStart, ev.inferTook, ev.batchSize = start, took, len(batch)
+		switch {
+		case ev.dlqClass != "" && ev.reply != nil:
+			ev.reply <- ev
+		case ev.dlqClass != "":
+			w.deadLetter(ev, ev.dlqClass, ev.dlqErr)
+		default:
+			good = append(good, ev)
 		}
 	}
-	return nil
+	return good
 }
 
 // scoreBatch fills ev.scores for every event it can score.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-ml/sluice/consumers"
 	"github.com/sluice-ml/sluice/demo"
+	"github.com/sluice-ml/sluice/inference"
 	"github.com/sluice-ml/sluice/internal/testworker"
 	"github.com/sluice-ml/sluice/pipeline"
 	"github.com/sluice-ml/sluice/schemas"
@@ -21,8 +22,28 @@ import (
 
 func TestEveryEventPredictedOnceInKeyOrder(t *testing.T) {
 	e := newEnv(t, 6)
+	everyEventOnceInKeyOrder(t, e, e.startWorker(pipeline.Config{Batch: batch(64, 2*time.Millisecond)}))
+}
+
+// With four sessions the worker scores four batches at once; small batches
+// put many in flight together, and the predictions must still leave in the
+// order their batches were made.
+func TestSessionsScoreBatchesAtOnceInKeyOrder(t *testing.T) {
+	e := newEnv(t, 6)
+	m, err := inference.LoadModel("fraud", "1", e.ONNX, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1, Sessions: 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := e.startWorkerWith(pipeline.Config{Batch: batch(8, time.Millisecond)}, pipeline.NewStaticModel(m), m.Close)
+	everyEventOnceInKeyOrder(t, e, w)
+}
+
+// everyEventOnceInKeyOrder publishes 3,000 events on 40 keys to w and
+// checks that each is predicted once, with the Go forward pass's scores, in
+// per-key order, and that w stops cleanly having counted them.
+func everyEventOnceInKeyOrder(t *testing.T, e *env, w *running) {
+	t.Helper()
 	const n = 3000
-	w := e.startWorker(pipeline.Config{Batch: batch(64, 2*time.Millisecond)})
 	recs := e.Publish(n, 7, demo.WithCards(40))
 	preds := e.Read("predictions", n, 60*time.Second, 500*time.Millisecond)
 	if len(preds) != n {

@@ -62,7 +62,7 @@ func (m *model) load(hasRedis bool, log *slog.Logger) error {
 	case m.spec.Dir != "":
 		if loaded, err = LoadModelDir(m.spec, m.session, m.im); err == nil {
 			log.Info("model loaded", "model", loaded.Name(), "version", loaded.Version(), "provider", loaded.Provider(),
-				"dir", m.spec.Dir, "intra_op_threads", m.session.IntraOpThreads)
+				"dir", m.spec.Dir, "sessions", m.session.Sessions, "intra_op_threads", m.session.IntraOpThreads)
 		}
 	case !hasRedis:
 		err = noModelError(m.spec.Name, "redis.url is empty too")

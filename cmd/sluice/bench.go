@@ -20,7 +20,8 @@ func cmdBench(ctx context.Context, args []string, _ *slog.Logger) error {
 	jsonPath := fs.String("json", "", "also write the figures to this JSON file")
 	models := fs.String("models", "demo,heavy", "models to run: demo, heavy")
 	provider := fs.String("provider", "auto", "ONNX Runtime execution provider: auto, cpu, cuda")
-	threads := fs.Int("threads", 0, "ONNX Runtime intra-op threads (0 = GOMAXPROCS)")
+	threads := fs.Int("threads", 0, "ONNX Runtime thread budget of the process, as inference.thread_budget (0 = GOMAXPROCS)")
+	sessions := fs.Int("sessions", 0, "ONNX Runtime sessions per model, as inference.sessions (0 = the worker's default)")
 	partitions := fs.Int("partitions", 4, "partitions of the input topic")
 	driftSample := fs.Int("drift-sample-every", 1, "drift.sample_every in the drift-on run")
 	driftMaxRate := fs.Int("drift-max-rate", 0, "drift.max_rate in the drift-on run (0: its default; -1: every event)")
@@ -54,7 +55,7 @@ func cmdBench(ctx context.Context, args []string, _ *slog.Logger) error {
 	}
 	res, err := bench.Run(ctx, bench.Options{
 		Quick: *quick, Models: strings.Split(*models, ","), Provider: inference.Provider(*provider),
-		Threads: *threads, Partitions: int32(*partitions), Progress: os.Stderr, DriftSampleEvery: *driftSample, DriftMaxRate: *driftMaxRate,
+		Threads: *threads, Sessions: *sessions, Partitions: int32(*partitions), Progress: os.Stderr, DriftSampleEvery: *driftSample, DriftMaxRate: *driftMaxRate,
 	})
 	if err != nil {
 		return err

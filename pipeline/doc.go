@@ -32,7 +32,9 @@
 //     model swapped in since decode, scores them in ONNX Runtime, retries
 //     and splits a batch that fails until the rows that fail are
 //     dead-lettered (class inference); shadow.go scores a sample on a
-//     shadow version beside production.
+//     shadow version beside production. A model of several sessions
+//     scores as many batches at once, and their events go on to the emit
+//     stage in the order the batcher made the batches.
 //  5. emit.go: the emit stage encodes one Prediction per event, keyed like
 //     its input, and enqueues them on the sink in order. What the side
 //     effects need it hands to the side stage (side.go), which runs the

@@ -19,55 +19,81 @@ const inferAttempts = 3
 // isolated; those are dead-lettered with class inference.
 //
 // A model with several sessions (inference.sessions) scores as many
-// batches at once; their results go on to the emit stage in the order the
-// batcher made the batches, so predictions for one key still leave in the
-// order their events came in.
+// batches at once, on as many goroutines; their events go on to the emit
+// stage in the order the batcher made the batches, so predictions for one
+// key still leave in the order their events came in.
 func (w *Worker) infer(ctx context.Context) error {
-	// Futures, in batch order: each receives its batch's scored events.
-	order := make(chan chan []*event, 4)
-	emitted := make(chan struct{})
-	go func() {
-		defer close(emitted)
-		for f := range order {
-			if good := <-f; len(good) > 0 {
-				w.emitIn <- good
+	p := &scorers{w: w, ctx: ctx, ready: map[uint64][]*event{}}
+	p.workers = 1
+	p.wg.Go(p.run)
+	p.wg.Wait()
+	return nil
+}
+
+// scorers are the infer stage's goroutines: one to start with, and more,
+// up to the sessions of the model serving, as batches show them.
+type scorers struct {
+	w   *Worker
+	ctx context.Context
+	wg  sync.WaitGroup
+
+	// take is held while a goroutine waits for and takes the next batch,
+	// so that tickets follow the batches' order.
+	take    sync.Mutex
+	ticket  uint64
+	workers int
+
+	// emit hands scored batches to the emit stage in ticket order.
+	emit  sync.Mutex
+	next  uint64
+	ready map[uint64][]*event // scored, waiting for an earlier ticket
+}
+
+func (p *scorers) run() {
+	var sc scratch
+	for {
+		p.take.Lock()
+		batch, ok := <-p.w.batchOut
+		if !ok {
+			p.take.Unlock()
+			return
+		}
+		t := p.ticket
+		p.ticket++
+		groups := p.w.route(batch)
+		p.w.noteVersions(groups)
+		for _, g := range groups {
+			if p.workers < min(g.model.Sessions(), maxScorers) {
+				p.workers++
+				p.wg.Go(p.run)
 			}
 		}
-	}()
-	done := make(chan struct{}, 64) // one per finished concurrent batch
-	running := 0
-	var sc scratch
-	for batch := range w.batchOut {
-		groups := w.route(batch)
-		w.noteVersions(groups)
-		limit := 1
-		for _, g := range groups {
-			limit = max(limit, g.model.Sessions())
-		}
-		limit = min(limit, cap(done))
-		for ; running >= limit; running-- {
-			<-done
-		}
-		f := make(chan []*event, 1)
-		order <- f
-		if limit == 1 { // no session to spare: score here
-			f <- w.scoreGroups(ctx, batch, groups, &sc)
-			continue
-		}
-		running++
-		go func() {
-			s := scratchPool.Get().(*scratch)
-			f <- w.scoreGroups(ctx, batch, groups, s)
-			scratchPool.Put(s)
-			done <- struct{}{}
-		}()
+		p.take.Unlock()
+		p.done(t, p.w.scoreGroups(p.ctx, batch, groups, &sc))
 	}
-	for ; running > 0; running-- {
-		<-done
+}
+
+// maxScorers bounds the infer stage's goroutines (inference.sessions is at
+// most 64).
+const maxScorers = 64
+
+// done passes on the batch of ticket t and every later one already scored
+// that it held up.
+func (p *scorers) done(t uint64, good []*event) {
+	p.emit.Lock()
+	defer p.emit.Unlock()
+	p.ready[t] = good
+	for {
+		g, ok := p.ready[p.next]
+		if !ok {
+			return
+		}
+		delete(p.ready, p.next)
+		p.next++
+		if len(g) > 0 {
+			p.w.emitIn <- g
+		}
 	}
-	close(order)
-	<-emitted
-	return nil
 }
 
 // scratch is what one scoring goroutine reuses from batch to batch.
@@ -75,8 +101,6 @@ type scratch struct {
 	rows []*inference.Row
 	out  []float32
 }
-
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // scoreGroups scores batch, split by model version into groups, and
 // returns the events to emit; it dead-letters those that cannot be scored.

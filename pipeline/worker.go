@@ -54,7 +54,7 @@ type Worker struct {
 	syncMu  sync.RWMutex
 	serving bool
 
-	// infoModels are the versions sluice_model_info names (infer stage only).
+	// infoModels are the versions sluice_model_info names (infer stage, under its take lock).
 	infoModels []*inference.Model
 }
 

@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -89,6 +90,24 @@ func float32Bytes(f []float32) []byte {
 		return nil
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), 4*len(f))
+}
+
+// allFinite32 reports whether no element of x is NaN or ±Inf: those whose
+// exponent bits are all ones. It tests two elements per step without a
+// branch: adding one to a full exponent field (masked, sign off) carries
+// into the lane's top bit, which no finite value's sum reaches, and a lane
+// never carries into the next.
+func allFinite32(x []float32) bool {
+	const exp, one, top = 0x7f8000007f800000, 0x0080000000800000, 0x8000000080000000
+	b := float32Bytes(x)
+	var bad uint64
+	for ; len(b) >= 8; b = b[8:] {
+		bad |= binary.NativeEndian.Uint64(b)&exp + one
+	}
+	if len(b) == 4 {
+		bad |= uint64(binary.NativeEndian.Uint32(b))&exp + one
+	}
+	return bad&top == 0
 }
 
 // MapRow writes the tensor row of one record into dst[:s.Width()], for a

@@ -195,3 +195,31 @@ func BenchmarkMapRow(b *testing.B) {
 		}
 	}
 }
+
+// allFinite32 agrees with the element-by-element test on every length up
+// to 9 with a non-finite value, or a finite extreme, at every position.
+func TestAllFinite32(t *testing.T) {
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Copysign(0, -1)), 1}
+	for n := range 10 {
+		for pos := range n {
+			for _, v := range special {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = float32(i) - 3.5
+				}
+				x[pos] = v
+				want := true
+				for _, e := range x {
+					want = want && e-e == 0
+				}
+				if got := allFinite32(x); got != want {
+					t.Errorf("allFinite32(%v) = %v, want %v", x, got, want)
+				}
+			}
+		}
+	}
+	if !allFinite32(nil) {
+		t.Error("allFinite32(nil) = false")
+	}
+}

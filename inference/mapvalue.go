@@ -189,14 +189,16 @@ func (c *colPlan) mapArray(v any, num []byte) *MapError {
 		}
 		if c.et == eFloat32 {
 			// The decoder's form of array<float>: no conversion, one
-			// check and one store per element.
-			b := num[4*c.base : 4*(c.base+c.width)]
-			for i, e := range x {
-				if e-e != 0 { // NaN or ±Inf
-					return mapErr(c.field, dlq.NonFinite, "element %d: %v is not finite", i, e)
+			// check per element and one copy (the row is native-endian
+			// float32s, as x is).
+			if !allFinite32(x) {
+				for i, e := range x {
+					if e-e != 0 { // NaN or ±Inf
+						return mapErr(c.field, dlq.NonFinite, "element %d: %v is not finite", i, e)
+					}
 				}
-				binary.NativeEndian.PutUint32(b[4*i:], math.Float32bits(e))
 			}
+			copy(num[4*c.base:4*(c.base+c.width)], float32Bytes(x))
 			return nil
 		}
 		for i, e := range x {

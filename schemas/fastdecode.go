@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
+	"unsafe"
 )
 
 var errFastPanic = errors.New("fast avro decoder panicked")
@@ -195,15 +197,29 @@ func readNumbers[T float32 | float64](r *fastReader, count, least int64, read fu
 }
 
 // floats appends n floats, which the bytes left must hold: embeddings and
-// other feature vectors, read without a call per item.
+// other feature vectors, read without a call per item (on a little-endian
+// machine, Avro's byte order, in one copy).
 func (r *fastReader) floats(items []float32, n int) []float32 {
 	b := r.buf[r.pos : r.pos+4*n]
-	for i := 0; i < len(b); i += 4 {
-		items = append(items, math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
-	}
 	r.pos += len(b)
+	if n == 0 {
+		return items
+	}
+	start := len(items)
+	items = slices.Grow(items, n)[:start+n]
+	if littleEndian {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&items[start])), 4*n), b)
+		return items
+	}
+	for i := range n {
+		items[start+i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
 	return items
 }
+
+// littleEndian is whether this machine stores numbers as Avro encodes
+// them.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // doubles appends n doubles, which the bytes left must hold.
 func (r *fastReader) doubles(items []float64, n int) []float64 {

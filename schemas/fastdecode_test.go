@@ -9,15 +9,22 @@ import (
 )
 
 // TestFastDecodeMatchesGoavro encodes random records, edge values included,
-// with goavro and checks that both decode paths return the same map.
+// with goavro and checks that both decode paths return the same map; the
+// fast path also as on a big-endian machine (floats read one by one).
 func TestFastDecodeMatchesGoavro(t *testing.T) {
-	for _, tt := range []struct{ name, schema string }{
-		{"transaction", TransactionSchema()},
-		{"prediction", PredictionSchema()},
-		{"heavy", heavySchema},
-		{"every fast type", fastSchema},
+	defer func(le bool) { littleEndian = le }(littleEndian)
+	for _, tt := range []struct {
+		name, schema string
+		bigEndian    bool
+	}{
+		{"transaction", TransactionSchema(), false},
+		{"prediction", PredictionSchema(), false},
+		{"heavy", heavySchema, false},
+		{"heavy, big-endian reads", heavySchema, true},
+		{"every fast type", fastSchema, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			littleEndian = !tt.bigEndian
 			e := mustEntry(t, tt.schema)
 			fast, slow := NewDecoder(nil, 0), NewDecoder(nil, 0)
 			slow.goavro = true

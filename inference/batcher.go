@@ -24,15 +24,26 @@ import (
 // Run closes out when it returns: the Batcher is out's only sender. A
 // Batcher is not safe for concurrent use; its one Run owns it.
 type Batcher[T any] struct {
-	cfg BatchConfig
-	in  <-chan T
-	out chan<- []T
+	cfg     BatchConfig
+	in      <-chan T
+	out     chan<- []T
+	partial chan<- []T // where a partial batch is offered (Dispatch idle)
 }
 
 // NewBatcher returns a Batcher from in to out; zero fields of cfg take their
 // defaults. Run it once.
 func NewBatcher[T any](cfg BatchConfig, in <-chan T, out chan<- []T) *Batcher[T] {
-	return &Batcher[T]{cfg: cfg, in: in, out: out}
+	return &Batcher[T]{cfg: cfg, in: in, out: out, partial: out}
+}
+
+// OfferPartialOn makes Run offer a partial batch (Dispatch idle) on
+// partial instead of out; full batches, those MaxDelay old and the last
+// still go to out. A next stage of several runners then takes partial
+// batches only while all of them are idle, and full ones whenever one is:
+// under load, batches still grow while it is busy. partial should be
+// unbuffered; Run never closes it. Call it before Run.
+func (b *Batcher[T]) OfferPartialOn(partial chan<- []T) {
+	b.partial = partial
 }
 
 // Run batches until in is closed or ctx ends, and returns nil then (an
@@ -63,7 +74,7 @@ func (b *Batcher[T]) Run(ctx context.Context) error {
 		// queued now are taken first, so a busy input still fills batches.
 		var offer chan<- []T
 		if idle && p.Len() > 0 && len(b.in) == 0 {
-			offer = b.out
+			offer = b.partial
 		}
 		select {
 		case v, ok := <-b.in:

@@ -204,3 +204,36 @@ func TestBatcherIdleDrainsQueuedFirst(t *testing.T) {
 	close(in)
 	waitDone(t, done)
 }
+
+// With OfferPartialOn, a partial batch is offered on its own channel and a
+// full one goes to out: a receiver on out alone gets only full batches,
+// and the items gather meanwhile.
+func TestBatcherOffersPartialBatchesApart(t *testing.T) {
+	in, out, partial := make(chan int), make(chan []int), make(chan []int)
+	b := NewBatcher(BatchConfig{MaxBatchSize: 4, MaxDelay: time.Hour}, in, out)
+	b.OfferPartialOn(partial)
+	done := runBatcher(t.Context(), b)
+	in <- 0
+	if got := recvBatch(t, partial, 2*time.Second); !slices.Equal(got, []int{0}) {
+		t.Fatalf("partial batch = %v, want [0]", got)
+	}
+	for i := 1; i <= 4; i++ {
+		in <- i // nobody takes the partial offer: they gather
+	}
+	if got := recvBatch(t, out, 2*time.Second); !slices.Equal(got, []int{1, 2, 3, 4}) {
+		t.Fatalf("full batch = %v, want [1 2 3 4]", got)
+	}
+	in <- 5
+	select {
+	case got := <-out:
+		t.Fatalf("a partial batch %v went to out", got)
+	case got := <-partial:
+		if !slices.Equal(got, []int{5}) {
+			t.Fatalf("partial batch = %v, want [5]", got)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the partial batch was not offered")
+	}
+	close(in)
+	waitDone(t, done)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-ml/sluice/dlq"
@@ -21,9 +22,12 @@ const inferAttempts = 3
 // A model with several sessions (inference.sessions) scores as many
 // batches at once, on as many goroutines; their events go on to the emit
 // stage in the order the batcher made the batches, so predictions for one
-// key still leave in the order their events came in.
+// key still leave in the order their events came in. A full batch (or one
+// MaxDelay old) goes to the first idle session; a partial batch only while
+// no batch is being scored, so that under load batches still grow while
+// the sessions are busy, as with one.
 func (w *Worker) infer(ctx context.Context) error {
-	p := &scorers{w: w, ctx: ctx, ready: map[uint64][]*event{}}
+	p := &scorers{w: w, ctx: ctx, ready: map[uint64][]*event{}, quiet: make(chan struct{}, 1)}
 	p.workers = 1
 	p.wg.Go(p.run)
 	p.wg.Wait()
@@ -43,6 +47,9 @@ type scorers struct {
 	ticket  uint64
 	workers int
 
+	busy  atomic.Int32  // batches being scored
+	quiet chan struct{} // signalled when busy falls to zero
+
 	// emit hands scored batches to the emit stage in ticket order.
 	emit  sync.Mutex
 	next  uint64
@@ -53,7 +60,7 @@ func (p *scorers) run() {
 	var sc scratch
 	for {
 		p.take.Lock()
-		batch, ok := <-p.w.batchOut
+		batch, ok := p.nextBatch()
 		if !ok {
 			p.take.Unlock()
 			return
@@ -68,8 +75,34 @@ func (p *scorers) run() {
 				p.wg.Go(p.run)
 			}
 		}
+		p.busy.Add(1)
 		p.take.Unlock()
-		p.done(t, p.w.scoreGroups(p.ctx, batch, groups, &sc))
+		good := p.w.scoreGroups(p.ctx, batch, groups, &sc)
+		if p.busy.Add(-1) == 0 {
+			select {
+			case p.quiet <- struct{}{}:
+			default:
+			}
+		}
+		p.done(t, good)
+	}
+}
+
+// nextBatch waits for the batcher's next full batch, or for a partial one
+// while no batch is being scored; false when the batcher is done.
+func (p *scorers) nextBatch() ([]*event, bool) {
+	for {
+		var partial <-chan []*event
+		if p.busy.Load() == 0 {
+			partial = p.w.partial
+		}
+		select {
+		case batch, ok := <-p.w.batchOut:
+			return batch, ok
+		case batch := <-partial:
+			return batch, true
+		case <-p.quiet: // look again
+		}
 	}
 }
 

@@ -45,6 +45,7 @@ type Worker struct {
 	decodeIn []chan *event
 	batchIn  chan *event
 	batchOut chan []*event
+	partial  chan []*event // partial batches, taken only while no batch is being scored
 	emitIn   chan []*event
 	sideIn   chan sideWork // nil without an Observer or a Keeper
 	retries  *retrier
@@ -86,6 +87,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	// Unbuffered: with dispatch idle a partial batch leaves only when the
 	// infer stage is waiting for it (see inference.Batcher).
 	w.batchOut = make(chan []*event)
+	w.partial = make(chan []*event)
 	w.emitIn = make(chan []*event, 2)
 	if deps.Observer != nil || deps.Keeper != nil {
 		w.sideIn = make(chan sideWork, sideQueue)
@@ -143,6 +145,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return nil
 	})
 	batcher := inference.NewBatcher(w.cfg.Batch, w.batchIn, w.batchOut)
+	batcher.OfferPartialOn(w.partial)
 	g.go_(func() error { return batcher.Run(hard) }) // closes batchOut
 	g.go_(func() error { defer close(w.emitIn); return w.infer(hard) })
 	emitted := make(chan struct{})

@@ -42,7 +42,7 @@ type Result struct {
 	Model      string          `json:"model"`
 	CPU        string          `json:"cpu"`
 	Provider   string          `json:"provider"`
-	Threads    int             `json:"threads"`  // intra-op threads per session
+	Threads    int             `json:"threads"`  // intra-op threads per session (RunRoutes: the thread budget)
 	Sessions   int             `json:"sessions"` // ONNX Runtime sessions of the model
 	BatchSize  int             `json:"batch_size"`
 	RawByBatch map[int]float64 `json:"raw_rows_per_s_by_batch"`

@@ -89,8 +89,9 @@ func TestRunBothModels(t *testing.T) {
 		t.Errorf("demo routes rows %+v, ratio %v", d.Routes, d.RoutesRatio)
 	} else {
 		for i, r := range d.Routes {
-			if !(r.EventsPerS > 0) || len(r.Runs) != 2 || !near(r.EventsPerS, median(r.Runs)) || r.Threads != []int{1, 1, 2}[i] {
-				t.Errorf("routes row %+v not the median of two measured runs, at %d thread(s) per session", r, []int{1, 1, 2}[i])
+			sessions, threads := []int{2, 1, 1}[i], []int{1, 1, 2}[i]
+			if !(r.EventsPerS > 0) || len(r.Runs) != 2 || !near(r.EventsPerS, median(r.Runs)) || r.Sessions != sessions || r.Threads != threads {
+				t.Errorf("routes row %+v not the median of two measured runs, at %d session(s) × %d thread(s)", r, sessions, threads)
 			}
 		}
 	}

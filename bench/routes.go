@@ -23,7 +23,9 @@ type RoutesRow struct {
 	// sluice run does; the other row gives every session the whole budget,
 	// as separate processes per model would.
 	Budgeted bool `json:"thread_budget"`
-	// Threads is each session's intra-op thread count.
+	// Sessions is each model's sessions, Threads each session's intra-op
+	// threads.
+	Sessions   int       `json:"sessions_per_model"`
 	Threads    int       `json:"intra_op_threads_per_session"`
 	EventsPerS float64   `json:"events_per_s"`
 	CPUUS      float64   `json:"cpu_us_per_event"`
@@ -63,12 +65,12 @@ func routes(ctx context.Context, o Options, name string, e *env, m *model, batch
 		}
 		for _, i := range order {
 			r := &rows[i]
-			sc := inference.SessionConfig{Provider: o.Provider, IntraOpThreads: o.Threads}
+			sc := inference.SessionConfig{Provider: o.Provider, IntraOpThreads: o.Threads}.Budget(1)
 			if r.Budgeted {
 				sc = inference.SessionConfig{Provider: o.Provider, ThreadBudget: o.Threads}.Budget(r.Routes)
 			}
-			r.Threads = sc.IntraOpThreads
-			o.progress("%s: [routes] %d route(s), %d thread(s) per session, run %d of %d", name, r.Routes, r.Threads, round+1, rounds)
+			r.Sessions, r.Threads = sc.Sessions, sc.IntraOpThreads
+			o.progress("%s: [routes] %d route(s), %d session(s) × %d thread(s) per model, run %d of %d", name, r.Routes, r.Sessions, r.Threads, round+1, rounds)
 			if err := e.reset(); err != nil {
 				return rows, err
 			}
@@ -155,7 +157,7 @@ func RunRoutes(ctx context.Context, o Options) (Result, error) {
 // WriteRoutesTable writes RunRoutes' rows as a markdown table.
 func WriteRoutesTable(w io.Writer, r Result) {
 	fmt.Fprintf(w, "CPU: %s; ONNX Runtime thread budget %d; demo model, %d events per run, median of %d runs\n\n", r.CPU, r.Threads, r.Events, len(r.Routes[0].Runs))
-	fmt.Fprintf(w, "| routes in one process | intra-op threads per session | total events/s | CPU µs per event | runs |\n| --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(w, "| routes in one process | sessions × intra-op threads per model | total events/s | CPU µs per event | runs |\n| --- | --- | --- | --- | --- |\n")
 	for _, row := range r.Routes {
 		label := fmt.Sprintf("%d, on the thread budget", row.Routes)
 		if !row.Budgeted {
@@ -165,7 +167,7 @@ func WriteRoutesTable(w io.Writer, r Result) {
 		for i, v := range row.Runs {
 			runs[i] = num(v)
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %.2f | %s |\n", label, row.Threads, num(row.EventsPerS), row.CPUUS, strings.Join(runs, ", "))
+		fmt.Fprintf(w, "| %s | %d × %d | %s | %.2f | %s |\n", label, row.Sessions, row.Threads, num(row.EventsPerS), row.CPUUS, strings.Join(runs, ", "))
 	}
 	fmt.Fprintf(w, "\n4 routes / 1 route: %.2f (target ≥ 0.80)\n", r.RoutesRatio)
 }

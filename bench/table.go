@@ -86,7 +86,7 @@ func WriteTable(w io.Writer, rs []Result) {
 		if !r0.Budgeted {
 			label = "every session all threads"
 		}
-		row(fmt.Sprintf("routes: %d in one process, %s (%d per session; total events/s)", r0.Routes, label, r0.Threads), func(r Result) string {
+		row(fmt.Sprintf("routes: %d in one process, %s (%d × %d threads per model; total events/s)", r0.Routes, label, r0.Sessions, r0.Threads), func(r Result) string {
 			if i >= len(r.Routes) {
 				return "—"
 			}

@@ -43,10 +43,11 @@ func (e *env) startWorker(cfg pipeline.Config) *running {
 	return e.startWorkerWith(cfg, pipeline.NewStaticModel(model), model.Close)
 }
 
-// loadModel loads the demo model in ONNX Runtime under the given version.
+// loadModel loads the demo model in ONNX Runtime under the given version,
+// with two sessions of one thread: the worker's default on two cores.
 func (e *env) loadModel(version string) *inference.Model {
 	e.t.Helper()
-	m, err := inference.LoadModel("fraud", version, e.ONNX, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, nil)
+	m, err := inference.LoadModel("fraud", version, e.ONNX, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1, Sessions: 2}, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}

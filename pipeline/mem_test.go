@@ -395,7 +395,7 @@ func memModel(t *testing.T) *inference.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := inference.LoadModel("fraud", "1", onnx, sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, nil)
+	m, err := inference.LoadModel("fraud", "1", onnx, sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1, Sessions: 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

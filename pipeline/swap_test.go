@@ -42,7 +42,7 @@ func TestPromoteAndRollbackUnderLoad(t *testing.T) {
 	for range 2 {
 		sw := inference.NewSwapper(e.loadVersion("1"))
 		wa, err := registry.NewWatcher(models, sw, registry.WatcherConfig{
-			Model: "fraud", Session: inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1},
+			Model: "fraud", Session: inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1, Sessions: 2},
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		}, nil)
 		if err != nil {

@@ -54,7 +54,7 @@ func (e *env) constantFiles(class string) (onnx, sigYAML []byte) {
 func (e *env) loadVersion(version string) *inference.Model {
 	e.t.Helper()
 	onnx, _ := e.constantFiles(versionClass[version])
-	m, err := inference.LoadModel("fraud", version, onnx, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, nil)
+	m, err := inference.LoadModel("fraud", version, onnx, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1, Sessions: 2}, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}

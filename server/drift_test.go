@@ -56,7 +56,7 @@ func TestDriftFollowerFollowsTheServedVersion(t *testing.T) {
 		}
 	}
 	load := func(version string) *inference.Model {
-		m, err := inference.LoadModel("fraud", version, e.ONNX, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, nil)
+		m, err := inference.LoadModel("fraud", version, e.ONNX, e.Sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1, Sessions: 2}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -73,7 +73,9 @@ func (e *Env) StartWorker(cfg pipeline.Config, o Options) *Worker {
 		if o.ONNX != nil {
 			onnx, sig = o.ONNX, o.Sig
 		}
-		model, err := inference.LoadModel("fraud", "1", onnx, sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1}, inference.NewMetrics(reg))
+		// Two sessions, as a worker runs by default on two or more cores:
+		// the infer stage scores two batches at once.
+		model, err := inference.LoadModel("fraud", "1", onnx, sig, inference.SessionConfig{Provider: "cpu", IntraOpThreads: 1, Sessions: 2}, inference.NewMetrics(reg))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -88,16 +88,16 @@ func routes(ctx context.Context, o Options, name string, e *env, m *model, batch
 }
 
 // routesRun runs one worker per topic, each on a model of its own, and
-// returns their total rate over n events. The broker holds fetches until
-// every route has joined its group, so that the routes start together.
+// returns their total rate over n events, timed from the moment they all
+// start fetching: the broker holds fetches until every route has joined
+// its group, so that the routes start together.
 func routesRun(ctx context.Context, e *env, m *model, topics []string, sc inference.SessionConfig, batch inference.BatchConfig, n, maxInFlight int) (runRate, error) {
-	open := holdFetches(e)
-	defer open()
-	var ws []*running
+	h := holdWorkers(e)
+	var models []*inference.Model
 	defer func() {
-		open()
-		for _, w := range ws {
-			w.stop()
+		h.stop() // the workers first, then their models
+		for _, im := range models {
+			_ = im.Close()
 		}
 	}()
 	for i, topic := range topics {
@@ -105,19 +105,18 @@ func routesRun(ctx context.Context, e *env, m *model, topics []string, sc infere
 		if err != nil {
 			return runRate{}, err
 		}
-		defer im.Close()
+		models = append(models, im)
 		group := fmt.Sprintf("%s-%d", topic, time.Now().UnixNano())
 		w, err := startWorkerOn(ctx, e, topic, group, im, batch, maxInFlight)
 		if err != nil {
 			return runRate{}, err
 		}
-		ws = append(ws, w)
+		h.add(w)
 		if err := waitStable(ctx, e, group, 1); err != nil {
 			return runRate{}, err
 		}
 	}
-	open()
-	return measure(ctx, e, n, doneBy(ws))
+	return h.run(ctx, n)
 }
 
 // RunRoutes runs only the routes rows, on the demo model, with the sizes

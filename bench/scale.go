@@ -53,29 +53,48 @@ func scale(ctx context.Context, o Options, name string, e *env, m *model, im *in
 }
 
 func scaleRun(ctx context.Context, e *env, topic, group string, workers int, im *inference.Model, batch inference.BatchConfig, n, maxInFlight int) (runRate, error) {
-	open := holdFetches(e)
-	defer open()
-	var ws []*running
-	defer func() {
-		open()
-		for _, w := range ws {
-			w.stop()
-		}
-	}()
+	h := holdWorkers(e)
+	defer h.stop()
 	for range workers {
 		w, err := startWorkerOn(ctx, e, topic, group, im, batch, maxInFlight)
 		if err != nil {
 			return runRate{}, err
 		}
-		ws = append(ws, w)
+		h.add(w)
 	}
 	if err := waitStable(ctx, e, group, workers); err != nil {
 		return runRate{}, err
 	}
-	open()
-	// Timed from here: two workers hold up to twice max_in_flight events,
-	// a large share of n, before the first completes.
-	return measureWhole(ctx, e, n, doneBy(ws))
+	return h.run(ctx, n)
+}
+
+// held is a set of workers started one after another while the broker
+// holds every fetch, and timed together from the moment it lets them go:
+// several workers hold up to max_in_flight events each, a large share of
+// a run, before the first completes, so timing from the first completion
+// (measure) would leave much of their work out.
+type held struct {
+	e    *env
+	open func()
+	ws   []*running
+}
+
+func holdWorkers(e *env) *held { return &held{e: e, open: holdFetches(e)} }
+
+func (h *held) add(w *running) { h.ws = append(h.ws, w) }
+
+// run lets the workers fetch and returns their total rate over n events.
+func (h *held) run(ctx context.Context, n int) (runRate, error) {
+	h.open()
+	return measureWhole(ctx, h.e, n, doneBy(h.ws))
+}
+
+// stop stops the workers (letting any held fetch go first).
+func (h *held) stop() {
+	h.open()
+	for _, w := range h.ws {
+		w.stop()
+	}
 }
 
 // holdFetches makes the broker hold every fetch until open is called, so
